@@ -1,0 +1,123 @@
+# inbuilt: one GNU Makefile.  Overridable: CC, CFLAGS, PYTHON, PREFIX,
+# DESTDIR, BUILD.  `make` builds the CLI and the runtime library; `make check`
+# runs every test; `make demo` shows the point of it all.
+
+PYTHON ?= /usr/bin/python3.11
+CC ?= cc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+PYTEST_ARGS ?=
+FUZZ_SECONDS ?= 300
+
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+DEPFLAGS = -MMD -MP
+
+# Facts about the target CPython, recorded once per PYTHON.
+-include $(BUILD)/config.mk
+$(BUILD)/config.mk: scripts/python-config.sh
+	@mkdir -p $(BUILD)
+	sh scripts/python-config.sh $(PYTHON) > $@.tmp && mv $@.tmp $@
+
+COMMON_SRC = src/common/archive.c src/common/alloc.c
+RUNTIME_SRC = $(wildcard src/runtime/*.c)
+BUILDER_SRC = $(wildcard src/builder/*.c)
+
+COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
+RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
+BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o)
+
+BASE_CFLAGS = $(CFLAGS) $(WARN) $(DEPFLAGS) -std=gnu11 -fvisibility=hidden \
+	-iquote include -iquote src/common -I$(PY_INCLUDE) -I$(PY_PLATINCLUDE)
+
+# What the builder must know about its target, fixed when it is built.
+BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
+	-DINB_PY_STATICLIB='"$(PY_STATICLIB)"' -DINB_PY_LIBS='"$(PY_LIBS)"' \
+	-DINB_PY_STDLIB='"$(PY_STDLIB)"' -DINB_PY_PLATSTDLIB='"$(PY_PLATSTDLIB)"' \
+	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
+	-DINB_CC='"$(CC)"'
+
+.PHONY: all check check-unit check-fuzz check-e2e demo bench fuzz install \
+	clean deps format
+
+all: $(BUILD)/inbuilt $(BUILD)/libinbuilt-rt.a
+
+$(BUILD)/obj/common/%.o: src/common/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
+$(BUILD)/obj/runtime/%.o: src/runtime/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -iquote src/runtime -c $< -o $@
+$(BUILD)/obj/builder/%.o: src/builder/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -iquote src/builder $(BUILDER_DEFS) -c $< -o $@
+
+$(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# The builder embeds the same static libpython to compile bytecode.
+$(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/libinbuilt-rt.a
+	$(CC) -no-pie -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) $(PY_STATICLIB) $(PY_LIBS)
+
+# Unit tests: pure-C modules with sanitizers and assertions on.
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_SRC) src/common/*.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
+		$< $(COMMON_SRC) -lcmocka
+
+FUZZ_BIN = $(BUILD)/tests/fuzz_archive
+$(FUZZ_BIN): tests/fuzz/fuzz_archive.c $(COMMON_SRC) src/common/*.h
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g -UNDEBUG -fsanitize=fuzzer,address,undefined \
+		-Isrc/common -o $@ $< $(COMMON_SRC)
+
+deps:
+	@sh scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check-fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(FUZZ_BIN) -max_total_time=20 -max_len=4096 $(BUILD)/fuzz-corpus \
+		tests/fuzz/corpus
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus \
+		tests/fuzz/corpus
+
+check-e2e: all
+	INBUILT=$(abspath $(BUILD)/inbuilt) PYTHON_TARGET=$(PY_EXE) \
+		$(PY_EXE) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt
+	install -m 755 $(BUILD)/inbuilt $(DESTDIR)$(PREFIX)/bin/inbuilt
+	install -m 644 $(BUILD)/libinbuilt-rt.a \
+		$(DESTDIR)$(PREFIX)/lib/inbuilt/libinbuilt-rt.a
+
+format:
+	clang-format -i src/*/*.[ch] include/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*/*.d)

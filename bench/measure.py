@@ -1,0 +1,297 @@
+"""Measure what inbuilt is for: filesystem calls and start-up time.
+
+Used three ways, all run by the target interpreter (/usr/bin/python3.11):
+
+    python3.11 bench/measure.py demo BUILD_DIR    # `make demo`
+    python3.11 bench/measure.py bench BUILD_DIR   # `make bench`
+    import measure                                # tests/e2e
+
+Filesystem calls are counted with `strace -f -e trace=%file` and only the
+calls that name a path are counted (glibc's fstat is `newfstatat(fd, "")`,
+which names none).  A call is *allowed* when a process must make it before
+any Python code runs and it does not touch a shared filesystem:
+
+    - the execve of the executable itself,
+    - /etc/ld.so.cache and /etc/ld.so.preload (the dynamic loader),
+    - the shared libraries the executable links (as `ldd` lists them),
+    - /proc/self/... (e.g. readlink /proc/self/exe) and /etc/localtime.
+
+Everything else is *outside the allow-list*: for an inbuilt executable the
+goal is zero such calls.
+
+Every command runs with LC_ALL=C: glibc builds in only the "C" locale, and
+any other (even C.UTF-8 on Debian 12) makes setlocale() open locale-archive,
+locale.alias and files under /usr/lib/locale, which would count against both
+executables.  Python runs in UTF-8 mode under the C locale anyway.
+"""
+
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STOCK_PYTHON = "/usr/bin/python3.11"
+IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
+
+# Paths every process may name, whatever the executable.
+ALLOWED_FIXED = {"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime"}
+
+# `1234  openat(AT_FDCWD, "/x", ...) = 3`: pid (with -f), syscall, arguments.
+# A `<... openat resumed>` line starts with `<` and does not match.
+_CALL = re.compile(r"^(?:(\d+)\s+)?(\w+)\((.*)$")
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def run_env(extra=None):
+    """The environment for measured runs: the caller's, without anything
+    that changes where Python looks for modules, and with LC_ALL=C."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTHON") and k != "INBUILT_ALLOW_FILESYSTEM"
+    }
+    env["LC_ALL"] = "C"
+    env.update(extra or {})
+    return env
+
+
+def linked_libraries(exe):
+    """The shared libraries exe links, as `ldd` names them and as their real
+    paths (the loader may open either spelling)."""
+    out = subprocess.run(
+        ["ldd", exe], capture_output=True, text=True, check=False
+    ).stdout
+    libs = set()
+    for line in out.splitlines():
+        # "libm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x...)" or
+        # "/lib64/ld-linux-x86-64.so.2 (0x...)"
+        for word in line.split():
+            if word.startswith("/"):
+                libs.add(word)
+                libs.add(os.path.realpath(word))
+    return libs
+
+
+def strace_paths(argv, env=None, stdin_data=None, timeout=120):
+    """Run argv under `strace -f -qq -e trace=%file` and return
+    (result, calls): the CompletedProcess of strace and, for every traced
+    call that names a path, a tuple (syscall, path, line)."""
+    with tempfile.TemporaryDirectory(prefix="inbuilt-strace-") as tmp:
+        log = os.path.join(tmp, "strace.log")
+        result = subprocess.run(
+            ["strace", "-f", "-qq", "-s", "4096", "-e", "trace=%file",
+             "-o", log] + list(argv),
+            input=stdin_data,
+            capture_output=True,
+            text=True,
+            env=env if env is not None else run_env(),
+            timeout=timeout,
+            check=False,
+        )
+        with open(log, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    calls = []
+    for line in lines:
+        m = _CALL.match(line)
+        if m is None:
+            continue
+        s = _STRING.search(m.group(3))
+        if s is None or s.group(1) == "":
+            continue
+        calls.append((m.group(2), s.group(1), line))
+    return result, calls
+
+
+def outside_allow_list(calls, exe):
+    """The calls of strace_paths() that the allow-list (see the module
+    docstring) does not excuse for executable exe."""
+    exe_names = {exe, os.path.realpath(exe)}
+    libs = linked_libraries(exe)
+    bad = []
+    for syscall, path, line in calls:
+        if syscall == "execve" and path in exe_names:
+            continue
+        if path in ALLOWED_FIXED or path in libs:
+            continue
+        if path == "/proc/self" or path.startswith("/proc/self/"):
+            continue
+        bad.append((syscall, path, line))
+    return bad
+
+
+def count_calls(argv, exe):
+    """(calls naming a path, calls outside the allow-list) for one run."""
+    result, calls = strace_paths(argv)
+    if result.returncode != 0:
+        raise RuntimeError(
+            "%s failed (%d): %s" % (shlex.join(argv), result.returncode,
+                                    result.stderr.strip())
+        )
+    return len(calls), len(outside_allow_list(calls, exe))
+
+
+def wall_medians(commands, runs):
+    """Median wall time in seconds of each command (a dict label -> argv),
+    running them alternately `runs` times after one warm-up each, so that
+    drift in machine load hits all of them alike."""
+    env = run_env()
+    times = {label: [] for label in commands}
+    order = list(commands)
+    for i in range(runs + 1):
+        for label in order if i % 2 == 0 else reversed(order):
+            start = time.perf_counter()
+            subprocess.run(
+                commands[label], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, env=env, check=True,
+            )
+            if i > 0:
+                times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+def build(inbuilt, out, *options):
+    """Run `inbuilt build [options] -o out`; return the seconds it took."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run([inbuilt, "build", *options, "-o", out], check=True)
+    return time.perf_counter() - start
+
+
+def ms(seconds):
+    return "%.1f ms" % (seconds * 1000)
+
+
+def mib(nbytes):
+    return "%.1f MiB" % (nbytes / (1 << 20))
+
+
+def demo(build_dir):
+    inbuilt = os.path.abspath(os.path.join(build_dir, "inbuilt"))
+    exe = os.path.abspath(os.path.join(build_dir, "demo", "pydemo"))
+    stock = STOCK_PYTHON
+
+    print("== building %s" % exe)
+    print("   $ %s build -o %s" % (inbuilt, exe))
+    secs = build(inbuilt, exe)
+    print("   built in %.1f s, %s (CPython + the whole pure-Python stdlib)"
+          % (secs, mib(os.path.getsize(exe))))
+    print()
+    print("== running:  -c '%s'" % IMPORT_SET)
+    print("   (LC_ALL=C; filesystem calls from strace -f -e trace=%file)")
+    print()
+
+    rows = []
+    for label, prog in (("inbuilt  " + os.path.relpath(exe), exe),
+                        ("stock    " + stock, stock)):
+        total, outside = count_calls([prog, "-c", IMPORT_SET], prog)
+        rows.append([label, total, outside])
+    medians = wall_medians(
+        {"inbuilt": [exe, "-c", IMPORT_SET],
+         "stock": [stock, "-c", IMPORT_SET]},
+        runs=10,
+    )
+    rows[0].append(ms(medians["inbuilt"]))
+    rows[1].append(ms(medians["stock"]))
+
+    head = ["executable", "fs calls naming a path",
+            "outside allow-list", "median wall time (10 runs)"]
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(4)]
+    fmt = "   %-*s  %*s  %*s  %*s"
+    print(fmt % (widths[0], head[0], widths[1], head[1],
+                 widths[2], head[2], widths[3], head[3]))
+    for r in rows:
+        print(fmt % (widths[0], r[0], widths[1], r[1],
+                     widths[2], r[2], widths[3], r[3]))
+    print()
+    print("   allow-list: the execve itself, the dynamic loader's cache, the")
+    print("   linked shared libraries, /proc/self/*, /etc/localtime.")
+    print("   Every other call is a stat/open a rank would send to a shared")
+    print("   filesystem; the inbuilt executable makes %d of them."
+          % rows[0][2])
+
+
+def bench(build_dir):
+    inbuilt = os.path.abspath(os.path.join(build_dir, "inbuilt"))
+    exe = os.path.abspath(os.path.join(build_dir, "bench", "pybench"))
+    stock = STOCK_PYTHON
+    runs = 20
+
+    secs = build(inbuilt, exe)
+    size = os.path.getsize(exe)
+
+    fs = {}
+    for key, inb_argv, stock_argv in (
+        ("pass", [exe, "-c", "pass"], [stock, "-I", "-S", "-c", "pass"]),
+        ("imports", [exe, "-c", IMPORT_SET], [stock, "-c", IMPORT_SET]),
+    ):
+        fs[key] = (count_calls(inb_argv, exe), count_calls(stock_argv, stock))
+
+    t = wall_medians(
+        {"inb_pass": [exe, "-c", "pass"],
+         "stock_pass": [stock, "-I", "-S", "-c", "pass"],
+         "inb_imports": [exe, "-c", IMPORT_SET],
+         "stock_imports": [stock, "-c", IMPORT_SET]},
+        runs=runs,
+    )
+
+    def ratio(a, b):
+        return "%.2f" % (a / b) if b else "-"
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    print("Measured with `make bench` (`sh bench/run.sh %s`) on %s, %d cores,"
+          % (build_dir, cpu, os.cpu_count() or 0))
+    print("%s. Environment: LC_ALL=C, no PYTHON* variables." % stock)
+    print()
+    print("| measure | inbuilt | stock python3.11 | inbuilt / stock |")
+    print("| --- | ---: | ---: | ---: |")
+    for key, what, stock_cmd in (
+        ("pass", "`-c pass`", "`-I -S -c pass`"),
+        ("imports", "`-c '%s'`" % IMPORT_SET, "same"),
+    ):
+        (it, io), (st, so) = fs[key]
+        print("| fs calls naming a path, %s (stock: %s) | %d | %d | %s |"
+              % (what, stock_cmd, it, st, ratio(it, st)))
+        print("| fs calls outside the allow-list, %s | %d | %d | %s |"
+              % (what, io, so, ratio(io, so)))
+    print("| median wall time, inbuilt `-c pass` vs stock `-I -S -c pass` "
+          "(%d alternating runs) | %s | %s | %s |"
+          % (runs, ms(t["inb_pass"]), ms(t["stock_pass"]),
+             ratio(t["inb_pass"], t["stock_pass"])))
+    print("| median wall time, `-c '%s'` (%d alternating runs) | %s | %s | %s |"
+          % (IMPORT_SET, runs, ms(t["inb_imports"]), ms(t["stock_imports"]),
+             ratio(t["inb_imports"], t["stock_imports"])))
+    print("| build time, stdlib only (`inbuilt build -o OUT`) | %.1f s | - | - |"
+          % secs)
+    print("| executable size, stdlib only | %s | - | - |" % mib(size))
+    print()
+    print("Allow-list: the execve of the executable, /etc/ld.so.cache, "
+          "/etc/ld.so.preload, the shared libraries it links (ldd), "
+          "/proc/self/*, /etc/localtime.")
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] not in ("demo", "bench"):
+        print("usage: %s demo|bench BUILD_DIR" % argv[0], file=sys.stderr)
+        return 2
+    if argv[1] == "demo":
+        demo(argv[2])
+    else:
+        bench(argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,181 @@
+/* link.c: embed the archive in an object and link the executable. */
+#include "link.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "util.h"
+
+void
+inb_link_prepare(struct inb_output *o, const char *path)
+{
+    struct stat st;
+    char *copy, *dir;
+    size_t n = strlen(path);
+    int fd;
+
+    if (n == 0) {
+        inb_fatal("-o needs the path of the executable to write");
+    }
+    if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        inb_fatal("-o %s is a directory; give the path of the executable to "
+                  "write, like %s%sapp",
+                  path, path, path[n - 1] == '/' ? "" : "/");
+    }
+    copy = inb_xstrdup(path);
+    dir = inb_xstrdup(dirname(copy));
+    free(copy);
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        inb_fatal("-o %s: directory %s does not exist", path, dir);
+    }
+    copy = inb_xstrdup(path);
+    o->path = inb_xstrdup(path);
+    o->tmp = inb_xprintf("%s/.%s.inbuilt-XXXXXX", dir, basename(copy));
+    free(copy);
+    fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        inb_fatal("-o %s: cannot create a file in %s:", path, dir);
+    }
+    close(fd);
+    inb_cleanup_add(o->tmp);
+    free(dir);
+}
+
+const char *
+inb_link_runtime(void)
+{
+    static char found[PATH_MAX + 64];
+    char self[PATH_MAX], *dir;
+    const char *env = getenv("INBUILT_RUNTIME");
+    const char *const rel[] = {"libinbuilt-rt.a", "../lib/inbuilt/libinbuilt-rt.a"};
+    ssize_t n;
+    size_t i;
+
+    if (env != NULL && *env != '\0') {
+        if (access(env, R_OK) < 0) {
+            inb_fatal("INBUILT_RUNTIME=%s:", env);
+        }
+        return env;
+    }
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0) {
+        inb_fatal("cannot find this program's path in /proc/self/exe:");
+    }
+    self[n] = '\0';
+    dir = dirname(self);
+    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        snprintf(found, sizeof(found), "%s/%s", dir, rel[i]);
+        if (access(found, R_OK) == 0) {
+            return found;
+        }
+    }
+    inb_fatal("the runtime library libinbuilt-rt.a is not beside %s nor in "
+              "%s/../lib/inbuilt; reinstall inbuilt or set INBUILT_RUNTIME",
+              dir, dir);
+}
+
+/* Write data[0..size) to path.  Exits on failure. */
+static void
+write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL) {
+        inb_fatal("cannot create %s:", path);
+    }
+    if (fwrite(data, 1, size, f) != size || fflush(f) != 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+    if (fclose(f) != 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+}
+
+/* An assembler source that places the file at path in read-only data
+ * between the hidden symbols the runtime reads. */
+static char *
+blob_source(const char *path)
+{
+    struct inb_buf b = {0};
+    const char *p;
+
+    inb_buf_addstr(&b, "\t.section .rodata.inbuilt,\"a\",@progbits\n"
+                       "\t.balign 64\n"
+                       "\t.globl inb_archive_blob\n"
+                       "\t.hidden inb_archive_blob\n"
+                       "\t.type inb_archive_blob, @object\n"
+                       "inb_archive_blob:\n"
+                       "\t.incbin \"");
+    for (p = path; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            inb_buf_add(&b, "\\", 1);
+        }
+        inb_buf_add(&b, p, 1);
+    }
+    inb_buf_addstr(&b, "\"\n"
+                       "\t.globl inb_archive_blob_end\n"
+                       "\t.hidden inb_archive_blob_end\n"
+                       "inb_archive_blob_end:\n"
+                       "\t.section .note.GNU-stack,\"\",@progbits\n");
+    return b.data;
+}
+
+void
+inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
+{
+    const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
+    char *work, *bin, *asm_path, *src;
+    char **argv = NULL;
+    size_t argc = 0;
+    int rc;
+
+    work = inb_xprintf("%s/inbuilt-XXXXXX",
+                       tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (mkdtemp(work) == NULL) {
+        inb_fatal("cannot create a temporary directory %s:", work);
+    }
+    inb_cleanup_add(work);
+    bin = inb_xprintf("%s/archive.bin", work);
+    asm_path = inb_xprintf("%s/archive.S", work);
+    write_file(bin, archive, size);
+    src = blob_source(bin);
+    write_file(asm_path, src, strlen(src));
+    free(src);
+
+    inb_split_words(cc && *cc ? cc : INB_CC, &argv, &argc);
+    inb_argv_add(&argv, &argc, "-no-pie");
+    inb_argv_add(&argv, &argc, "-o");
+    inb_argv_add(&argv, &argc, o->tmp);
+    inb_argv_add(&argv, &argc, asm_path);
+    inb_argv_add(&argv, &argc, inb_link_runtime());
+    inb_argv_add(&argv, &argc, "-Wl,--whole-archive");
+    inb_argv_add(&argv, &argc, INB_PY_STATICLIB);
+    inb_argv_add(&argv, &argc, "-Wl,--no-whole-archive");
+    /* Export the C API, for extension modules loaded later. */
+    inb_argv_add(&argv, &argc, "-Wl,--export-dynamic");
+    inb_split_words(INB_PY_LIBS, &argv, &argc);
+    rc = inb_spawn_run(argv, NULL);
+    if (rc != 0) {
+        inb_spawn_print("failed command: ", argv);
+        inb_fatal("linking %s failed (exit status %d); nothing was written",
+                  o->path, rc);
+    }
+    if (rename(o->tmp, o->path) < 0) {
+        inb_fatal("cannot rename %s to %s:", o->tmp, o->path);
+    }
+    inb_cleanup_forget(o->tmp);
+    for (size_t i = 0; i < argc; i++) {
+        free(argv[i]);
+    }
+    free(argv);
+    free(asm_path);
+    free(bin);
+    free(work);
+}

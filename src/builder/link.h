@@ -1,0 +1,29 @@
+/* link.h: turn an archive into an executable: embed it in an object file
+ * and link it with the runtime and the static libpython. */
+#ifndef INB_LINK_H
+#define INB_LINK_H
+
+#include <stddef.h>
+
+#include "inb.h"
+
+/* An output being written: a temporary file beside its final name. */
+struct inb_output {
+    char *path; /* the final name, as given to -o */
+    char *tmp;  /* the temporary file in the same directory */
+};
+
+/* Check that path can be written (not a directory, its directory exists
+ * and is writable) by creating the temporary file now, so that a bad -o
+ * fails before any work.  Exits with an error naming path otherwise. */
+INB_HIDDEN void inb_link_prepare(struct inb_output *o, const char *path);
+/* Link the executable holding archive[0..size) into o->tmp, then rename it
+ * to o->path.  Exits with an error, printing the failing command, when the
+ * compiler or linker fails; then nothing is left at o->path. */
+INB_HIDDEN void inb_link_run(struct inb_output *o, const unsigned char *archive,
+                             size_t size);
+/* The runtime library to link (libinbuilt-rt.a), found beside this program
+ * or in ../lib/inbuilt, or named by $INBUILT_RUNTIME.  Exits when missing. */
+INB_HIDDEN const char *inb_link_runtime(void);
+
+#endif

@@ -1,0 +1,408 @@
+/* main.c: the inbuilt command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "archive.h"
+#include "collect.h"
+#include "compile.h"
+#include "inbuilt.h"
+#include "link.h"
+#include "target.h"
+#include "util.h"
+
+static const char usage_text[] =
+    "usage: inbuilt build [options] -o OUT\n"
+    "       inbuilt --help | --version\n"
+    "\n"
+    "Make OUT, one executable holding CPython " INB_PY_VERSION
+    " (linked statically) and\n"
+    "its whole pure-Python standard library as bytecode in memory.  It acts\n"
+    "like python3 (-c, -m, scripts, stdin, the REPL) but imports without\n"
+    "touching the filesystem: no sys.path search, no stat, no open.\n"
+    "\n"
+    "options of build:\n"
+    "  -o, --output OUT        the executable to write (replaced atomically)\n"
+    "  --include NAME          add module or package NAME with all its\n"
+    "                          submodules (repeatable), found on --path\n"
+    "                          directories, then on the sys.path of --python\n"
+    "  --path DIR              search DIR first for --include (repeatable)\n"
+    "  --python PATH           the interpreter of the environment (venv,\n"
+    "                          conda) to take --include'd packages from;\n"
+    "                          default " INB_PY_EXE "\n"
+    "  --exclude PATTERN       drop modules whose dotted name, or a parent's,\n"
+    "                          matches the shell PATTERN (repeatable), e.g.\n"
+    "                          'email' or '*.tests'\n"
+    "  --entry MODULE[:FUNC]   make OUT a tool: run MODULE as __main__, or\n"
+    "                          sys.exit(MODULE.FUNC()), with sys.argv =\n"
+    "                          [OUT, args...]; no python options are read\n"
+    "  --allow-filesystem      let OUT also import from sys.path on disk,\n"
+    "                          after its own modules (at run time, the same:\n"
+    "                          INBUILT_ALLOW_FILESYSTEM=1)\n"
+    "  --optimize N            compile with optimization level 0, 1 (like -O)\n"
+    "                          or 2 (like -OO); default 0\n"
+    "  -v, --verbose           print what is done\n"
+    "\n"
+    "examples:\n"
+    "  inbuilt build -o mypy\n"
+    "  ./mypy -c 'import json, asyncio; print(\"ok\")'\n"
+    "  inbuilt build --include mypkg --entry mypkg.cli:main -o mytool\n";
+
+enum {
+    OPT_INCLUDE = 256,
+    OPT_PATH,
+    OPT_PYTHON,
+    OPT_EXCLUDE,
+    OPT_ENTRY,
+    OPT_ALLOW_FS,
+    OPT_OPTIMIZE,
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+/* The options of `inbuilt build`. */
+struct options {
+    const char *output;
+    const char *python;
+    const char *entry;
+    char **includes, **paths, **excludes;
+    size_t nincludes, npaths, nexcludes;
+    int allow_filesystem;
+    int optimize;
+};
+
+static void
+usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: error: ", inb_argv0);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see `%s --help`)\n", inb_argv0);
+    exit(2);
+}
+
+static void
+append(char ***v, size_t *n, const char *s)
+{
+    *v = inb_xrealloc(*v, (*n + 1) * sizeof(char *));
+    (*v)[(*n)++] = (char *)s;
+}
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether s is dotted identifiers ("a.b_c"); for --entry, whose parts are
+ * pasted into Python source by the runtime. */
+static int
+is_dotted_name(const char *s, size_t n)
+{
+    size_t i;
+    int start = 1;
+
+    if (n == 0) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (ch == '.') {
+            if (start) {
+                return 0;
+            }
+            start = 1;
+            continue;
+        }
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
+              (ch >= 'A' && ch <= 'Z') || (!start && ch >= '0' && ch <= '9'))) {
+            return 0;
+        }
+        start = 0;
+    }
+    return !start;
+}
+
+/* Check --entry and return its module name (malloc'd). */
+static char *
+entry_module(const char *entry)
+{
+    const char *colon = strchr(entry, ':');
+    size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
+
+    if (!is_dotted_name(entry, n) ||
+        (colon != NULL &&
+         (strchr(colon + 1, '.') != NULL ||
+          !is_dotted_name(colon + 1, strlen(colon + 1))))) {
+        usage_error("--entry %s: expected MODULE or MODULE:FUNC, like "
+                    "mypkg.cli:main",
+                    entry);
+    }
+    if (strlen(entry) > 400) {
+        usage_error("--entry %s: too long", entry);
+    }
+    return strndup(entry, n);
+}
+
+static void
+parse_build(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"include", required_argument, NULL, OPT_INCLUDE},
+        {"path", required_argument, NULL, OPT_PATH},
+        {"python", required_argument, NULL, OPT_PYTHON},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
+        {"entry", required_argument, NULL, OPT_ENTRY},
+        {"allow-filesystem", no_argument, NULL, OPT_ALLOW_FS},
+        {"optimize", required_argument, NULL, OPT_OPTIMIZE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_INCLUDE:
+            append(&o->includes, &o->nincludes, optarg);
+            break;
+        case OPT_PATH:
+            append(&o->paths, &o->npaths, optarg);
+            break;
+        case OPT_PYTHON:
+            o->python = optarg;
+            break;
+        case OPT_EXCLUDE:
+            append(&o->excludes, &o->nexcludes, optarg);
+            break;
+        case OPT_ENTRY:
+            o->entry = optarg;
+            break;
+        case OPT_ALLOW_FS:
+            o->allow_filesystem = 1;
+            break;
+        case OPT_OPTIMIZE:
+            if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '2') {
+                usage_error("--optimize %s: expected 0, 1 or 2", optarg);
+            }
+            o->optimize = optarg[0] - '0';
+            break;
+        case 'v':
+            inb_verbose = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case ':':
+            usage_error("option %s needs a value", argv[optind - 1]);
+            break;
+        default:
+            usage_error("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        usage_error("unexpected argument %s", argv[optind]);
+    }
+    if (o->output == NULL) {
+        usage_error("%s", "build needs -o OUT, the executable to write");
+    }
+}
+
+/* Add the search roots: --path, the environment's sys.path but its
+ * standard library, then the standard library inbuilt links. */
+static void
+add_roots(struct inb_collect *c, const struct options *o,
+          const struct inb_target *t)
+{
+    size_t i, j;
+    struct stat st;
+
+    for (i = 0; i < o->npaths; i++) {
+        if (stat(o->paths[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+            inb_fatal("--path %s: not a directory", o->paths[i]);
+        }
+        inb_collect_root(c, o->paths[i]);
+    }
+    for (i = 0; i < t->npaths; i++) {
+        int is_stdlib = 0;
+
+        for (j = 0; j < t->nstdlib_dirs && !is_stdlib; j++) {
+            is_stdlib = strcmp(t->paths[i], t->stdlib_dirs[j]) == 0;
+        }
+        if (!is_stdlib) {
+            inb_collect_root(c, t->paths[i]);
+        }
+    }
+    inb_collect_root(c, INB_PY_STDLIB);
+    inb_collect_root(c, INB_PY_PLATSTDLIB "/lib-dynload");
+}
+
+/* Compile every module into the archive writer.  Returns the number of
+ * files that failed to compile (each reported). */
+static int
+add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
+            size_t *bytes)
+{
+    struct inb_buf code = {0};
+    size_t i;
+    int failures = 0;
+
+    for (i = 0; i < c->n; i++) {
+        const struct inb_module *m = &c->mods[i];
+        const char *data = NULL;
+        size_t size = 0;
+        char *reason = NULL;
+
+        if (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) {
+            code.len = 0;
+            if (inb_compile_file(m->path, m->relname, optimize, &code) < 0) {
+                failures++;
+                continue;
+            }
+            data = code.data;
+            size = code.len;
+        }
+        else if (m->kind == INB_KIND_EXT_ABSENT) {
+            const char *base = strrchr(m->path, '/');
+
+            reason = inb_xprintf("the target has it only as the shared "
+                                 "library %s",
+                                 base ? base + 1 : m->path);
+            data = reason;
+            size = strlen(reason);
+        }
+        *bytes += size;
+        if (inb_archive_writer_add(w, INB_NS_MODULE, m->kind, 0, m->name,
+                                   strlen(m->name), data, size) < 0) {
+            inb_fatal("out of memory adding %s to the archive", m->name);
+        }
+        free(reason);
+    }
+    inb_buf_free(&code);
+    return failures;
+}
+
+static void
+add_config(inb_archive_writer *w, const char *key, const char *value)
+{
+    if (inb_archive_writer_add(w, INB_NS_CONFIG, INB_KIND_BLOB, 0, key,
+                               strlen(key), value, strlen(value)) < 0) {
+        inb_fatal("out of memory");
+    }
+}
+
+static int
+cmd_build(int argc, char **argv)
+{
+    struct options o = {0};
+    struct inb_target t;
+    struct inb_collect c = {0};
+    struct inb_output out = {0};
+    inb_archive_writer *w;
+    unsigned char *archive = NULL;
+    size_t size = 0, bytes = 0, i, nmods = 0;
+    char err[256], *entry_mod = NULL;
+    double t0 = now();
+    struct stat st;
+    int failures;
+
+    parse_build(argc, argv, &o);
+    if (o.entry != NULL) {
+        entry_mod = entry_module(o.entry);
+    }
+    inb_link_prepare(&out, o.output);
+    inb_link_runtime(); /* fail now, not after compiling */
+    inb_target_query(&t, o.python ? o.python : INB_PY_EXE);
+    add_roots(&c, &o, &t);
+    for (i = 0; i < o.nexcludes; i++) {
+        inb_collect_exclude(&c, o.excludes[i]);
+    }
+    inb_collect_stdlib(&c, INB_PY_STDLIB, INB_PY_PLATSTDLIB "/lib-dynload");
+    for (i = 0; i < o.nincludes; i++) {
+        inb_collect_include(&c, o.includes[i]);
+    }
+    inb_collect_finish(&c);
+    if (inb_collect_find(&c, "encodings") == NULL) {
+        inb_fatal("the package encodings is needed for Python to start; do "
+                  "not --exclude it");
+    }
+    if (entry_mod != NULL && inb_collect_find(&c, entry_mod) == NULL) {
+        inb_fatal("--entry %s: module %s is not in the executable; add "
+                  "--include %s",
+                  o.entry, entry_mod, entry_mod);
+    }
+
+    inb_compile_init();
+    w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
+    if (w == NULL) {
+        inb_fatal("out of memory");
+    }
+    failures = add_modules(w, &c, o.optimize, &bytes);
+    if (failures > 0) {
+        inb_fatal("%d file%s failed to compile; nothing was written to %s",
+                  failures, failures == 1 ? "" : "s", o.output);
+    }
+    for (i = 0; i < c.n; i++) {
+        nmods += c.mods[i].kind != INB_KIND_EXT_ABSENT;
+    }
+    if (o.entry != NULL) {
+        add_config(w, "entry", o.entry);
+    }
+    if (o.allow_filesystem) {
+        add_config(w, "allow_filesystem", "1");
+    }
+    if (inb_archive_writer_finish(w, &archive, &size, err, sizeof(err)) < 0) {
+        inb_fatal("cannot lay out the archive: %s", err);
+    }
+    inb_archive_writer_free(w);
+    inb_compile_fini();
+    inb_note("archive: %zu modules, %zu bytes", nmods, size);
+    inb_link_run(&out, archive, size);
+    inb_free(archive);
+    if (stat(o.output, &st) < 0) {
+        inb_fatal("cannot stat %s:", o.output);
+    }
+    fprintf(stderr,
+            "%s: wrote %s: %zu modules (%.1f MB of bytecode), %.1f MB, in "
+            "%.1f s\n",
+            inb_argv0, o.output, nmods, (double)bytes / 1e6,
+            (double)st.st_size / 1e6, now() - t0);
+    free(entry_mod);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("inbuilt %s for Python %s (%s)\n", INBUILT_VERSION,
+               INB_PY_VERSION, INB_PY_STATICLIB);
+        return 0;
+    }
+    if (strcmp(argv[1], "build") == 0) {
+        return cmd_build(argc - 1, argv + 1);
+    }
+    usage_error("unknown command %s; the command is build", argv[1]);
+    return 2;
+}

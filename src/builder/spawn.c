@@ -1,0 +1,101 @@
+/* spawn.c: run programs with posix_spawn and wait for them. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void
+inb_spawn_print(const char *prefix, char *const argv[])
+{
+    size_t i;
+
+    fputs(prefix, stderr);
+    for (i = 0; argv[i] != NULL; i++) {
+        const char *a = argv[i];
+
+        fputs(i ? " " : "", stderr);
+        if (a[0] != '\0' && strpbrk(a, " \t\n'\"\\$`*?;&|<>()") == NULL) {
+            fputs(a, stderr);
+            continue;
+        }
+        fputc('\'', stderr);
+        for (; *a; a++) {
+            if (*a == '\'') {
+                fputs("'\\''", stderr);
+            }
+            else {
+                fputc(*a, stderr);
+            }
+        }
+        fputc('\'', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+int
+inb_spawn_run(char *const argv[], struct inb_buf *out)
+{
+    posix_spawn_file_actions_t actions;
+    int fds[2] = {-1, -1}, status, err;
+    pid_t pid;
+
+    if (inb_verbose) {
+        inb_spawn_print("+ ", argv);
+    }
+    if (posix_spawn_file_actions_init(&actions) != 0) {
+        inb_fatal("posix_spawn_file_actions_init:");
+    }
+    if (out != NULL) {
+        if (pipe(fds) < 0) {
+            inb_fatal("pipe:");
+        }
+        if (posix_spawn_file_actions_adddup2(&actions, fds[1], 1) != 0 ||
+            posix_spawn_file_actions_addclose(&actions, fds[0]) != 0 ||
+            posix_spawn_file_actions_addclose(&actions, fds[1]) != 0) {
+            inb_fatal("posix_spawn_file_actions:");
+        }
+    }
+    err = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (out != NULL) {
+        close(fds[1]);
+    }
+    if (err != 0) {
+        errno = err;
+        if (out != NULL) {
+            close(fds[0]);
+        }
+        inb_spawn_print("failed command: ", argv);
+        inb_fatal("cannot run %s:", argv[0]);
+    }
+    if (out != NULL) {
+        char chunk[65536];
+        ssize_t n;
+
+        while ((n = read(fds[0], chunk, sizeof(chunk))) != 0) {
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                inb_fatal("reading the output of %s:", argv[0]);
+            }
+            inb_buf_add(out, chunk, (size_t)n);
+        }
+        close(fds[0]);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            inb_fatal("waitpid:");
+        }
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}

@@ -1,0 +1,15 @@
+/* spawn.h: run a program (the compiler, the target Python) and wait. */
+#ifndef INB_SPAWN_H
+#define INB_SPAWN_H
+
+#include "util.h"
+
+/* Run argv[0] (searched on PATH) with argv and wait for it.  When out is
+ * not NULL its standard output is appended to out.  Returns the exit status
+ * (128 + N when killed by signal N); exits via inb_fatal, printing the
+ * command line, when the program cannot be started. */
+INB_HIDDEN int inb_spawn_run(char *const argv[], struct inb_buf *out);
+/* Print argv as a shell-quoted command line to stderr, after prefix. */
+INB_HIDDEN void inb_spawn_print(const char *prefix, char *const argv[]);
+
+#endif

@@ -1,0 +1,329 @@
+/* util.c: diagnostics, checked allocation, buffers and temporary-file
+ * clean-up for the CLI. */
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int inb_verbose;
+const char *inb_argv0 = "inbuilt";
+
+/* Print prefix, the message, and strerror(errno) after a trailing ':'. */
+static void
+vreport(const char *prefix, const char *fmt, va_list ap)
+{
+    int err = errno;
+    size_t n = strlen(fmt);
+
+    fprintf(stderr, "%s: %s", inb_argv0, prefix);
+    vfprintf(stderr, fmt, ap);
+    if (n > 0 && fmt[n - 1] == ':') {
+        fprintf(stderr, " %s", strerror(err));
+    }
+    fputc('\n', stderr);
+}
+
+void
+inb_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport("error: ", fmt, ap);
+    va_end(ap);
+    exit(1); /* the atexit handler removes temporary files */
+}
+
+void
+inb_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void
+inb_note(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!inb_verbose) {
+        return;
+    }
+    va_start(ap, fmt);
+    vreport("", fmt, ap);
+    va_end(ap);
+}
+
+void *
+inb_xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+
+    if (p == NULL) {
+        inb_fatal("out of memory (%zu bytes)", size);
+    }
+    return p;
+}
+
+void *
+inb_xrealloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+
+    if (p == NULL) {
+        inb_fatal("out of memory (%zu bytes)", size);
+    }
+    return p;
+}
+
+char *
+inb_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+
+    return memcpy(inb_xmalloc(n), s, n);
+}
+
+char *
+inb_xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        inb_fatal("cannot format a message");
+    }
+    s = inb_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void
+inb_buf_add(struct inb_buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        b->data = inb_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    if (n > 0) {
+        memcpy(b->data + b->len, data, n);
+    }
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void
+inb_buf_addstr(struct inb_buf *b, const char *s)
+{
+    inb_buf_add(b, s, strlen(s));
+}
+
+void
+inb_buf_free(struct inb_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int
+inb_buf_readfile(struct inb_buf *b, const char *path)
+{
+    char chunk[65536];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (f == NULL) {
+        return -1;
+    }
+    b->len = 0;
+    inb_buf_add(b, "", 0);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        inb_buf_add(b, chunk, n);
+    }
+    if (ferror(f)) {
+        int err = errno;
+
+        fclose(f);
+        errno = err;
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* Registered temporary paths.  Signal handlers read this list, so it is
+ * only changed with signals blocked. */
+#define MAX_CLEANUP 16
+static char *cleanup_paths[MAX_CLEANUP];
+static int cleanup_installed;
+
+/* Remove path: a file, or a directory holding only files.  Uses only
+ * calls that are safe in a signal handler, but opendir; the directory
+ * case runs from exit paths in practice. */
+static void
+remove_path(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+    char sub[4096];
+
+    if (lstat(path, &st) < 0) {
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    d = opendir(path);
+    if (d != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+                continue;
+            }
+            if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) <
+                sizeof(sub)) {
+                unlink(sub);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+void
+inb_cleanup_run(void)
+{
+    int i;
+
+    for (i = 0; i < MAX_CLEANUP; i++) {
+        if (cleanup_paths[i] != NULL) {
+            remove_path(cleanup_paths[i]);
+        }
+    }
+}
+
+static void
+on_signal(int sig)
+{
+    inb_cleanup_run();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Run f on the registry with catchable signals blocked. */
+static void
+with_signals_blocked(void (*f)(const char *), const char *path)
+{
+    sigset_t all, old;
+
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    f(path);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+do_add(const char *path)
+{
+    int i;
+
+    for (i = 0; i < MAX_CLEANUP; i++) {
+        if (cleanup_paths[i] == NULL) {
+            cleanup_paths[i] = inb_xstrdup(path);
+            return;
+        }
+    }
+    inb_fatal("too many temporary files");
+}
+
+static void
+do_forget(const char *path)
+{
+    int i;
+
+    for (i = 0; i < MAX_CLEANUP; i++) {
+        if (cleanup_paths[i] != NULL && strcmp(cleanup_paths[i], path) == 0) {
+            free(cleanup_paths[i]);
+            cleanup_paths[i] = NULL;
+        }
+    }
+}
+
+void
+inb_cleanup_add(const char *path)
+{
+    if (!cleanup_installed) {
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+        size_t i;
+
+        cleanup_installed = 1;
+        atexit(inb_cleanup_run);
+        for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+            signal(sigs[i], on_signal);
+        }
+    }
+    with_signals_blocked(do_add, path);
+}
+
+void
+inb_cleanup_forget(const char *path)
+{
+    with_signals_blocked(do_forget, path);
+}
+
+void
+inb_argv_add(char ***argv, size_t *argc, const char *word)
+{
+    *argv = inb_xrealloc(*argv, (*argc + 2) * sizeof(**argv));
+    (*argv)[(*argc)++] = inb_xstrdup(word);
+    (*argv)[*argc] = NULL;
+}
+
+void
+inb_split_words(const char *s, char ***argv, size_t *argc)
+{
+    const char *p = s;
+
+    while (*p != '\0') {
+        const char *start;
+        char *word;
+
+        while (*p == ' ' || *p == '\t' || *p == '\n') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        start = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n') {
+            p++;
+        }
+        word = inb_xmalloc((size_t)(p - start) + 1);
+        memcpy(word, start, (size_t)(p - start));
+        word[p - start] = '\0';
+        inb_argv_add(argv, argc, word);
+        free(word);
+    }
+}

@@ -1,0 +1,63 @@
+/* util.h: diagnostics, checked allocation, growable buffers and clean-up of
+ * temporary files for the CLI.  The CLI may exit; these helpers do. */
+#ifndef INB_UTIL_H
+#define INB_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "inb.h"
+
+/* A growable byte buffer; data is NUL-terminated after len bytes. */
+struct inb_buf {
+    char *data;
+    size_t len, cap;
+};
+
+/* Set by -v: print commands and progress. */
+extern int inb_verbose;
+/* The program name used in diagnostics. */
+extern const char *inb_argv0;
+
+/* Print "inbuilt: error: MSG" and exit(1); a trailing ':' in fmt appends
+ * strerror(errno).  Temporary files registered below are removed. */
+INB_HIDDEN __attribute__((noreturn, format(printf, 1, 2))) void
+inb_fatal(const char *fmt, ...);
+/* Print "inbuilt: warning: MSG" (trailing ':' as for inb_fatal). */
+INB_HIDDEN __attribute__((format(printf, 1, 2))) void
+inb_warn(const char *fmt, ...);
+/* Print "inbuilt: MSG" when verbose. */
+INB_HIDDEN __attribute__((format(printf, 1, 2))) void
+inb_note(const char *fmt, ...);
+
+/* malloc, realloc, strdup and printf-to-new-string that never fail. */
+INB_HIDDEN void *inb_xmalloc(size_t size);
+INB_HIDDEN void *inb_xrealloc(void *ptr, size_t size);
+INB_HIDDEN char *inb_xstrdup(const char *s);
+INB_HIDDEN __attribute__((format(printf, 1, 2))) char *
+inb_xprintf(const char *fmt, ...);
+
+/* Append n bytes (or a NUL-terminated string) to b. */
+INB_HIDDEN void inb_buf_add(struct inb_buf *b, const void *data, size_t n);
+INB_HIDDEN void inb_buf_addstr(struct inb_buf *b, const char *s);
+/* Release b's memory and reset it to empty. */
+INB_HIDDEN void inb_buf_free(struct inb_buf *b);
+/* Read the whole file at path into b.  Returns 0, or -1 with errno set. */
+INB_HIDDEN int inb_buf_readfile(struct inb_buf *b, const char *path);
+
+/* Remove path (a file, or a directory and the files in it) when the
+ * program exits early or is interrupted.  The string is copied. */
+INB_HIDDEN void inb_cleanup_add(const char *path);
+/* Forget path: it is no longer temporary (renamed into place, or removed
+ * by the caller). */
+INB_HIDDEN void inb_cleanup_forget(const char *path);
+/* Remove every registered path now (also done at exit and on signals). */
+INB_HIDDEN void inb_cleanup_run(void);
+
+/* Split s at blanks into words appended to a NULL-terminated argv vector
+ * (*argv of *argc words, reallocated). */
+INB_HIDDEN void inb_split_words(const char *s, char ***argv, size_t *argc);
+/* Append one word to a NULL-terminated argv vector. */
+INB_HIDDEN void inb_argv_add(char ***argv, size_t *argc, const char *word);
+
+#endif

@@ -1,0 +1,651 @@
+/* finder.c: the meta-path finder and loader that serve modules from the
+ * archive embedded in the executable.
+ *
+ * One type, _inbuilt.Importer, plays three parts:
+ *  - the finder first on sys.meta_path: find_spec() looks the full dotted
+ *    name up in the archive (binary search, no filesystem) and returns a
+ *    ModuleSpec whose loader is itself;
+ *  - the loader: exec_module() unmarshals the code object straight from the
+ *    archive's read-only data and runs it in the module's namespace;
+ *    get_code(), is_package(), get_source() and get_filename() serve runpy
+ *    (-m) and other InspectLoader users;
+ *  - a sentinel last on sys.meta_path (strict mode only), which turns an
+ *    import of an extension module that the executable knows of but does not
+ *    build in into a ModuleNotFoundError that says so.
+ *
+ * Modules get a virtual location under the executable, as if it were a
+ * directory (like a zip archive): module a.b of /opt/app has __file__
+ * /opt/app/a/b.py, package a has __path__ ['/opt/app/a'].  Nothing exists
+ * there on disk; in strict mode no path-based finder is left to look, and
+ * otherwise the path hook below claims those directories first.
+ *
+ * The interpreter is single: the state below is set once by
+ * inb_finder_install() and lives until the process ends.
+ */
+#include "finder.h"
+
+#include <marshal.h>
+
+typedef struct {
+    PyObject_HEAD
+    int sentinel; /* 1: only explains absent extensions */
+} Importer;
+
+static PyTypeObject Importer_Type;
+
+static const inb_archive *archive; /* borrowed: lives as long as the process */
+static PyObject *root;             /* str: the executable's path */
+static PyObject *module_spec;      /* _frozen_importlib.ModuleSpec */
+static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
+static PyObject *finder;           /* the Importer first on sys.meta_path */
+static PyObject *sentinel;         /* the Importer last on sys.meta_path */
+
+/* Why an import failed; turned into an exception by raise_error() only. */
+enum failure {
+    FAIL_NOT_FOUND,   /* no such module in the archive */
+    FAIL_ABSENT_EXT,  /* an extension module that is not built in */
+    FAIL_CORRUPT,     /* the entry's data does not unmarshal */
+    FAIL_NOT_CODE,    /* the entry unmarshals to something else */
+    FAIL_UNSUPPORTED, /* an entry kind this runtime cannot load */
+};
+
+/* Set the exception for failure of module name (str) and return NULL.
+ * detail: the reason text of an absent extension (UTF-8, not
+ * NUL-terminated, detail_len bytes), or NULL.  For FAIL_CORRUPT the pending
+ * exception becomes the cause. */
+static PyObject *
+raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
+            size_t detail_len)
+{
+    PyObject *msg = NULL, *cause = NULL, *exc = NULL, *type, *value, *tb;
+    PyObject *excclass = PyExc_ImportError;
+
+    switch (failure) {
+    case FAIL_NOT_FOUND:
+        excclass = PyExc_ModuleNotFoundError;
+        msg = PyUnicode_FromFormat("No module named %R in this executable",
+                                   name);
+        break;
+    case FAIL_ABSENT_EXT:
+        excclass = PyExc_ModuleNotFoundError;
+        cause = PyUnicode_DecodeUTF8((const char *)detail,
+                                     (Py_ssize_t)detail_len, "replace");
+        if (cause == NULL) {
+            goto done;
+        }
+        msg = PyUnicode_FromFormat("No module named %R: it is a C extension "
+                                   "module that this executable does not "
+                                   "build in (%U)",
+                                   name, cause);
+        Py_CLEAR(cause);
+        break;
+    case FAIL_CORRUPT:
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        cause = value;
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        msg = PyUnicode_FromFormat("corrupt entry for module %R in the "
+                                   "embedded archive: %S",
+                                   name, cause ? cause : Py_None);
+        break;
+    case FAIL_NOT_CODE:
+        msg = PyUnicode_FromFormat("corrupt entry for module %R in the "
+                                   "embedded archive: not a code object",
+                                   name);
+        break;
+    case FAIL_UNSUPPORTED:
+        msg = PyUnicode_FromFormat("module %R is of a kind this runtime "
+                                   "cannot load; rebuild with the same "
+                                   "inbuilt version",
+                                   name);
+        break;
+    }
+    if (msg == NULL) {
+        goto done;
+    }
+    exc = PyObject_CallFunctionObjArgs(excclass, msg, NULL);
+    if (exc == NULL) {
+        goto done;
+    }
+    if (PyObject_SetAttrString(exc, "name", name) < 0) {
+        goto done;
+    }
+    if (cause != NULL) {
+        PyException_SetCause(exc, cause); /* steals cause */
+        cause = NULL;
+    }
+    PyErr_SetObject(excclass, exc);
+done:
+    Py_XDECREF(cause);
+    Py_XDECREF(exc);
+    Py_XDECREF(msg);
+    return NULL;
+}
+
+/* Look module name (str) up in the archive.  Returns 1 and fills *e when
+ * found, 0 when not, -1 with an exception set when name is not a str. */
+static int
+lookup(PyObject *name, inb_entry *e)
+{
+    Py_ssize_t len;
+    const char *s;
+
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "module name must be str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return -1;
+    }
+    s = PyUnicode_AsUTF8AndSize(name, &len);
+    if (s == NULL) {
+        return -1;
+    }
+    return inb_archive_find(archive, INB_NS_MODULE, s, (size_t)len, e);
+}
+
+/* New reference: the virtual path of module name, ROOT/a/b + suffix. */
+static PyObject *
+virtual_path(PyObject *name, const char *suffix)
+{
+    PyObject *dot = NULL, *slash = NULL, *rel = NULL, *path = NULL;
+
+    dot = PyUnicode_FromString(".");
+    slash = PyUnicode_FromString("/");
+    if (dot == NULL || slash == NULL) {
+        goto done;
+    }
+    rel = PyUnicode_Replace(name, dot, slash, -1);
+    if (rel == NULL) {
+        goto done;
+    }
+    path = PyUnicode_FromFormat("%U/%U%s", root, rel, suffix);
+done:
+    Py_XDECREF(rel);
+    Py_XDECREF(slash);
+    Py_XDECREF(dot);
+    return path;
+}
+
+static int
+is_package_kind(int kind)
+{
+    return kind == INB_KIND_PACKAGE || kind == INB_KIND_NAMESPACE;
+}
+
+/* New reference: the spec of module name found as entry e, loaded by
+ * self. */
+static PyObject *
+make_spec(Importer *self, PyObject *name, const inb_entry *e)
+{
+    PyObject *spec = NULL, *origin = NULL, *args = NULL, *kwargs = NULL;
+    PyObject *dir = NULL, *locations = NULL;
+    int is_package = is_package_kind(e->kind);
+
+    if (e->kind != INB_KIND_NAMESPACE) {
+        origin = virtual_path(name, is_package ? "/__init__.py" : ".py");
+        if (origin == NULL) {
+            goto error;
+        }
+    }
+    args = PyTuple_Pack(2, name, (PyObject *)self);
+    kwargs = Py_BuildValue("{sOsO}", "origin", origin ? origin : Py_None,
+                           "is_package", is_package ? Py_True : Py_False);
+    if (args == NULL || kwargs == NULL) {
+        goto error;
+    }
+    spec = PyObject_Call(module_spec, args, kwargs);
+    if (spec == NULL) {
+        goto error;
+    }
+    if (is_package) {
+        dir = virtual_path(name, "");
+        if (dir == NULL) {
+            goto error;
+        }
+        locations = PyList_New(1);
+        if (locations == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(locations, 0, dir); /* steals dir */
+        dir = NULL;
+        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+                                   locations) < 0) {
+            goto error;
+        }
+    }
+    if (origin != NULL &&
+        PyObject_SetAttrString(spec, "has_location", Py_True) < 0) {
+        goto error;
+    }
+    Py_XDECREF(locations);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(origin);
+    return spec;
+error:
+    Py_XDECREF(locations);
+    Py_XDECREF(dir);
+    Py_XDECREF(spec);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(origin);
+    return NULL;
+}
+
+/* New reference: the code object of module name, with co_filename set to
+ * its virtual path; None for a namespace package.  NULL with ImportError
+ * when the module is not in the archive or its entry is corrupt. */
+static PyObject *
+get_code(PyObject *name)
+{
+    PyObject *code = NULL, *origin = NULL, *res = NULL;
+    inb_entry e;
+    int found = lookup(name, &e);
+
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0) {
+        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+    }
+    switch (e.kind) {
+    case INB_KIND_NAMESPACE:
+        Py_RETURN_NONE;
+    case INB_KIND_MODULE:
+    case INB_KIND_PACKAGE:
+        break;
+    case INB_KIND_EXT_ABSENT:
+        return raise_error(FAIL_ABSENT_EXT, name, e.data, e.size);
+    default:
+        return raise_error(FAIL_UNSUPPORTED, name, NULL, 0);
+    }
+    /* The archive's data is read in place: no copy before unmarshalling.
+     * open() proved e.size fits in the buffer, hence in Py_ssize_t. */
+    code = PyMarshal_ReadObjectFromString((const char *)e.data,
+                                          (Py_ssize_t)e.size);
+    if (code == NULL) {
+        return raise_error(FAIL_CORRUPT, name, NULL, 0);
+    }
+    if (!PyCode_Check(code)) {
+        Py_DECREF(code);
+        return raise_error(FAIL_NOT_CODE, name, NULL, 0);
+    }
+    origin = virtual_path(name, e.kind == INB_KIND_PACKAGE ? "/__init__.py"
+                                                            : ".py");
+    if (origin == NULL) {
+        goto error;
+    }
+    res = PyObject_CallFunctionObjArgs(fix_co_filename, code, origin, NULL);
+    if (res == NULL) {
+        goto error;
+    }
+    Py_DECREF(res);
+    Py_DECREF(origin);
+    return code;
+error:
+    Py_XDECREF(origin);
+    Py_XDECREF(code);
+    return NULL;
+}
+
+/* find_spec(fullname, path=None, target=None): new reference to a spec, or
+ * None.  Also serves as a path entry finder's find_spec(fullname, target),
+ * where path is the target and is ignored like target. */
+static PyObject *
+Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"fullname", "path", "target", NULL};
+    PyObject *name, *path = Py_None, *target = Py_None;
+    inb_entry e;
+    int found;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
+                                     &name, &path, &target)) {
+        return NULL;
+    }
+    found = lookup(name, &e);
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0) {
+        Py_RETURN_NONE;
+    }
+    if (self->sentinel) {
+        if (e.kind == INB_KIND_EXT_ABSENT) {
+            return raise_error(FAIL_ABSENT_EXT, name, e.data, e.size);
+        }
+        Py_RETURN_NONE;
+    }
+    switch (e.kind) {
+    case INB_KIND_MODULE:
+    case INB_KIND_PACKAGE:
+    case INB_KIND_NAMESPACE:
+        return make_spec(self, name, &e);
+    default:
+        /* Absent extensions are left to the other finders, then to the
+         * sentinel; kinds of later versions are not this runtime's. */
+        Py_RETURN_NONE;
+    }
+}
+
+/* create_module(spec): None, for the default module creation. */
+static PyObject *
+Importer_create_module(Importer *self, PyObject *spec)
+{
+    (void)self;
+    (void)spec;
+    Py_RETURN_NONE;
+}
+
+/* exec_module(module): run the module's code in its namespace. */
+static PyObject *
+Importer_exec_module(Importer *self, PyObject *module)
+{
+    PyObject *name = NULL, *code = NULL, *dict = NULL, *res = NULL;
+
+    (void)self;
+    name = PyObject_GetAttrString(module, "__name__");
+    if (name == NULL) {
+        goto error;
+    }
+    code = get_code(name);
+    if (code == NULL) {
+        goto error;
+    }
+    if (code != Py_None) {
+        dict = PyObject_GetAttrString(module, "__dict__");
+        if (dict == NULL) {
+            goto error;
+        }
+        res = PyEval_EvalCode(code, dict, dict);
+        if (res == NULL) {
+            goto error;
+        }
+        Py_DECREF(res);
+    }
+    Py_XDECREF(dict);
+    Py_DECREF(code);
+    Py_DECREF(name);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(dict);
+    Py_XDECREF(code);
+    Py_XDECREF(name);
+    return NULL;
+}
+
+/* get_code(fullname): new reference to the code object, None for a
+ * namespace package. */
+static PyObject *
+Importer_get_code(Importer *self, PyObject *name)
+{
+    (void)self;
+    return get_code(name);
+}
+
+/* is_package(fullname): bool. */
+static PyObject *
+Importer_is_package(Importer *self, PyObject *name)
+{
+    inb_entry e;
+    int found = lookup(name, &e);
+
+    (void)self;
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0) {
+        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+    }
+    return PyBool_FromLong(is_package_kind(e.kind));
+}
+
+/* get_source(fullname): None: source is not kept in the archive. */
+static PyObject *
+Importer_get_source(Importer *self, PyObject *name)
+{
+    inb_entry e;
+    int found = lookup(name, &e);
+
+    (void)self;
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0) {
+        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+    }
+    Py_RETURN_NONE;
+}
+
+/* get_filename(fullname): new reference to the module's virtual path. */
+static PyObject *
+Importer_get_filename(Importer *self, PyObject *name)
+{
+    inb_entry e;
+    int found = lookup(name, &e);
+
+    (void)self;
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0 || e.kind == INB_KIND_NAMESPACE) {
+        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+    }
+    return virtual_path(name,
+                        e.kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
+}
+
+/* path_hook(path): self for the executable's virtual directories, so that
+ * a path-based finder never stats them; ImportError for any other path. */
+static PyObject *
+Importer_path_hook(Importer *self, PyObject *path)
+{
+    Py_ssize_t n = PyUnicode_Check(path) ? PyUnicode_GetLength(path) : -1;
+    Py_ssize_t rootlen = PyUnicode_GetLength(root);
+
+    if (n >= rootlen && PyUnicode_Tailmatch(path, root, 0, rootlen, -1) == 1 &&
+        (n == rootlen || PyUnicode_ReadChar(path, rootlen) == '/')) {
+        Py_INCREF(self);
+        return (PyObject *)self;
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    PyErr_SetString(PyExc_ImportError, "not a directory of this executable");
+    return NULL;
+}
+
+/* invalidate_caches(): None; the archive never changes. */
+static PyObject *
+Importer_invalidate_caches(Importer *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Importer_repr(Importer *self)
+{
+    return PyUnicode_FromFormat("<inbuilt %s for %U>",
+                                self->sentinel ? "sentinel" : "importer",
+                                root);
+}
+
+static PyMethodDef Importer_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))Importer_find_spec,
+     METH_VARARGS | METH_KEYWORDS, NULL},
+    {"create_module", (PyCFunction)Importer_create_module, METH_O, NULL},
+    {"exec_module", (PyCFunction)Importer_exec_module, METH_O, NULL},
+    {"get_code", (PyCFunction)Importer_get_code, METH_O, NULL},
+    {"is_package", (PyCFunction)Importer_is_package, METH_O, NULL},
+    {"get_source", (PyCFunction)Importer_get_source, METH_O, NULL},
+    {"get_filename", (PyCFunction)Importer_get_filename, METH_O, NULL},
+    {"path_hook", (PyCFunction)Importer_path_hook, METH_O, NULL},
+    {"invalidate_caches", (PyCFunction)Importer_invalidate_caches,
+     METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Importer_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_inbuilt.Importer",
+    .tp_basicsize = sizeof(Importer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Finder and loader of the modules embedded in this executable.",
+    .tp_repr = (reprfunc)Importer_repr,
+    .tp_methods = Importer_methods,
+};
+
+static struct PyModuleDef inbuilt_module = {
+    PyModuleDef_HEAD_INIT, "_inbuilt",
+    "The in-memory importer of an inbuilt executable.", -1, NULL,
+    NULL, NULL, NULL, NULL,
+};
+
+PyObject *
+inb_finder_init_module(void)
+{
+    PyObject *m = NULL;
+
+    if (PyType_Ready(&Importer_Type) < 0) {
+        return NULL;
+    }
+    m = PyModule_Create(&inbuilt_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&Importer_Type);
+    if (PyModule_AddObject(m, "Importer", (PyObject *)&Importer_Type) < 0) {
+        Py_DECREF(&Importer_Type);
+        goto error;
+    }
+    if (finder != NULL && PyModule_AddObjectRef(m, "importer", finder) < 0) {
+        goto error;
+    }
+    return m;
+error:
+    Py_DECREF(m);
+    return NULL;
+}
+
+/* New reference: a new Importer. */
+static PyObject *
+importer_new(int is_sentinel)
+{
+    Importer *self = PyObject_New(Importer, &Importer_Type);
+
+    if (self != NULL) {
+        self->sentinel = is_sentinel;
+    }
+    return (PyObject *)self;
+}
+
+/* New reference: attribute attr of module modname. */
+static PyObject *
+import_attr(const char *modname, const char *attr)
+{
+    PyObject *mod = PyImport_ImportModule(modname), *res;
+
+    if (mod == NULL) {
+        return NULL;
+    }
+    res = PyObject_GetAttrString(mod, attr);
+    Py_DECREF(mod);
+    return res;
+}
+
+int
+inb_finder_install(const inb_archive *a, const wchar_t *wroot)
+{
+    PyObject *meta_path;
+
+    if (PyType_Ready(&Importer_Type) < 0) {
+        return -1;
+    }
+    archive = a;
+    root = PyUnicode_FromWideChar(wroot, -1);
+    if (root == NULL) {
+        return -1;
+    }
+    module_spec = import_attr("_frozen_importlib", "ModuleSpec");
+    if (module_spec == NULL) {
+        return -1;
+    }
+    fix_co_filename = import_attr("_imp", "_fix_co_filename");
+    if (fix_co_filename == NULL) {
+        return -1;
+    }
+    finder = importer_new(0);
+    sentinel = importer_new(1);
+    if (finder == NULL || sentinel == NULL) {
+        return -1;
+    }
+    meta_path = PySys_GetObject("meta_path"); /* borrowed */
+    if (meta_path == NULL || !PyList_Check(meta_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
+        return -1;
+    }
+    if (PyList_Insert(meta_path, 0, finder) < 0) {
+        return -1;
+    }
+    if (PySys_SetObject("frozen", Py_True) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Remove every item of list that is obj.  Returns 0, or -1 with an
+ * exception set. */
+static int
+list_remove_all(PyObject *list, PyObject *obj)
+{
+    Py_ssize_t i = PyList_GET_SIZE(list);
+
+    while (i-- > 0) {
+        if (PyList_GET_ITEM(list, i) == obj &&
+            PySequence_DelItem(list, i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+inb_finder_configure(int strict)
+{
+    PyObject *path_finder = NULL, *hook = NULL;
+    PyObject *meta_path = PySys_GetObject("meta_path"); /* borrowed */
+    PyObject *path_hooks = PySys_GetObject("path_hooks"); /* borrowed */
+
+    if (meta_path == NULL || !PyList_Check(meta_path) || path_hooks == NULL ||
+        !PyList_Check(path_hooks)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "sys.meta_path or sys.path_hooks is not a list");
+        goto error;
+    }
+    /* Start-up read the path through /proc/self/exe; show the real one. */
+    if (PySys_SetObject("_base_executable", root) < 0) {
+        goto error;
+    }
+    if (strict) {
+        path_finder = import_attr("_frozen_importlib_external", "PathFinder");
+        if (path_finder == NULL ||
+            list_remove_all(meta_path, path_finder) < 0 ||
+            PyList_Append(meta_path, sentinel) < 0) {
+            goto error;
+        }
+    }
+    else {
+        hook = PyObject_GetAttrString(finder, "path_hook");
+        if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0) {
+            goto error;
+        }
+    }
+    Py_XDECREF(hook);
+    Py_XDECREF(path_finder);
+    return 0;
+error:
+    Py_XDECREF(hook);
+    Py_XDECREF(path_finder);
+    return -1;
+}

@@ -1,0 +1,28 @@
+/* finder.h: the meta-path finder and loader that serve modules from the
+ * embedded archive, exposed to Python as the built-in module _inbuilt. */
+#ifndef INB_FINDER_H
+#define INB_FINDER_H
+
+#include <Python.h>
+
+#include "archive.h"
+
+/* The init function of the built-in module _inbuilt, for the inittab. */
+INB_HIDDEN PyObject *inb_finder_init_module(void);
+
+/* Put the in-memory finder first on sys.meta_path, and a sentinel that
+ * explains extension modules that are not built in last.  archive is
+ * borrowed and must outlive the interpreter; root is the executable's path,
+ * the virtual directory under which modules get __file__ and __path__.
+ * Call after the core phase of initialization.  Returns 0, or -1 with a
+ * Python exception set. */
+INB_HIDDEN int inb_finder_install(const inb_archive *archive,
+                                  const wchar_t *root);
+
+/* After the main phase: when strict, drop CPython's path-based finder so
+ * nothing is looked for on disk; otherwise keep it, after the in-memory
+ * finder, and add a path hook that claims the virtual directory so no
+ * path-based finder stats it.  Returns 0, or -1 with an exception set. */
+INB_HIDDEN int inb_finder_configure(int strict);
+
+#endif

@@ -1,0 +1,8 @@
+/* main.c: the main() of every executable made by inbuilt. */
+#include "inbuilt.h"
+
+int
+main(int argc, char **argv)
+{
+    return inb_main(argc, argv);
+}

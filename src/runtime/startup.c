@@ -1,0 +1,310 @@
+/* startup.c: start CPython from the archive embedded in this executable.
+ *
+ * The interpreter is initialized in two phases.  The core phase is given a
+ * complete path configuration (executable, prefixes, an empty and final
+ * module search path, no site), so CPython computes nothing from the disk:
+ * no landmark search, no pyvenv.cfg, no ._pth file.  Then the in-memory
+ * finder goes first on sys.meta_path, and only then does the main phase run,
+ * which imports encodings and the rest of start-up from the archive.
+ */
+#include <Python.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "finder.h"
+#include "inbuilt.h"
+#include "shims.h"
+
+/* The bounds of the archive, in the object that `inbuilt build` writes. */
+extern const unsigned char inb_archive_blob[] INB_HIDDEN;
+extern const unsigned char inb_archive_blob_end[] INB_HIDDEN;
+
+/* The archive, valid for the life of the process (the finder borrows it). */
+static inb_archive archive;
+
+/* Copy the value of config key into buf as a NUL-terminated string.
+ * Returns 1 when present, 0 when absent, -1 when longer than size - 1. */
+static int
+config_value(const char *key, char *buf, size_t size)
+{
+    inb_entry e;
+
+    if (!inb_archive_find(&archive, INB_NS_CONFIG, key, strlen(key), &e)) {
+        return 0;
+    }
+    if (e.size >= size) {
+        return -1;
+    }
+    memcpy(buf, e.data, e.size);
+    buf[e.size] = '\0';
+    return 1;
+}
+
+/* Print a start-up failure the way CPython does and return the status for
+ * main(). */
+static int
+status_exit(PyStatus status)
+{
+    if (PyStatus_IsExit(status)) {
+        return status.exitcode;
+    }
+    fprintf(stderr, "%s: %s\n", status.func ? status.func : "inbuilt",
+            status.err_msg ? status.err_msg : "initialization failed");
+    return 1;
+}
+
+/* Fill the path configuration so that CPython derives nothing from the
+ * disk.  exe is the executable's real path; it is also the virtual root of
+ * every module's location.  entry: "module" or "module:func", or NULL to act
+ * like python3.  Returns a status. */
+static PyStatus
+config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
+            char **argv)
+{
+    PyStatus status;
+    char command[1024];
+    const char *colon;
+    /* home set: getpath.py reads no pyvenv.cfg, ._pth or build landmark;
+     * the rest set: it searches for no prefix. */
+    wchar_t **fields[] = {
+        &config->executable,  &config->home,
+        &config->program_name, &config->prefix,
+        &config->base_prefix, &config->exec_prefix,
+        &config->base_exec_prefix,
+#if PY_VERSION_HEX >= 0x030B0000
+        &config->stdlib_dir,
+#endif
+    };
+    size_t i;
+
+    config->_init_main = 0;
+    config->site_import = 0;
+    config->user_site_directory = 0;
+    config->pathconfig_warnings = 0;
+    config->module_search_paths_set = 1; /* empty: nothing on disk */
+    config->parse_argv = entry == NULL;
+#if PY_VERSION_HEX >= 0x030B0000
+    /* An entry point's argv[0] is this executable: do not put its
+     * directory on sys.path. */
+    if (entry != NULL) {
+        config->safe_path = 1;
+    }
+#endif
+    status = PyConfig_SetBytesArgv(config, argc, argv);
+    if (PyStatus_Exception(status)) {
+        return status;
+    }
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        status = PyConfig_SetBytesString(config, fields[i], exe);
+        if (PyStatus_Exception(status)) {
+            return status;
+        }
+    }
+    /* getpath.py resolves base_executable with readlink() in a loop.  The
+     * trailing slash makes the kernel answer ENOTDIR through the proc link
+     * without looking any path up, so the loop ends at once and the
+     * executable's own path is never resolved.  sys._base_executable is
+     * set to the real path after start-up. */
+    status = PyConfig_SetString(config, &config->base_executable,
+                                L"/proc/self/exe/");
+    if (PyStatus_Exception(status)) {
+        return status;
+    }
+    status = PyConfig_SetString(config, &config->platlibdir, L"lib");
+    if (PyStatus_Exception(status)) {
+        return status;
+    }
+    if (entry == NULL) {
+        return PyStatus_Ok();
+    }
+    colon = strchr(entry, ':');
+    if (colon == NULL) {
+        return PyConfig_SetBytesString(config, &config->run_module, entry);
+    }
+    /* The builder checked both halves are dotted identifiers. */
+    if (snprintf(command, sizeof(command),
+                 "import sys\nsys.exit(__import__('%.*s', "
+                 "fromlist=['%s']).%s())\n",
+                 (int)(colon - entry), entry, colon + 1,
+                 colon + 1) >= (int)sizeof(command)) {
+        return PyStatus_Error("entry point name too long");
+    }
+    return PyConfig_SetBytesString(config, &config->run_command, command);
+}
+
+/* Whether the command line (-X utf8=0, read up to the first argument
+ * that is not an interpreter option) or PYTHONUTF8=0 (unless -E or -I)
+ * refuses UTF-8 mode. */
+static int
+utf8_refused(int argc, char **argv, int has_entry)
+{
+    const char *env = getenv("PYTHONUTF8");
+    int i, use_env = 1;
+
+    for (i = 1; !has_entry && i < argc; i++) {
+        const char *a = argv[i];
+
+        if (a[0] != '-' || strcmp(a, "-") == 0 || strcmp(a, "--") == 0 ||
+            strncmp(a, "-c", 2) == 0 || strncmp(a, "-m", 2) == 0) {
+            break;
+        }
+        if (strcmp(a, "-X") == 0 && i + 1 < argc) {
+            a = argv[++i];
+        }
+        else if (strncmp(a, "-X", 2) == 0) {
+            a += 2;
+        }
+        else {
+            if (a[1] != '-' && (strchr(a, 'E') || strchr(a, 'I'))) {
+                use_env = 0;
+            }
+            if (strcmp(a, "-W") == 0) {
+                i++; /* -W takes a value */
+            }
+            continue;
+        }
+        if (strcmp(a, "utf8=0") == 0) {
+            return 1;
+        }
+    }
+    return use_env && env != NULL && strcmp(env, "0") == 0;
+}
+
+/* Pre-initialize without touching the locale: setlocale(LC_CTYPE, "")
+ * makes the C library read locale files from disk.  UTF-8 mode (PEP 540)
+ * gives the encodings python3 has in a UTF-8 locale; -X utf8=0 and
+ * PYTHONUTF8=0 still turn it off.  Returns a status. */
+static PyStatus
+preinit(int argc, char **argv, int has_entry)
+{
+    PyPreConfig pre;
+
+    PyPreConfig_InitPythonConfig(&pre);
+    if (!utf8_refused(argc, argv, has_entry)) {
+        pre.configure_locale = 0;
+        pre.coerce_c_locale = 0;
+        pre.utf8_mode = 1;
+    }
+    pre.parse_argv = !has_entry;
+    return Py_PreInitializeFromBytesArgs(&pre, argc, argv);
+}
+
+/* Write the real path of this executable into buf.  Reads the link
+ * /proc/self/exe (not the file); falls back to argv0. */
+static void
+find_executable(char *buf, size_t size, const char *argv0)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+    if (n > 0) {
+        buf[n] = '\0';
+        return;
+    }
+    if (argv0 == NULL || realpath(argv0, buf) == NULL) {
+        snprintf(buf, size, "%s", argv0 ? argv0 : "inbuilt");
+    }
+}
+
+int
+inb_main(int argc, char **argv)
+{
+    PyConfig config;
+    PyStatus status;
+    char err[256], exe[PATH_MAX], entry[512], allow[8];
+    const char *env;
+    wchar_t *root = NULL;
+    int has_entry, strict, rc = 1;
+
+    if (inb_archive_open(&archive, inb_archive_blob,
+                         (size_t)(inb_archive_blob_end - inb_archive_blob),
+                         err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: embedded module archive is corrupt: %s\n",
+                argc > 0 ? argv[0] : "inbuilt", err);
+        return 1;
+    }
+    if ((archive.py_version >> 16) != (PY_VERSION_HEX >> 16)) {
+        fprintf(stderr,
+                "%s: embedded modules were compiled for Python %u.%u, this "
+                "executable runs %d.%d: rebuild it with one inbuilt\n",
+                argc > 0 ? argv[0] : "inbuilt", archive.py_version >> 24,
+                (archive.py_version >> 16) & 0xff, PY_MAJOR_VERSION,
+                PY_MINOR_VERSION);
+        return 1;
+    }
+    has_entry = config_value("entry", entry, sizeof(entry));
+    if (has_entry < 0) {
+        fprintf(stderr, "%s: entry point in the archive is too long\n",
+                argv[0]);
+        return 1;
+    }
+    strict = config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
+             strcmp(allow, "1") != 0;
+    env = getenv("INBUILT_ALLOW_FILESYSTEM");
+    if (env != NULL && strcmp(env, "1") == 0) {
+        strict = 0;
+    }
+    find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
+
+    if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0 ||
+        inb_shims_register() < 0) {
+        fprintf(stderr, "%s: cannot register the _inbuilt module\n", exe);
+        return 1;
+    }
+    status = preinit(argc, argv, has_entry);
+    if (PyStatus_Exception(status)) {
+        return status_exit(status);
+    }
+    PyConfig_InitPythonConfig(&config);
+    status = config_fill(&config, exe, has_entry ? entry : NULL, argc, argv);
+    if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        return status_exit(status);
+    }
+    root = wcsdup(config.executable);
+    if (root == NULL) {
+        PyConfig_Clear(&config);
+        fprintf(stderr, "%s: out of memory\n", exe);
+        return 1;
+    }
+    status = Py_InitializeFromConfig(&config); /* core phase */
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        rc = status_exit(status);
+        goto done;
+    }
+    if (inb_finder_install(&archive, root) < 0) {
+        PyErr_Print();
+        Py_FinalizeEx();
+        goto done;
+    }
+    status = _Py_InitializeMain();
+    if (PyStatus_Exception(status)) {
+        rc = status_exit(status);
+        goto done;
+    }
+    /* The bytecode magic is known only once importlib is complete; the
+     * version check above already rules out another minor version. */
+    if ((uint32_t)PyImport_GetMagicNumber() != archive.py_magic) {
+        fprintf(stderr,
+                "%s: embedded bytecode has magic number %u, this Python "
+                "expects %ld: rebuild it with one inbuilt\n",
+                exe, archive.py_magic, PyImport_GetMagicNumber());
+        Py_FinalizeEx();
+        goto done;
+    }
+    if (inb_finder_configure(strict) < 0) {
+        PyErr_Print();
+        Py_FinalizeEx();
+        goto done;
+    }
+    free(root); /* the finder keeps its own copy */
+    return Py_RunMain();
+done:
+    free(root);
+    return rc;
+}

@@ -1,0 +1,84 @@
+"""Session fixtures of the end-to-end tests.
+
+The tests drive the real CLI (env INBUILT, default build/inbuilt) and run the
+executables it writes.  Each executable is built once per session, lazily,
+into its own temporary directory; a build takes seconds, so tests share them
+and never write into the executable's directory.
+
+Run with `make check-e2e`, or by hand:
+    INBUILT=$PWD/build/inbuilt /usr/bin/python3.11 -m pytest -q tests/e2e
+"""
+
+import os
+
+import pytest
+
+from helpers import INBUILT, PKGS, describe, inbuilt
+
+
+class Builder:
+    """Builds executables on demand, each once per session, each into its
+    own temporary directory."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.built = {}
+
+    def get(self, name, *options):
+        if name not in self.built:
+            out = self.tmp_path_factory.mktemp("exe-" + name) / name
+            r = inbuilt("build", *map(str, options), "-o", out)
+            if r.returncode != 0 or not out.is_file():
+                pytest.fail("building %s failed\n%s" % (name, describe(r)))
+            self.built[name] = out
+        return self.built[name]
+
+
+@pytest.fixture(scope="session")
+def builder(tmp_path_factory):
+    if not os.access(INBUILT, os.X_OK):
+        pytest.fail("no inbuilt CLI at %s: run `make all` or set INBUILT"
+                    % INBUILT)
+    return Builder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def stdlib_exe(builder):
+    """CPython and its stdlib, nothing else: a strict `python3`."""
+    return builder.get("python")
+
+
+@pytest.fixture(scope="session")
+def app_exe(builder):
+    """The stdlib plus the fixture packages, with mypkg.extras and the
+    stdlib's xmlrpc excluded."""
+    return builder.get(
+        "app", "--path", PKGS, "--include", "mypkg", "--include", "solo",
+        "--exclude", "mypkg.extras", "--exclude", "xmlrpc")
+
+
+@pytest.fixture(scope="session")
+def allow_fs_exe(builder):
+    """The stdlib, built with --allow-filesystem."""
+    return builder.get("python-fs", "--allow-filesystem")
+
+
+@pytest.fixture(scope="session")
+def cli_entry_exe(builder):
+    """A tool running sys.exit(mypkg.cli.main())."""
+    return builder.get("mytool", "--path", PKGS, "--include", "mypkg",
+                       "--entry", "mypkg.cli:main")
+
+
+@pytest.fixture(scope="session")
+def pkg_entry_exe(builder):
+    """A tool running package mypkg as __main__ (its __main__.py)."""
+    return builder.get("mypkg-tool", "--path", PKGS, "--include", "mypkg",
+                       "--entry", "mypkg")
+
+
+@pytest.fixture(scope="session")
+def module_entry_exe(builder):
+    """A tool running module solo as __main__."""
+    return builder.get("solo-tool", "--path", PKGS, "--include", "solo",
+                       "--entry", "solo")

@@ -1,0 +1,76 @@
+"""Helpers of the end-to-end tests: where things are, and how to run the
+CLI and the executables it writes (always with a timeout, never waiting on a
+terminal).  Test modules import what they need from here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+PKGS = FIXTURES / "pkgs"
+INBUILT = Path(os.environ.get("INBUILT") or REPO / "build" / "inbuilt")
+PYTHON_TARGET = os.environ.get("PYTHON_TARGET", "/usr/bin/python3.11")
+
+# bench/measure.py holds the strace filter that `make demo` and `make bench`
+# print figures with; the tests check the same filter.
+sys.path.insert(0, str(REPO / "bench"))
+
+RUN_TIMEOUT = 60
+BUILD_TIMEOUT = 300
+
+
+def clean_env(**extra):
+    """The test process's environment without what would change how Python
+    finds modules (PYTHON*) or loosen strictness, plus extra."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTHON") and k != "INBUILT_ALLOW_FILESYSTEM"
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # keep fixtures free of __pycache__
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(argv, *, input=None, env=None, cwd=None, timeout=RUN_TIMEOUT):
+    """Run argv to completion and return its CompletedProcess (text mode).
+    stdin is `input`, or empty: nothing ever waits on the terminal."""
+    return subprocess.run(
+        [str(a) for a in argv],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def run_ok(argv, **kwargs):
+    """run(), failing the test with the output if the exit status is not
+    0; returns stdout."""
+    r = run(argv, **kwargs)
+    assert r.returncode == 0, describe(r)
+    return r.stdout
+
+
+def py_json(exe, code, *args, **kwargs):
+    """Run `exe -c code args...` whose code prints one JSON document; return
+    it decoded."""
+    out = run_ok([exe, "-c", code, *args], **kwargs)
+    return json.loads(out)
+
+
+def inbuilt(*args, timeout=BUILD_TIMEOUT, **kwargs):
+    """Run the inbuilt CLI with args; return its CompletedProcess."""
+    return run([INBUILT, *args], timeout=timeout, **kwargs)
+
+
+def describe(r):
+    """A CompletedProcess as text for assertion messages."""
+    return "command: %s\nexit status: %s\n--- stdout:\n%s\n--- stderr:\n%s" % (
+        " ".join(map(str, r.args)), r.returncode, r.stdout, r.stderr)
