@@ -62,7 +62,8 @@ $(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/libinbuilt-rt.a
 	$(CC) -no-pie -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) $(PY_STATICLIB) $(PY_LIBS)
 
 # Unit tests: pure-C modules with sanitizers and assertions on.
-SAN = -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_SRC) src/common/*.h
@@ -73,7 +74,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_SRC) src/common/*.h
 FUZZ_BIN = $(BUILD)/tests/fuzz_archive
 $(FUZZ_BIN): tests/fuzz/fuzz_archive.c $(COMMON_SRC) src/common/*.h
 	@mkdir -p $(@D)
-	$(CLANG) -O1 -g -UNDEBUG -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -O1 -g -UNDEBUG -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Isrc/common -o $@ $< $(COMMON_SRC)
 
 deps:

@@ -23,6 +23,10 @@ libs = " ".join(x for x in (v("LIBS"), v("MODLIBS"), v("SYSLIBS")) if x)
 # Keep each library once, in order of first appearance.
 seen, out = set(), []
 for w in libs.split():
+    # libpython is linked statically: its run-time search path would only
+    # make the dynamic loader probe directories at every start.
+    if w.startswith("-Wl,-rpath") or w.startswith("-Wl,-R"):
+        continue
     if w not in seen:
         seen.add(w); out.append(w)
 print("PY_EXE := %s" % os.path.realpath(sys.executable))

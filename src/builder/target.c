@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "spawn.h"
 #include "util.h"
@@ -41,6 +42,9 @@ inb_target_query(struct inb_target *t, const char *python)
     int rc;
 
     memset(t, 0, sizeof(*t));
+    if (strchr(python, '/') != NULL && access(python, X_OK) < 0) {
+        inb_fatal("--python %s: not an executable interpreter:", python);
+    }
     t->python = inb_xstrdup(python);
     rc = inb_spawn_run(argv, &out);
     if (rc != 0) {

@@ -248,6 +248,9 @@ get_code(PyObject *name)
     if (found == 0) {
         return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
+    if (e.flags & INB_FLAG_ZSTD) {
+        return raise_error(FAIL_UNSUPPORTED, name, NULL, 0);
+    }
     switch (e.kind) {
     case INB_KIND_NAMESPACE:
         Py_RETURN_NONE;
@@ -585,6 +588,9 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         return -1;
     }
+    /* First: the archive holds the whole stdlib, so one lookup answers
+     * every import, frozen modules included, all with a location under the
+     * executable. */
     if (PyList_Insert(meta_path, 0, finder) < 0) {
         return -1;
     }
@@ -623,8 +629,11 @@ inb_finder_configure(int strict)
                         "sys.meta_path or sys.path_hooks is not a list");
         goto error;
     }
-    /* Start-up read the path through /proc/self/exe; show the real one. */
-    if (PySys_SetObject("_base_executable", root) < 0) {
+    /* Start-up read the path through /proc/self/exe; show the real one.
+     * The stdlib's directory is the virtual root (getpath leaves it
+     * unset when the search path is given). */
+    if (PySys_SetObject("_base_executable", root) < 0 ||
+        PySys_SetObject("_stdlib_dir", root) < 0) {
         goto error;
     }
     if (strict) {

@@ -10,8 +10,7 @@
 /* The init function of the built-in module _inbuilt, for the inittab. */
 INB_HIDDEN PyObject *inb_finder_init_module(void);
 
-/* Put the in-memory finder first on sys.meta_path, and a sentinel that
- * explains extension modules that are not built in last.  archive is
+/* Put the in-memory finder first on sys.meta_path.  archive is
  * borrowed and must outlive the interpreter; root is the executable's path,
  * the virtual directory under which modules get __file__ and __path__.
  * Call after the core phase of initialization.  Returns 0, or -1 with a

@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,98 @@ preinit(int argc, char **argv, int has_entry)
     return Py_PreInitializeFromBytesArgs(&pre, argc, argv);
 }
 
+/* Set builtins.name to cls(*args) (args a Py_BuildValue format).  Returns
+ * 0, or -1 with an exception set. */
+static int
+set_builtin(PyObject *builtins, PyObject *module, const char *name,
+            const char *cls, const char *format, ...)
+{
+    PyObject *type = NULL, *args = NULL, *obj = NULL;
+    va_list va;
+    int rc = -1;
+
+    type = PyObject_GetAttrString(module, cls);
+    if (type == NULL) {
+        goto done;
+    }
+    va_start(va, format);
+    args = Py_VaBuildValue(format, va);
+    va_end(va);
+    if (args == NULL) {
+        goto done;
+    }
+    obj = PyObject_CallObject(type, args);
+    if (obj == NULL) {
+        goto done;
+    }
+    rc = PyObject_SetAttrString(builtins, name, obj);
+done:
+    Py_XDECREF(obj);
+    Py_XDECREF(args);
+    Py_XDECREF(type);
+    return rc;
+}
+
+/* Whether sys.flags.name is true; 0 when it cannot be read. */
+static int
+sys_flag(const char *name)
+{
+    PyObject *flags = PySys_GetObject("flags"); /* borrowed */
+    PyObject *value = flags ? PyObject_GetAttrString(flags, name) : NULL;
+    int on = value != NULL && PyObject_IsTrue(value) == 1;
+
+    Py_XDECREF(value);
+    PyErr_Clear();
+    return on;
+}
+
+/* Add the builtins that site.py adds and python3 users expect: exit(),
+ * quit(), help(), and at an interactive prompt copyright, credits and
+ * license, without importing site, which would search the disk.  The last
+ * three import os, so a non-interactive start skips them; license names no
+ * files to read.  interactive: -i, or stdin is a terminal.  Returns 0, or -1
+ * with an exception set. */
+static int
+install_site_builtins(int interactive)
+{
+    static const char eof[] = "Ctrl-D (i.e. EOF)";
+    PyObject *builtins = NULL, *site = NULL, *copyright;
+    int rc = -1;
+
+    builtins = PyImport_ImportModule("builtins");
+    site = PyImport_ImportModule("_sitebuiltins");
+    if (builtins == NULL || site == NULL ||
+        set_builtin(builtins, site, "quit", "Quitter", "(ss)", "quit", eof) <
+            0 ||
+        set_builtin(builtins, site, "exit", "Quitter", "(ss)", "exit", eof) <
+            0 ||
+        set_builtin(builtins, site, "help", "_Helper", "()") < 0) {
+        goto done;
+    }
+    if (interactive) {
+        copyright = PySys_GetObject("copyright"); /* borrowed */
+        if (copyright == NULL ||
+            set_builtin(builtins, site, "copyright", "_Printer", "(sO)",
+                        "copyright", copyright) < 0 ||
+            set_builtin(builtins, site, "credits", "_Printer", "(ss)",
+                        "credits",
+                        "Thanks to CWI, CNRI, BeOpen.com, Zope Corporation "
+                        "and a cast of thousands\n"
+                        "for supporting Python development.  See "
+                        "www.python.org for more information.") < 0 ||
+            set_builtin(builtins, site, "license", "_Printer", "(ss)",
+                        "license",
+                        "See https://www.python.org/psf/license/") < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    Py_XDECREF(site);
+    Py_XDECREF(builtins);
+    return rc;
+}
+
 /* Write the real path of this executable into buf.  Reads the link
  * /proc/self/exe (not the file); falls back to argv0. */
 static void
@@ -297,7 +390,9 @@ inb_main(int argc, char **argv)
         Py_FinalizeEx();
         goto done;
     }
-    if (inb_finder_configure(strict) < 0) {
+    if (inb_finder_configure(strict) < 0 ||
+        install_site_builtins(sys_flag("inspect") || sys_flag("interactive") ||
+                              isatty(0)) < 0) {
         PyErr_Print();
         Py_FinalizeEx();
         goto done;
