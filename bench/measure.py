@@ -19,10 +19,12 @@ any Python code runs and it does not touch a shared filesystem:
 Everything else is *outside the allow-list*: for an inbuilt executable the
 goal is zero such calls.
 
-Every command runs with LC_ALL=C: glibc builds in only the "C" locale, and
-any other (even C.UTF-8 on Debian 12) makes setlocale() open locale-archive,
-locale.alias and files under /usr/lib/locale, which would count against both
-executables.  Python runs in UTF-8 mode under the C locale anyway.
+Every command runs with LC_ALL=C.UTF-8, so that the figures do not depend
+on the caller's locale: glibc builds in only the "C" locale, and a program
+that calls setlocale() under any other (C.UTF-8 included, on Debian 12)
+opens locale-archive, locale.alias and /usr/lib/locale/*/LC_CTYPE.  Stock
+python3 does so at start-up; an inbuilt executable never calls setlocale()
+and must not be charged for it.
 """
 
 import os
@@ -48,13 +50,14 @@ _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 def run_env(extra=None):
     """The environment for measured runs: the caller's, without anything
-    that changes where Python looks for modules, and with LC_ALL=C."""
+    that changes where Python looks for modules, and with LC_ALL=C.UTF-8
+    (see the module docstring)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("PYTHON") and k != "INBUILT_ALLOW_FILESYSTEM"
     }
-    env["LC_ALL"] = "C"
+    env["LC_ALL"] = "C.UTF-8"
     env.update(extra or {})
     return env
 
@@ -153,20 +156,29 @@ def wall_medians(commands, runs):
     return {label: statistics.median(t) for label, t in times.items()}
 
 
-def build(inbuilt, out, *options):
-    """Run `inbuilt build [options] -o out`; return the seconds it took."""
+def build(inbuilt, out, *options, echo=False):
+    """Run `inbuilt build [options] -o out`; return the seconds it took.
+    echo: print the CLI's own report, indented.  Exits on failure."""
     os.makedirs(os.path.dirname(out), exist_ok=True)
+    argv = [inbuilt, "build", *options, "-o", out]
     start = time.perf_counter()
-    subprocess.run([inbuilt, "build", *options, "-o", out], check=True)
-    return time.perf_counter() - start
+    r = subprocess.run(argv, capture_output=True, text=True)
+    secs = time.perf_counter() - start
+    if r.returncode != 0:
+        sys.exit("%s failed (%d):\n%s%s" % (shlex.join(argv), r.returncode,
+                                            r.stdout, r.stderr))
+    if echo:
+        for line in (r.stdout + r.stderr).splitlines():
+            print("   | " + line)
+    return secs
 
 
 def ms(seconds):
     return "%.1f ms" % (seconds * 1000)
 
 
-def mib(nbytes):
-    return "%.1f MiB" % (nbytes / (1 << 20))
+def mb(nbytes):
+    return "%.1f MB" % (nbytes / 1e6)
 
 
 def demo(build_dir):
@@ -175,13 +187,15 @@ def demo(build_dir):
     stock = STOCK_PYTHON
 
     print("== building %s" % exe)
-    print("   $ %s build -o %s" % (inbuilt, exe))
-    secs = build(inbuilt, exe)
+    print("   $ %s build -o %s"
+          % (os.path.relpath(inbuilt), os.path.relpath(exe)))
+    secs = build(inbuilt, exe, echo=True)
     print("   built in %.1f s, %s (CPython + the whole pure-Python stdlib)"
-          % (secs, mib(os.path.getsize(exe))))
+          % (secs, mb(os.path.getsize(exe))))
     print()
     print("== running:  -c '%s'" % IMPORT_SET)
-    print("   (LC_ALL=C; filesystem calls from strace -f -e trace=%file)")
+    print("   (LC_ALL=C.UTF-8; filesystem calls counted with")
+    print("   strace -f -e trace=%file)")
     print()
 
     rows = []
@@ -212,13 +226,15 @@ def demo(build_dir):
     print("   Every other call is a stat/open a rank would send to a shared")
     print("   filesystem; the inbuilt executable makes %d of them."
           % rows[0][2])
+    print("   (Its decimal is the pure-Python _pydecimal; stock python3")
+    print("   has the _decimal C extension, a .so file to find and load.)")
 
 
 def bench(build_dir):
     inbuilt = os.path.abspath(os.path.join(build_dir, "inbuilt"))
     exe = os.path.abspath(os.path.join(build_dir, "bench", "pybench"))
     stock = STOCK_PYTHON
-    runs = 20
+    runs = 40
 
     secs = build(inbuilt, exe)
     size = os.path.getsize(exe)
@@ -251,9 +267,16 @@ def bench(build_dir):
     except OSError:
         pass
 
-    print("Measured with `make bench` (`sh bench/run.sh %s`) on %s, %d cores,"
-          % (build_dir, cpu, os.cpu_count() or 0))
-    print("%s. Environment: LC_ALL=C, no PYTHON* variables." % stock)
+    version = subprocess.run([inbuilt, "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    pyversion = subprocess.run([stock, "--version"], capture_output=True,
+                               text=True).stdout.strip()
+    print("Measured with `make bench` (`sh bench/run.sh %s`), %s:"
+          % (build_dir, time.strftime("%Y-%m-%d")))
+    print("%s vs stock %s (%s); %s, %d cores; LC_ALL=C.UTF-8, no PYTHON*"
+          % (version, stock, pyversion, cpu, os.cpu_count() or 0))
+    print("variables.  Wall times: medians of %d runs, commands alternating."
+          % runs)
     print()
     print("| measure | inbuilt | stock python3.11 | inbuilt / stock |")
     print("| --- | ---: | ---: | ---: |")
@@ -266,16 +289,16 @@ def bench(build_dir):
               % (what, stock_cmd, it, st, ratio(it, st)))
         print("| fs calls outside the allow-list, %s | %d | %d | %s |"
               % (what, io, so, ratio(io, so)))
-    print("| median wall time, inbuilt `-c pass` vs stock `-I -S -c pass` "
-          "(%d alternating runs) | %s | %s | %s |"
-          % (runs, ms(t["inb_pass"]), ms(t["stock_pass"]),
+    print("| median wall time, `-c pass` (stock: `-I -S -c pass`) "
+          "| %s | %s | %s |"
+          % (ms(t["inb_pass"]), ms(t["stock_pass"]),
              ratio(t["inb_pass"], t["stock_pass"])))
-    print("| median wall time, `-c '%s'` (%d alternating runs) | %s | %s | %s |"
-          % (IMPORT_SET, runs, ms(t["inb_imports"]), ms(t["stock_imports"]),
+    print("| median wall time, `-c '%s'` | %s | %s | %s |"
+          % (IMPORT_SET, ms(t["inb_imports"]), ms(t["stock_imports"]),
              ratio(t["inb_imports"], t["stock_imports"])))
-    print("| build time, stdlib only (`inbuilt build -o OUT`) | %.1f s | - | - |"
-          % secs)
-    print("| executable size, stdlib only | %s | - | - |" % mib(size))
+    print("| build time, stdlib only (`inbuilt build -o OUT`) "
+          "| %.1f s | - | - |" % secs)
+    print("| executable size, stdlib only | %s | - | - |" % mb(size))
     print()
     print("Allow-list: the execve of the executable, /etc/ld.so.cache, "
           "/etc/ld.so.preload, the shared libraries it links (ldd), "

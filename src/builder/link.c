@@ -134,6 +134,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
     char *work, *bin, *asm_path, *src;
     char **argv = NULL;
     size_t argc = 0;
+    mode_t mask;
     int rc;
 
     work = inb_xprintf("%s/inbuilt-XXXXXX",
@@ -166,6 +167,13 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
         inb_spawn_print("failed command: ", argv);
         inb_fatal("linking %s failed (exit status %d); nothing was written",
                   o->path, rc);
+    }
+    /* mkstemp made the file 0600 and the linker kept that: give it the
+     * mode a new executable gets. */
+    mask = umask(0);
+    umask(mask);
+    if (chmod(o->tmp, 0777 & ~mask) < 0) {
+        inb_fatal("cannot chmod %s:", o->tmp);
     }
     if (rename(o->tmp, o->path) < 0) {
         inb_fatal("cannot rename %s to %s:", o->tmp, o->path);

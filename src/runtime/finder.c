@@ -28,10 +28,14 @@
 
 typedef struct {
     PyObject_HEAD
-    int sentinel; /* 1: only explains absent extensions */
+    int sentinel;      /* 1: only explains absent extensions */
+    PyObject *package; /* str: the package whose virtual directory this
+                          path entry finder stands for ("" for the root),
+                          or NULL for the meta-path finder */
 } Importer;
 
 static PyTypeObject Importer_Type;
+static void Importer_dealloc(Importer *self);
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
 static PyObject *root;             /* str: the executable's path */
@@ -39,6 +43,7 @@ static PyObject *module_spec;      /* _frozen_importlib.ModuleSpec */
 static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
 static PyObject *finder;           /* the Importer first on sys.meta_path */
 static PyObject *sentinel;         /* the Importer last on sys.meta_path */
+static PyObject *builtins_str;     /* "__builtins__" */
 
 /* Why an import failed; turned into an exception by raise_error() only. */
 enum failure {
@@ -360,6 +365,12 @@ Importer_exec_module(Importer *self, PyObject *module)
         if (dict == NULL) {
             goto error;
         }
+        /* As exec() does, so that module globals hold __builtins__. */
+        if (PyDict_Check(dict) &&
+            PyDict_SetDefault(dict, builtins_str, PyEval_GetBuiltins()) ==
+                NULL) {
+            goto error;
+        }
         res = PyEval_EvalCode(code, dict, dict);
         if (res == NULL) {
             goto error;
@@ -438,23 +449,148 @@ Importer_get_filename(Importer *self, PyObject *name)
                         e.kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
 }
 
-/* path_hook(path): self for the executable's virtual directories, so that
- * a path-based finder never stats them; ImportError for any other path. */
+/* New reference: an Importer standing for package (a str, "" for the
+ * root). */
+static PyObject *importer_new(int is_sentinel, PyObject *package);
+
+/* path_hook(path): for the executable's virtual directory of a package (or
+ * the executable's path itself, the root), a new path entry finder for it,
+ * so that no path-based finder or zipimport opens the executable;
+ * ImportError for any other path. */
 static PyObject *
 Importer_path_hook(Importer *self, PyObject *path)
 {
-    Py_ssize_t n = PyUnicode_Check(path) ? PyUnicode_GetLength(path) : -1;
-    Py_ssize_t rootlen = PyUnicode_GetLength(root);
+    PyObject *rel = NULL, *slash = NULL, *dot = NULL, *package = NULL;
+    PyObject *res = NULL;
+    Py_ssize_t n, rootlen = PyUnicode_GetLength(root);
+    inb_entry e;
+    int found;
 
-    if (n >= rootlen && PyUnicode_Tailmatch(path, root, 0, rootlen, -1) == 1 &&
-        (n == rootlen || PyUnicode_ReadChar(path, rootlen) == '/')) {
-        Py_INCREF(self);
-        return (PyObject *)self;
-    }
-    if (PyErr_Occurred()) {
+    (void)self;
+    if (!PyUnicode_Check(path)) {
+        PyErr_SetString(PyExc_ImportError, "path is not a str");
         return NULL;
     }
-    PyErr_SetString(PyExc_ImportError, "not a directory of this executable");
+    n = PyUnicode_GetLength(path);
+    if (n < rootlen || PyUnicode_Tailmatch(path, root, 0, rootlen, -1) != 1 ||
+        (n > rootlen && PyUnicode_ReadChar(path, rootlen) != '/')) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ImportError,
+                            "not a directory of this executable");
+        }
+        return NULL;
+    }
+    rel = PyUnicode_Substring(path, n > rootlen ? rootlen + 1 : rootlen, n);
+    slash = PyUnicode_FromString("/");
+    dot = PyUnicode_FromString(".");
+    if (rel == NULL || slash == NULL || dot == NULL) {
+        goto done;
+    }
+    package = PyUnicode_Replace(rel, slash, dot, -1);
+    if (package == NULL) {
+        goto done;
+    }
+    if (PyUnicode_GetLength(package) > 0) {
+        found = lookup(package, &e);
+        if (found < 0) {
+            goto done;
+        }
+        if (found == 0 || !is_package_kind(e.kind)) {
+            PyErr_Format(PyExc_ImportError,
+                         "%R is not a package directory of this executable",
+                         path);
+            goto done;
+        }
+    }
+    res = importer_new(0, package);
+done:
+    Py_XDECREF(package);
+    Py_XDECREF(dot);
+    Py_XDECREF(slash);
+    Py_XDECREF(rel);
+    return res;
+}
+
+/* iter_modules(prefix=''): new reference to a list of (prefix + name,
+ * ispkg) for the modules directly inside this finder's package (the
+ * top-level modules for the root), as pkgutil expects of a path entry
+ * finder.  Extension modules that are not built in are left out. */
+static PyObject *
+Importer_iter_modules(Importer *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"prefix", NULL};
+    PyObject *prefix = NULL, *list = NULL, *item = NULL, *name = NULL;
+    const char *pkg = "";
+    Py_ssize_t pkglen = 0;
+    char *key = NULL;
+    size_t keylen;
+    uint32_t i;
+    inb_entry e;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|U:iter_modules", kwlist,
+                                     &prefix)) {
+        return NULL;
+    }
+    if (self->package != NULL) {
+        pkg = PyUnicode_AsUTF8AndSize(self->package, &pkglen);
+        if (pkg == NULL) {
+            return NULL;
+        }
+    }
+    /* Children of "a.b" have keys starting with "a.b."; of the root, no
+     * dot at all. */
+    keylen = pkglen > 0 ? (size_t)pkglen + 1 : 0;
+    key = PyMem_Malloc(keylen + 1);
+    list = PyList_New(0);
+    if (key == NULL || list == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    memcpy(key, pkg, (size_t)pkglen);
+    if (keylen > 0) {
+        key[pkglen] = '.';
+    }
+    for (i = inb_archive_lower_bound(archive, INB_NS_MODULE, key, keylen);
+         i < archive->count; i++) {
+        const char *rest;
+        size_t restlen;
+
+        inb_archive_entry(archive, i, &e);
+        if (e.ns != INB_NS_MODULE || e.name_len < keylen ||
+            memcmp(e.name, key, keylen) != 0) {
+            break;
+        }
+        rest = e.name + keylen;
+        restlen = e.name_len - keylen;
+        if (restlen == 0 || memchr(rest, '.', restlen) != NULL ||
+            e.kind == INB_KIND_EXT_ABSENT) {
+            continue;
+        }
+        name = PyUnicode_DecodeUTF8(rest, (Py_ssize_t)restlen, NULL);
+        if (name == NULL) {
+            goto error;
+        }
+        if (prefix != NULL) {
+            Py_SETREF(name, PyUnicode_Concat(prefix, name));
+            if (name == NULL) {
+                goto error;
+            }
+        }
+        item = PyTuple_Pack(2, name,
+                            is_package_kind(e.kind) ? Py_True : Py_False);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            goto error;
+        }
+        Py_CLEAR(item);
+        Py_CLEAR(name);
+    }
+    PyMem_Free(key);
+    return list;
+error:
+    Py_XDECREF(name);
+    Py_XDECREF(item);
+    Py_XDECREF(list);
+    PyMem_Free(key);
     return NULL;
 }
 
@@ -470,6 +606,11 @@ Importer_invalidate_caches(Importer *self, PyObject *unused)
 static PyObject *
 Importer_repr(Importer *self)
 {
+    if (self->package != NULL) {
+        return PyUnicode_FromFormat("<inbuilt path finder for package %R of "
+                                    "%U>",
+                                    self->package, root);
+    }
     return PyUnicode_FromFormat("<inbuilt %s for %U>",
                                 self->sentinel ? "sentinel" : "importer",
                                 root);
@@ -485,6 +626,8 @@ static PyMethodDef Importer_methods[] = {
     {"get_source", (PyCFunction)Importer_get_source, METH_O, NULL},
     {"get_filename", (PyCFunction)Importer_get_filename, METH_O, NULL},
     {"path_hook", (PyCFunction)Importer_path_hook, METH_O, NULL},
+    {"iter_modules", (PyCFunction)(void (*)(void))Importer_iter_modules,
+     METH_VARARGS | METH_KEYWORDS, NULL},
     {"invalidate_caches", (PyCFunction)Importer_invalidate_caches,
      METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
@@ -496,6 +639,7 @@ static PyTypeObject Importer_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Finder and loader of the modules embedded in this executable.",
     .tp_repr = (reprfunc)Importer_repr,
+    .tp_dealloc = (destructor)Importer_dealloc,
     .tp_methods = Importer_methods,
 };
 
@@ -531,16 +675,24 @@ error:
     return NULL;
 }
 
-/* New reference: a new Importer. */
 static PyObject *
-importer_new(int is_sentinel)
+importer_new(int is_sentinel, PyObject *package)
 {
     Importer *self = PyObject_New(Importer, &Importer_Type);
 
     if (self != NULL) {
         self->sentinel = is_sentinel;
+        Py_XINCREF(package);
+        self->package = package;
     }
     return (PyObject *)self;
+}
+
+static void
+Importer_dealloc(Importer *self)
+{
+    Py_XDECREF(self->package);
+    PyObject_Free(self);
 }
 
 /* New reference: attribute attr of module modname. */
@@ -578,9 +730,10 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     if (fix_co_filename == NULL) {
         return -1;
     }
-    finder = importer_new(0);
-    sentinel = importer_new(1);
-    if (finder == NULL || sentinel == NULL) {
+    finder = importer_new(0, NULL);
+    sentinel = importer_new(1, NULL);
+    builtins_str = PyUnicode_InternFromString("__builtins__");
+    if (finder == NULL || sentinel == NULL || builtins_str == NULL) {
         return -1;
     }
     meta_path = PySys_GetObject("meta_path"); /* borrowed */
@@ -636,17 +789,17 @@ inb_finder_configure(int strict)
         PySys_SetObject("_stdlib_dir", root) < 0) {
         goto error;
     }
+    /* In both modes: pkgutil and others hand __path__ entries to the path
+     * hooks, and zipimport's would open the executable. */
+    hook = PyObject_GetAttrString(finder, "path_hook");
+    if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0) {
+        goto error;
+    }
     if (strict) {
         path_finder = import_attr("_frozen_importlib_external", "PathFinder");
         if (path_finder == NULL ||
             list_remove_all(meta_path, path_finder) < 0 ||
             PyList_Append(meta_path, sentinel) < 0) {
-            goto error;
-        }
-    }
-    else {
-        hook = PyObject_GetAttrString(finder, "path_hook");
-        if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0) {
             goto error;
         }
     }

@@ -18,10 +18,10 @@ INB_HIDDEN PyObject *inb_finder_init_module(void);
 INB_HIDDEN int inb_finder_install(const inb_archive *archive,
                                   const wchar_t *root);
 
-/* After the main phase: when strict, drop CPython's path-based finder so
- * nothing is looked for on disk; otherwise keep it, after the in-memory
- * finder, and add a path hook that claims the virtual directory so no
- * path-based finder stats it.  Returns 0, or -1 with an exception set. */
+/* After the main phase: add a path hook that claims the executable's
+ * virtual directories (so neither a path-based finder nor zipimport ever
+ * opens them), and when strict, drop CPython's path-based finder so that
+ * nothing is looked for on disk.  Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_finder_configure(int strict);
 
 #endif

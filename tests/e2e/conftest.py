@@ -23,23 +23,35 @@ class Builder:
     def __init__(self, tmp_path_factory):
         self.tmp_path_factory = tmp_path_factory
         self.built = {}
+        self.failed = {}  # name -> message: a failed build is not retried
 
     def get(self, name, *options):
+        """The path of executable `name` built with options."""
+        if name in self.failed:
+            pytest.fail(self.failed[name])
         if name not in self.built:
             out = self.tmp_path_factory.mktemp("exe-" + name) / name
             r = inbuilt("build", *map(str, options), "-o", out)
             if r.returncode != 0 or not out.is_file():
-                pytest.fail("building %s failed\n%s" % (name, describe(r)))
+                self.failed[name] = "building %s failed\n%s" % (name,
+                                                                describe(r))
+                pytest.fail(self.failed[name])
             self.built[name] = out
         return self.built[name]
 
 
 @pytest.fixture(scope="session")
 def builder(tmp_path_factory):
+    """The session's Builder.  Its executables (20 MB each) are deleted at
+    the end; pytest keeps the rest of its temporary directories."""
     if not os.access(INBUILT, os.X_OK):
         pytest.fail("no inbuilt CLI at %s: run `make all` or set INBUILT"
                     % INBUILT)
-    return Builder(tmp_path_factory)
+    b = Builder(tmp_path_factory)
+    yield b
+    for path in b.built.values():
+        if path.exists():
+            path.unlink()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,96 @@
+"""The embedded standard library: pure-Python modules import from memory,
+C accelerators that Debian ships only as .so files give way to their
+pure-Python fallbacks, and importing such an extension directly says it is
+not built in."""
+
+import re
+
+import pytest
+
+from helpers import PYTHON_TARGET, run, run_ok
+
+NOT_BUILT_IN = re.compile(r"not\s+(be\s+)?buil[dt]\s+in")
+
+
+def test_import_this_prints_the_zen_of_python(stdlib_exe):
+    expected = run_ok([PYTHON_TARGET, "-c", "import this"])
+    out = run_ok([stdlib_exe, "-c", "import this"])
+    assert out == expected
+    assert out.startswith("The Zen of Python, by Tim Peters")
+
+
+def test_import_set_json_decimal_email_asyncio_works(stdlib_exe):
+    code = (
+        "import json, decimal, email.mime.text, asyncio\n"
+        "msg = email.mime.text.MIMEText('hi')\n"
+        "async def add(a, b):\n"
+        "    await asyncio.sleep(0)\n"
+        "    return a + b\n"
+        "print(json.dumps({'sum': asyncio.run(add(2, 3)),\n"
+        "                  'ctype': msg['Content-Type']}))\n"
+    )
+    out = run_ok([stdlib_exe, "-c", code])
+    assert out.strip() == ('{"sum": 5, "ctype": '
+                           '"text/plain; charset=\\"us-ascii\\""}')
+
+
+def test_decimal_arithmetic_is_correct_via_pydecimal(stdlib_exe):
+    code = (
+        "import sys, decimal\n"
+        "from decimal import Decimal as D, getcontext\n"
+        "print(D('0.1') + D('0.2') == D('0.3'))\n"
+        "getcontext().prec = 50\n"
+        "print(D(1) / D(7))\n"
+        "print(D(2).sqrt())\n"
+        "print(D('1.30') * D('1.20'), D('7').quantize(D('0.01')))\n"
+        "print('_pydecimal' in sys.modules)\n"
+    )
+    out = run_ok([stdlib_exe, "-c", code]).splitlines()
+    assert out == [
+        "True",
+        "0.14285714285714285714285714285714285714285714285714",
+        "1.4142135623730950488016887242096980785696718753769",
+        "1.5600 7.00",
+        "True",
+    ]
+
+
+def test_json_works_without_its_c_accelerator(stdlib_exe):
+    code = ("import json, json.decoder\n"
+            "s = json.dumps({'k': [1.5, 'caf\\u00e9', None]})\n"
+            "print(s, json.loads(s)['k'][1] == 'caf\\u00e9',\n"
+            "      json.decoder.c_scanstring is None)\n")
+    out = run_ok([stdlib_exe, "-c", code])
+    assert out.strip() == '{"k": [1.5, "caf\\u00e9", null]} True True'
+
+
+@pytest.mark.parametrize("name", ["_decimal", "_json", "_ssl", "_ctypes",
+                                  "_sqlite3"])
+def test_extension_shipped_as_shared_object_is_not_built_in(stdlib_exe, name):
+    code = (
+        "try:\n"
+        "    import %s\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print(repr(e.name)); print(e)\n"
+        "else:\n"
+        "    print('imported')\n" % name
+    )
+    out = run_ok([stdlib_exe, "-c", code]).splitlines()
+    assert out[0] == repr(name), out
+    assert name in out[1]
+    assert NOT_BUILT_IN.search(out[1]), out[1]
+
+
+def test_sqlite3_import_fails_naming_the_missing_extension(stdlib_exe):
+    r = run([stdlib_exe, "-c", "import sqlite3"])
+    assert r.returncode == 1
+    assert "ModuleNotFoundError" in r.stderr
+    assert "_sqlite3" in r.stderr
+    assert NOT_BUILT_IN.search(r.stderr), r.stderr
+
+
+def test_builtin_extension_modules_of_libpython_import(stdlib_exe):
+    # Compiled into Debian's static libpython, so they must work.
+    code = ("import _io, _sre, _struct, math, itertools, posix, time\n"
+            "print(math.sqrt(16), _struct.pack('>H', 258))\n")
+    assert run_ok([stdlib_exe, "-c", code]).strip() == "4.0 b'\\x01\\x02'"
