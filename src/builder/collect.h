@@ -32,7 +32,8 @@ struct inb_collect {
 };
 
 /* Add an --exclude pattern (applies to everything collected after). */
-INB_HIDDEN void inb_collect_exclude(struct inb_collect *c, const char *pattern);
+INB_HIDDEN void inb_collect_exclude(struct inb_collect *c,
+                                    const char *pattern);
 /* Add a search root for --include (searched in the order added). */
 INB_HIDDEN void inb_collect_root(struct inb_collect *c, const char *dir);
 /* Whether name or one of its parent packages matches an --exclude. */

@@ -54,7 +54,8 @@ inb_link_runtime(void)
     static char found[PATH_MAX + 64];
     char self[PATH_MAX], *dir;
     const char *env = getenv("INBUILT_RUNTIME");
-    const char *const rel[] = {"libinbuilt-rt.a", "../lib/inbuilt/libinbuilt-rt.a"};
+    const char *const rel[] = {"libinbuilt-rt.a",
+                               "../lib/inbuilt/libinbuilt-rt.a"};
     ssize_t n;
     size_t i;
 
@@ -137,8 +138,8 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
     mode_t mask;
     int rc;
 
-    work = inb_xprintf("%s/inbuilt-XXXXXX",
-                       tmpdir && *tmpdir ? tmpdir : "/tmp");
+    work =
+        inb_xprintf("%s/inbuilt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (mkdtemp(work) == NULL) {
         inb_fatal("cannot create a temporary directory %s:", work);
     }

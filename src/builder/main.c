@@ -34,7 +34,8 @@ static const char usage_text[] =
     "  --python PATH           the interpreter of the environment (venv,\n"
     "                          conda) to take --include'd packages from;\n"
     "                          default " INB_PY_EXE "\n"
-    "  --exclude PATTERN       drop modules whose dotted name, or a parent's,\n"
+    "  --exclude PATTERN       drop modules whose dotted name, or a "
+    "parent's,\n"
     "                          matches the shell PATTERN (repeatable), e.g.\n"
     "                          'email' or '*.tests'\n"
     "  --entry MODULE[:FUNC]   make OUT a tool: run MODULE as __main__, or\n"
@@ -43,7 +44,8 @@ static const char usage_text[] =
     "  --allow-filesystem      let OUT also import from sys.path on disk,\n"
     "                          after its own modules (at run time, the same:\n"
     "                          INBUILT_ALLOW_FILESYSTEM=1)\n"
-    "  --optimize N            compile with optimization level 0, 1 (like -O)\n"
+    "  --optimize N            compile with optimization level 0, 1 (like "
+    "-O)\n"
     "                          or 2 (like -OO); default 0\n"
     "  -v, --verbose           print what is done\n"
     "\n"
@@ -122,7 +124,8 @@ is_dotted_name(const char *s, size_t n)
             continue;
         }
         if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z') || (!start && ch >= '0' && ch <= '9'))) {
+              (ch >= 'A' && ch <= 'Z') ||
+              (!start && ch >= '0' && ch <= '9'))) {
             return 0;
         }
         start = 0;
@@ -138,9 +141,8 @@ entry_module(const char *entry)
     size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
 
     if (!is_dotted_name(entry, n) ||
-        (colon != NULL &&
-         (strchr(colon + 1, '.') != NULL ||
-          !is_dotted_name(colon + 1, strlen(colon + 1))))) {
+        (colon != NULL && (strchr(colon + 1, '.') != NULL ||
+                           !is_dotted_name(colon + 1, strlen(colon + 1))))) {
         usage_error("--entry %s: expected MODULE or MODULE:FUNC, like "
                     "mypkg.cli:main",
                     entry);

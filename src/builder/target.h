@@ -9,10 +9,10 @@
 
 /* What inb_target_query() learns of an environment. */
 struct inb_target {
-    char *python;     /* the interpreter as given */
-    char *version;    /* "3.11" */
+    char *python;       /* the interpreter as given */
+    char *version;      /* "3.11" */
     char *full_version; /* "3.11.2" */
-    char **paths;     /* its sys.path, directories only, in order */
+    char **paths;       /* its sys.path, directories only, in order */
     size_t npaths;
     char **stdlib_dirs; /* its stdlib, platstdlib and lib-dynload */
     size_t nstdlib_dirs;

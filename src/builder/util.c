@@ -199,7 +199,8 @@ remove_path(const char *path)
     d = opendir(path);
     if (d != NULL) {
         while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+            if (strcmp(de->d_name, ".") == 0 ||
+                strcmp(de->d_name, "..") == 0) {
                 continue;
             }
             if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) <

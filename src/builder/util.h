@@ -24,11 +24,11 @@ extern const char *inb_argv0;
 INB_HIDDEN __attribute__((noreturn, format(printf, 1, 2))) void
 inb_fatal(const char *fmt, ...);
 /* Print "inbuilt: warning: MSG" (trailing ':' as for inb_fatal). */
-INB_HIDDEN __attribute__((format(printf, 1, 2))) void
-inb_warn(const char *fmt, ...);
+INB_HIDDEN __attribute__((format(printf, 1, 2))) void inb_warn(const char *fmt,
+                                                               ...);
 /* Print "inbuilt: MSG" when verbose. */
-INB_HIDDEN __attribute__((format(printf, 1, 2))) void
-inb_note(const char *fmt, ...);
+INB_HIDDEN __attribute__((format(printf, 1, 2))) void inb_note(const char *fmt,
+                                                               ...);
 
 /* malloc, realloc, strdup and printf-to-new-string that never fail. */
 INB_HIDDEN void *inb_xmalloc(size_t size);

@@ -31,12 +31,12 @@ enum inb_ns {
 
 /* Entry kinds. */
 enum inb_kind {
-    INB_KIND_BLOB = 0,       /* raw bytes (config values, data files) */
-    INB_KIND_MODULE = 1,     /* marshalled code object of a module */
-    INB_KIND_PACKAGE = 2,    /* marshalled code object of a package */
-    INB_KIND_NAMESPACE = 3,  /* namespace package (PEP 420), no data */
-    INB_KIND_EXT_ABSENT = 4, /* extension known but not built in; data is
-                                the reason, UTF-8 */
+    INB_KIND_BLOB = 0,        /* raw bytes (config values, data files) */
+    INB_KIND_MODULE = 1,      /* marshalled code object of a module */
+    INB_KIND_PACKAGE = 2,     /* marshalled code object of a package */
+    INB_KIND_NAMESPACE = 3,   /* namespace package (PEP 420), no data */
+    INB_KIND_EXT_ABSENT = 4,  /* extension known but not built in; data is
+                                 the reason, UTF-8 */
     INB_KIND_BUILTIN_EXT = 5, /* reserved: linked-in extension module */
     INB_KIND_SHARED_EXT = 6,  /* reserved: embedded .so extension */
     INB_KIND_COUNT
@@ -50,10 +50,10 @@ typedef struct inb_archive {
     const unsigned char *base;
     size_t size;
     uint32_t version;
-    uint32_t py_magic;   /* PyImport_GetMagicNumber() of the compiler */
-    uint32_t py_version; /* PY_VERSION_HEX of the compiler */
-    uint32_t count;      /* number of entries */
-    const unsigned char *index;   /* count records of ENTRY_SIZE bytes */
+    uint32_t py_magic;          /* PyImport_GetMagicNumber() of the compiler */
+    uint32_t py_version;        /* PY_VERSION_HEX of the compiler */
+    uint32_t count;             /* number of entries */
+    const unsigned char *index; /* count records of ENTRY_SIZE bytes */
     const unsigned char *strings; /* the name table */
     size_t strings_size;
 } inb_archive;

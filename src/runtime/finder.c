@@ -278,8 +278,8 @@ get_code(PyObject *name)
         Py_DECREF(code);
         return raise_error(FAIL_NOT_CODE, name, NULL, 0);
     }
-    origin = virtual_path(name, e.kind == INB_KIND_PACKAGE ? "/__init__.py"
-                                                            : ".py");
+    origin = virtual_path(name,
+                          e.kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
     if (origin == NULL) {
         goto error;
     }
@@ -611,9 +611,8 @@ Importer_repr(Importer *self)
                                     "%U>",
                                     self->package, root);
     }
-    return PyUnicode_FromFormat("<inbuilt %s for %U>",
-                                self->sentinel ? "sentinel" : "importer",
-                                root);
+    return PyUnicode_FromFormat(
+        "<inbuilt %s for %U>", self->sentinel ? "sentinel" : "importer", root);
 }
 
 static PyMethodDef Importer_methods[] = {
@@ -628,8 +627,8 @@ static PyMethodDef Importer_methods[] = {
     {"path_hook", (PyCFunction)Importer_path_hook, METH_O, NULL},
     {"iter_modules", (PyCFunction)(void (*)(void))Importer_iter_modules,
      METH_VARARGS | METH_KEYWORDS, NULL},
-    {"invalidate_caches", (PyCFunction)Importer_invalidate_caches,
-     METH_NOARGS, NULL},
+    {"invalidate_caches", (PyCFunction)Importer_invalidate_caches, METH_NOARGS,
+     NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -644,9 +643,15 @@ static PyTypeObject Importer_Type = {
 };
 
 static struct PyModuleDef inbuilt_module = {
-    PyModuleDef_HEAD_INIT, "_inbuilt",
-    "The in-memory importer of an inbuilt executable.", -1, NULL,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_inbuilt",
+    "The in-memory importer of an inbuilt executable.",
+    -1,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyObject *
@@ -773,7 +778,7 @@ int
 inb_finder_configure(int strict)
 {
     PyObject *path_finder = NULL, *hook = NULL;
-    PyObject *meta_path = PySys_GetObject("meta_path"); /* borrowed */
+    PyObject *meta_path = PySys_GetObject("meta_path");   /* borrowed */
     PyObject *path_hooks = PySys_GetObject("path_hooks"); /* borrowed */
 
     if (meta_path == NULL || !PyList_Check(meta_path) || path_hooks == NULL ||

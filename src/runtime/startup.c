@@ -73,9 +73,12 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     /* home set: getpath.py reads no pyvenv.cfg, ._pth or build landmark;
      * the rest set: it searches for no prefix. */
     wchar_t **fields[] = {
-        &config->executable,  &config->home,
-        &config->program_name, &config->prefix,
-        &config->base_prefix, &config->exec_prefix,
+        &config->executable,
+        &config->home,
+        &config->program_name,
+        &config->prefix,
+        &config->base_prefix,
+        &config->exec_prefix,
         &config->base_exec_prefix,
 #if PY_VERSION_HEX >= 0x030B0000
         &config->stdlib_dir,
