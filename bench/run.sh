@@ -2,11 +2,17 @@
 # Benchmark figures for docs/BENCHMARKS.md: filesystem calls, start-up and
 # import wall times (inbuilt vs stock python3.11), build time and size.
 # Prints a markdown table; never passes or fails on the numbers.
-# Usage: sh bench/run.sh BUILD_DIR   (`make bench` does this)
+# Usage: sh bench/run.sh [bench|demo] BUILD_DIR   (`make bench` does this;
+# scripts/demo.sh, for `make demo`, asks for the short demo table)
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD_DIR" >&2
+mode=bench
+if [ $# -eq 2 ]; then
+    mode=$1
+    shift
+fi
+if [ $# -ne 1 ] || { [ "$mode" != bench ] && [ "$mode" != demo ]; }; then
+    echo "usage: $0 [bench|demo] BUILD_DIR" >&2
     exit 2
 fi
 build_dir=$1
@@ -23,4 +29,4 @@ for tool in strace ldd; do
     fi
 done
 
-exec /usr/bin/python3.11 -u "$repo/bench/measure.py" bench "$build_dir"
+exec /usr/bin/python3.11 -u "$repo/bench/measure.py" "$mode" "$build_dir"

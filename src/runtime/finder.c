@@ -177,6 +177,28 @@ is_package_kind(int kind)
     return kind == INB_KIND_PACKAGE || kind == INB_KIND_NAMESPACE;
 }
 
+/* Look module name up, as a loader method must find it.  Returns 0 and
+ * fills *e, or -1 with ModuleNotFoundError (TypeError for a non-str). */
+static int
+find_required(PyObject *name, inb_entry *e)
+{
+    int found = lookup(name, e);
+
+    if (found == 0) {
+        raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+    }
+    return found == 1 ? 0 : -1;
+}
+
+/* New reference: the virtual file of module name, an entry of kind (not a
+ * namespace package). */
+static PyObject *
+origin_of(PyObject *name, int kind)
+{
+    return virtual_path(name,
+                        kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
+}
+
 /* New reference: the spec of module name found as entry e, loaded by
  * self. */
 static PyObject *
@@ -187,7 +209,7 @@ make_spec(Importer *self, PyObject *name, const inb_entry *e)
     int is_package = is_package_kind(e->kind);
 
     if (e->kind != INB_KIND_NAMESPACE) {
-        origin = virtual_path(name, is_package ? "/__init__.py" : ".py");
+        origin = origin_of(name, e->kind);
         if (origin == NULL) {
             goto error;
         }
@@ -245,13 +267,9 @@ get_code(PyObject *name)
 {
     PyObject *code = NULL, *origin = NULL, *res = NULL;
     inb_entry e;
-    int found = lookup(name, &e);
 
-    if (found < 0) {
+    if (find_required(name, &e) < 0) {
         return NULL;
-    }
-    if (found == 0) {
-        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
     if (e.flags & INB_FLAG_ZSTD) {
         return raise_error(FAIL_UNSUPPORTED, name, NULL, 0);
@@ -278,8 +296,7 @@ get_code(PyObject *name)
         Py_DECREF(code);
         return raise_error(FAIL_NOT_CODE, name, NULL, 0);
     }
-    origin = virtual_path(name,
-                          e.kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
+    origin = origin_of(name, e.kind);
     if (origin == NULL) {
         goto error;
     }
@@ -402,14 +419,10 @@ static PyObject *
 Importer_is_package(Importer *self, PyObject *name)
 {
     inb_entry e;
-    int found = lookup(name, &e);
 
     (void)self;
-    if (found < 0) {
+    if (find_required(name, &e) < 0) {
         return NULL;
-    }
-    if (found == 0) {
-        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
     return PyBool_FromLong(is_package_kind(e.kind));
 }
@@ -419,14 +432,10 @@ static PyObject *
 Importer_get_source(Importer *self, PyObject *name)
 {
     inb_entry e;
-    int found = lookup(name, &e);
 
     (void)self;
-    if (found < 0) {
+    if (find_required(name, &e) < 0) {
         return NULL;
-    }
-    if (found == 0) {
-        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
     Py_RETURN_NONE;
 }
@@ -436,17 +445,15 @@ static PyObject *
 Importer_get_filename(Importer *self, PyObject *name)
 {
     inb_entry e;
-    int found = lookup(name, &e);
 
     (void)self;
-    if (found < 0) {
+    if (find_required(name, &e) < 0) {
         return NULL;
     }
-    if (found == 0 || e.kind == INB_KIND_NAMESPACE) {
+    if (e.kind == INB_KIND_NAMESPACE) {
         return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
-    return virtual_path(name,
-                        e.kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
+    return origin_of(name, e.kind);
 }
 
 /* New reference: an Importer standing for package (a str, "" for the
