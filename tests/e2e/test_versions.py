@@ -1,0 +1,57 @@
+"""inbuilt assumes no single CPython: it builds and works for every other
+CPython on the machine with a static libpython (pyenv's 3.10 to 3.13 on
+these machines), each make'd into its own build directory.
+
+pyenv's builds ship most stdlib extensions (math, binascii, ...) as .so
+files, which this executable does not build in yet, so the check imports
+json, whose C accelerator has a pure-Python fallback."""
+import glob
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from helpers import REPO, run_ok
+import measure  # bench/measure.py
+
+CANDIDATES = sorted(glob.glob("/root/.pyenv/versions/3.1[0-9].*/bin/python3.1[0-9]"))
+
+
+def static_libpython(python):
+    out = subprocess.run(
+        [python, "-c", "import sysconfig, os; v = sysconfig.get_config_var; "
+         "print(os.path.join(v('LIBPL'), v('LIBRARY')))"],
+        capture_output=True, text=True)
+    return out.returncode == 0 and os.path.exists(out.stdout.strip())
+
+
+PYTHONS = [p for p in CANDIDATES if static_libpython(p)]
+# The oldest and the newest: enough to catch API drift, cheap enough.
+PICKED = sorted({PYTHONS[0], PYTHONS[-1]}) if PYTHONS else []
+
+
+@pytest.mark.skipif(not PICKED, reason="no other CPython with a static "
+                    "libpython on this machine")
+@pytest.mark.parametrize("python", PICKED)
+def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memory(
+        python, tmp_path):
+    build = tmp_path / "build"
+    make = subprocess.run(["make", "-C", str(REPO), "BUILD=" + str(build),
+                           "PYTHON=" + python, "all"],
+                          capture_output=True, text=True, timeout=600)
+    assert make.returncode == 0, make.stdout + make.stderr
+    exe = tmp_path / "app"
+    run_ok([build / "inbuilt", "build", "-o", exe], timeout=300)
+    version = run_ok([python, "-c", "import sys; print(sys.version)"])
+    code = "import sys, json; print(sys.version); print(json.dumps([1]))"
+    out = run_ok([exe, "-c", code])
+    assert out == version + "[1]\n"
+    if shutil.which("strace"):
+        result, calls = measure.strace_paths([str(exe), "-c", code])
+        assert result.returncode == 0, result.stderr
+        # 3.13's mimalloc reads /proc/sys/vm/overcommit_memory when the
+        # process starts: procfs, never a shared filesystem.
+        bad = [c for c in measure.outside_allow_list(calls, str(exe))
+               if not c[1].startswith("/proc/")]
+        assert bad == []
