@@ -44,6 +44,8 @@ static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
 static PyObject *finder;           /* the Importer first on sys.meta_path */
 static PyObject *sentinel;         /* the Importer last on sys.meta_path */
 static PyObject *builtins_str;     /* "__builtins__" */
+static PyObject *dot_str;          /* "." */
+static PyObject *slash_str;        /* "/" */
 
 /* Why an import failed; turned into an exception by raise_error() only. */
 enum failure {
@@ -152,22 +154,14 @@ lookup(PyObject *name, inb_entry *e)
 static PyObject *
 virtual_path(PyObject *name, const char *suffix)
 {
-    PyObject *dot = NULL, *slash = NULL, *rel = NULL, *path = NULL;
+    PyObject *rel, *path;
 
-    dot = PyUnicode_FromString(".");
-    slash = PyUnicode_FromString("/");
-    if (dot == NULL || slash == NULL) {
-        goto done;
-    }
-    rel = PyUnicode_Replace(name, dot, slash, -1);
+    rel = PyUnicode_Replace(name, dot_str, slash_str, -1);
     if (rel == NULL) {
-        goto done;
+        return NULL;
     }
     path = PyUnicode_FromFormat("%U/%U%s", root, rel, suffix);
-done:
-    Py_XDECREF(rel);
-    Py_XDECREF(slash);
-    Py_XDECREF(dot);
+    Py_DECREF(rel);
     return path;
 }
 
@@ -467,7 +461,7 @@ static PyObject *importer_new(int is_sentinel, PyObject *package);
 static PyObject *
 Importer_path_hook(Importer *self, PyObject *path)
 {
-    PyObject *rel = NULL, *slash = NULL, *dot = NULL, *package = NULL;
+    PyObject *rel = NULL, *package = NULL;
     PyObject *res = NULL;
     Py_ssize_t n, rootlen = PyUnicode_GetLength(root);
     inb_entry e;
@@ -488,12 +482,10 @@ Importer_path_hook(Importer *self, PyObject *path)
         return NULL;
     }
     rel = PyUnicode_Substring(path, n > rootlen ? rootlen + 1 : rootlen, n);
-    slash = PyUnicode_FromString("/");
-    dot = PyUnicode_FromString(".");
-    if (rel == NULL || slash == NULL || dot == NULL) {
+    if (rel == NULL) {
         goto done;
     }
-    package = PyUnicode_Replace(rel, slash, dot, -1);
+    package = PyUnicode_Replace(rel, slash_str, dot_str, -1);
     if (package == NULL) {
         goto done;
     }
@@ -512,8 +504,6 @@ Importer_path_hook(Importer *self, PyObject *path)
     res = importer_new(0, package);
 done:
     Py_XDECREF(package);
-    Py_XDECREF(dot);
-    Py_XDECREF(slash);
     Py_XDECREF(rel);
     return res;
 }
@@ -745,7 +735,10 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     finder = importer_new(0, NULL);
     sentinel = importer_new(1, NULL);
     builtins_str = PyUnicode_InternFromString("__builtins__");
-    if (finder == NULL || sentinel == NULL || builtins_str == NULL) {
+    dot_str = PyUnicode_InternFromString(".");
+    slash_str = PyUnicode_InternFromString("/");
+    if (finder == NULL || sentinel == NULL || builtins_str == NULL ||
+        dot_str == NULL || slash_str == NULL) {
         return -1;
     }
     meta_path = PySys_GetObject("meta_path"); /* borrowed */
