@@ -158,6 +158,7 @@ add(struct inb_collect *c, const char *name, int kind, const char *path,
     m->path = path ? inb_xstrdup(path) : NULL;
     m->relname = rel;
     m->priority = priority;
+    m->rank = 0;
     m->order = c->n++;
 }
 
@@ -256,15 +257,53 @@ extension_stem(const char *f)
     return strndup(f, stem);
 }
 
+/* Whether the file name f of an extension module carries a suffix the
+ * linked CPython imports (x.cpython-311-...so, x.abi3.so, x.so).  A file for
+ * another version ranks below, so that a matching sibling wins and a lone
+ * one is reported by the builder. */
+static int
+suffix_rank(const char *f)
+{
+    size_t n = strlen(f), s = strlen(INB_PY_EXT_SUFFIX);
+
+    if ((n > s && strcmp(f + n - s, INB_PY_EXT_SUFFIX) == 0) ||
+        (n > 8 && strcmp(f + n - 8, ".abi3.so") == 0) ||
+        strchr(f, '.') == f + n - 3) {
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether stdlib extension name is a helper of CPython's test suite. */
+static int
+is_test_helper(const char *name)
+{
+    return strncmp(name, "_test", 5) == 0 || strncmp(name, "_xxtest", 7) == 0 ||
+           strncmp(name, "xxlimited", 9) == 0 ||
+           strcmp(name, "_ctypes_test") == 0;
+}
+
 static void
 record_extension(struct walk *w, const char *name, const char *path)
 {
-    add(w->c, name, INB_KIND_EXT_ABSENT, path, w->priority);
-    if (!w->stdlib) {
-        inb_warn("%s is a C extension module (%s); it is not embedded "
-                 "yet, and importing it will fail",
-                 name, path);
+    const char *base = strrchr(path, '/');
+
+    if (w->stdlib && is_test_helper(name)) {
+        /* Left out with the test suites; an import says why. */
+        add(w->c, name, INB_KIND_EXT_ABSENT, path, w->priority);
+        return;
     }
+    add(w->c, name, INB_KIND_SHARED_EXT, path, w->priority);
+    w->c->mods[w->c->n - 1].rank = suffix_rank(base ? base + 1 : path);
+}
+
+/* Whether f is the stdlib's _sysconfigdata_<abi>_<platform>-<multiarch>.py,
+ * which sysconfig imports by a name that is no identifier. */
+static int
+is_sysconfigdata(const struct walk *w, const char *prefix, const char *f)
+{
+    return w->stdlib && *prefix == '\0' &&
+           strncmp(f, "_sysconfigdata_", 15) == 0 && strchr(f, '/') == NULL;
 }
 
 /* Add the modules in dir, a package (or namespace portion) named prefix,
@@ -301,7 +340,8 @@ walk_dir(struct walk *w, const char *dir, const char *prefix,
         char *path = inb_xprintf("%s/%s", dir, f), *name = NULL, *stem;
 
         if (len > 3 && strcmp(f + len - 3, ".py") == 0 &&
-            is_identifier(f, len - 3) && strcmp(f, "__init__.py") != 0) {
+            (is_identifier(f, len - 3) || is_sysconfigdata(w, prefix, f)) &&
+            strcmp(f, "__init__.py") != 0) {
             name = inb_xprintf("%s%s%.*s", prefix, *prefix ? "." : "",
                                (int)(len - 3), f);
             if (keeps(w, name) && is_file(path)) {
@@ -544,6 +584,9 @@ compare_modules(const void *a, const void *b)
     }
     if (x->priority != y->priority) {
         return x->priority - y->priority;
+    }
+    if (x->rank != y->rank) {
+        return x->rank - y->rank;
     }
     return x->order < y->order ? -1 : x->order > y->order;
 }

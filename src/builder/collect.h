@@ -11,11 +11,13 @@
 /* One module found. */
 struct inb_module {
     char *name;    /* full dotted name */
-    int kind;      /* INB_KIND_MODULE, _PACKAGE, _NAMESPACE, _EXT_ABSENT */
-    char *path;    /* the .py file, or the .so of an absent extension;
-                      NULL for a namespace package */
+    int kind;      /* INB_KIND_MODULE, _PACKAGE, _NAMESPACE, _SHARED_EXT,
+                      _EXT_ABSENT */
+    char *path;    /* the .py or .so file; NULL for a namespace package */
     char *relname; /* "a/b/__init__.py": the file name inside the archive */
     int priority;  /* 0 for --include, 1 for the stdlib: lower wins */
+    int rank;      /* then 0 for an extension of this CPython's suffixes,
+                      1 for another version's: lower wins */
     size_t order;  /* order found, for stable de-duplication */
 };
 
@@ -39,9 +41,9 @@ INB_HIDDEN void inb_collect_root(struct inb_collect *c, const char *dir);
 /* Whether name or one of its parent packages matches an --exclude. */
 INB_HIDDEN int inb_collect_excluded(const struct inb_collect *c,
                                     const char *name);
-/* Add the pure-Python standard library under dir, but its test suites,
- * idlelib, tkinter and turtledemo; every extension module in dynload
- * (may be NULL) is recorded as not built in. */
+/* Add the standard library under dir, but its test suites, idlelib,
+ * tkinter and turtledemo, and the extension modules in dynload (may be
+ * NULL), but the test suites' helpers, which are recorded as left out. */
 INB_HIDDEN void inb_collect_stdlib(struct inb_collect *c, const char *dir,
                                    const char *dynload);
 /* Add module or package name, its parent packages and all its submodules,

@@ -12,6 +12,7 @@
 #include "compile.h"
 #include "inbuilt.h"
 #include "link.h"
+#include "shlib.h"
 #include "target.h"
 #include "util.h"
 
@@ -276,11 +277,15 @@ add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
             data = code.data;
             size = code.len;
         }
+        else if (m->kind == INB_KIND_SHARED_EXT) {
+            *bytes += inb_shlib_add_extension(w, m->name, m->path);
+            continue;
+        }
         else if (m->kind == INB_KIND_EXT_ABSENT) {
             const char *base = strrchr(m->path, '/');
 
-            reason = inb_xprintf("the target has it only as the shared "
-                                 "library %s",
+            reason = inb_xprintf("%s is a helper of CPython's test suite, "
+                                 "left out with the tests",
                                  base ? base + 1 : m->path);
             data = reason;
             size = strlen(reason);
@@ -346,6 +351,7 @@ cmd_build(int argc, char **argv)
                   o.entry, entry_mod, entry_mod);
     }
 
+    inb_shlib_init(INB_PY_LIBS, t.prefix);
     inb_compile_init();
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
     if (w == NULL) {

@@ -18,6 +18,7 @@ static const char query_script[] =
     "def out(k, v): w(k.encode() + b'=' + os.fsencode(v) + b'\\0')\n"
     "out('version', '%d.%d' % sys.version_info[:2])\n"
     "out('full_version', '%d.%d.%d' % sys.version_info[:3])\n"
+    "out('prefix', sys.prefix)\n"
     "for p in sys.path: out('path', os.path.abspath(p or '.'))\n"
     "for k in ('stdlib', 'platstdlib'): out('stdlib', sysconfig.get_path(k))\n"
     "d = sysconfig.get_config_var('DESTSHARED')\n"
@@ -66,6 +67,9 @@ inb_target_query(struct inb_target *t, const char *python)
         }
         else if (strcmp(rec, "full_version") == 0) {
             t->full_version = inb_xstrdup(eq + 1);
+        }
+        else if (strcmp(rec, "prefix") == 0) {
+            t->prefix = inb_xstrdup(eq + 1);
         }
         else if (strcmp(rec, "path") == 0 && is_dir(eq + 1)) {
             if (t->npaths == pathcap) {

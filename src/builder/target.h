@@ -12,6 +12,7 @@ struct inb_target {
     char *python;       /* the interpreter as given */
     char *version;      /* "3.11" */
     char *full_version; /* "3.11.2" */
+    char *prefix;       /* its sys.prefix (a venv's or conda env's) */
     char **paths;       /* its sys.path, directories only, in order */
     size_t npaths;
     char **stdlib_dirs; /* its stdlib, platstdlib and lib-dynload */

@@ -24,6 +24,8 @@
  */
 #include "finder.h"
 
+#include "memso.h"
+
 #include <marshal.h>
 
 typedef struct {
@@ -41,6 +43,8 @@ static const inb_archive *archive; /* borrowed: lives as long as the process */
 static PyObject *root;             /* str: the executable's path */
 static PyObject *module_spec;      /* _frozen_importlib.ModuleSpec */
 static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
+static PyObject *create_dynamic;   /* _imp.create_dynamic */
+static PyObject *exec_dynamic;     /* _imp.exec_dynamic */
 static PyObject *finder;           /* the Importer first on sys.meta_path */
 static PyObject *sentinel;         /* the Importer last on sys.meta_path */
 static PyObject *builtins_str;     /* "__builtins__" */
@@ -54,6 +58,7 @@ enum failure {
     FAIL_CORRUPT,     /* the entry's data does not unmarshal */
     FAIL_NOT_CODE,    /* the entry unmarshals to something else */
     FAIL_UNSUPPORTED, /* an entry kind this runtime cannot load */
+    FAIL_LOAD,        /* a shared object could not be loaded; detail */
 };
 
 /* Set the exception for failure of module name (str) and return NULL.
@@ -100,6 +105,17 @@ raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
         msg = PyUnicode_FromFormat("corrupt entry for module %R in the "
                                    "embedded archive: not a code object",
                                    name);
+        break;
+    case FAIL_LOAD:
+        cause = PyUnicode_DecodeUTF8((const char *)detail,
+                                     (Py_ssize_t)detail_len, "replace");
+        if (cause == NULL) {
+            goto done;
+        }
+        msg = PyUnicode_FromFormat("cannot load extension module %R from "
+                                   "memory: %U",
+                                   name, cause);
+        Py_CLEAR(cause);
         break;
     case FAIL_UNSUPPORTED:
         msg = PyUnicode_FromFormat("module %R is of a kind this runtime "
@@ -184,13 +200,42 @@ find_required(PyObject *name, inb_entry *e)
     return found == 1 ? 0 : -1;
 }
 
-/* New reference: the virtual file of module name, an entry of kind (not a
- * namespace package). */
+/* New reference: the virtual file of module name found as entry e (not a
+ * namespace package): a.b.c is ROOT/a/b/c.py, ROOT/a/b/c/__init__.py, or
+ * for an extension module ROOT/a/b/ and the file name it was built as. */
 static PyObject *
-origin_of(PyObject *name, int kind)
+origin_of(PyObject *name, const inb_entry *e)
 {
-    return virtual_path(name,
-                        kind == INB_KIND_PACKAGE ? "/__init__.py" : ".py");
+    PyObject *parent, *origin;
+    inb_memso_record r;
+    char err[256];
+    Py_ssize_t dot;
+
+    if (e->kind != INB_KIND_SHARED_EXT) {
+        return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
+                                                             : ".py");
+    }
+    if (inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
+        return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
+                           strlen(err));
+    }
+    dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GetLength(name), -1);
+    if (dot == -2) {
+        return NULL;
+    }
+    if (dot == -1) {
+        return PyUnicode_FromFormat("%U/%s", root, r.filename);
+    }
+    parent = PyUnicode_Substring(name, 0, dot);
+    if (parent == NULL) {
+        return NULL;
+    }
+    origin = virtual_path(parent, "/");
+    Py_DECREF(parent);
+    if (origin != NULL) {
+        Py_SETREF(origin, PyUnicode_FromFormat("%U%s", origin, r.filename));
+    }
+    return origin;
 }
 
 /* New reference: the spec of module name found as entry e, loaded by
@@ -203,7 +248,7 @@ make_spec(Importer *self, PyObject *name, const inb_entry *e)
     int is_package = is_package_kind(e->kind);
 
     if (e->kind != INB_KIND_NAMESPACE) {
-        origin = origin_of(name, e->kind);
+        origin = origin_of(name, e);
         if (origin == NULL) {
             goto error;
         }
@@ -270,6 +315,7 @@ get_code(PyObject *name)
     }
     switch (e.kind) {
     case INB_KIND_NAMESPACE:
+    case INB_KIND_SHARED_EXT: /* no code object, like ExtensionFileLoader */
         Py_RETURN_NONE;
     case INB_KIND_MODULE:
     case INB_KIND_PACKAGE:
@@ -290,7 +336,7 @@ get_code(PyObject *name)
         Py_DECREF(code);
         return raise_error(FAIL_NOT_CODE, name, NULL, 0);
     }
-    origin = origin_of(name, e.kind);
+    origin = origin_of(name, &e);
     if (origin == NULL) {
         goto error;
     }
@@ -339,6 +385,7 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     case INB_KIND_MODULE:
     case INB_KIND_PACKAGE:
     case INB_KIND_NAMESPACE:
+    case INB_KIND_SHARED_EXT:
         return make_spec(self, name, &e);
     default:
         /* Absent extensions are left to the other finders, then to the
@@ -347,13 +394,93 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     }
 }
 
-/* create_module(spec): None, for the default module creation. */
+/* New reference: the extension module name, created by CPython's own
+ * extension loader (_imp.create_dynamic: single- or multi-phase init, the
+ * package context of a dotted name) from the memory file of entry e.
+ * spec is the module's spec; its origin becomes the module's __file__. */
+static PyObject *
+create_extension(Importer *self, PyObject *spec, PyObject *name,
+                 const inb_entry *e)
+{
+    PyObject *path = NULL, *args = NULL, *kwargs = NULL, *fdspec = NULL;
+    PyObject *module = NULL, *origin = NULL;
+    char fdpath[64], err[512];
+
+    if (inb_memso_prepare(archive, e, fdpath, sizeof(fdpath), err,
+                          sizeof(err)) < 0) {
+        return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
+                           strlen(err));
+    }
+    path = PyUnicode_FromString(fdpath);
+    args = PyTuple_Pack(2, name, (PyObject *)self);
+    if (path == NULL || args == NULL) {
+        goto done;
+    }
+    kwargs = Py_BuildValue("{sO}", "origin", path);
+    if (kwargs == NULL) {
+        goto done;
+    }
+    fdspec = PyObject_Call(module_spec, args, kwargs);
+    if (fdspec == NULL) {
+        goto done;
+    }
+    module = PyObject_CallOneArg(create_dynamic, fdspec);
+    if (module == NULL) {
+        goto done;
+    }
+    /* A single-phase module got __file__ from the memory file's path. */
+    if (PyModule_Check(module) &&
+        PyDict_GetItemString(PyModule_GetDict(module), "__file__") != NULL) {
+        origin = PyObject_GetAttrString(spec, "origin");
+        if (origin == NULL ||
+            PyObject_SetAttrString(module, "__file__", origin) < 0) {
+            Py_CLEAR(module);
+        }
+    }
+done:
+    Py_XDECREF(origin);
+    Py_XDECREF(fdspec);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(path);
+    return module;
+}
+
+/* create_module(spec): a new reference to the module of an extension, or
+ * None for the default module creation. */
 static PyObject *
 Importer_create_module(Importer *self, PyObject *spec)
 {
-    (void)self;
-    (void)spec;
-    Py_RETURN_NONE;
+    PyObject *name = NULL, *res = NULL;
+    inb_entry e;
+    int found;
+
+    name = PyObject_GetAttrString(spec, "name");
+    if (name == NULL) {
+        return NULL;
+    }
+    found = lookup(name, &e);
+    if (found >= 0) {
+        if (found == 1 && e.kind == INB_KIND_SHARED_EXT) {
+            res = create_extension(self, spec, name, &e);
+        }
+        else {
+            res = Py_NewRef(Py_None);
+        }
+    }
+    Py_DECREF(name);
+    return res;
+}
+
+/* Whether module name is an extension module in the archive. */
+static int
+is_extension(PyObject *name)
+{
+    inb_entry e;
+    int found = lookup(name, &e);
+
+    PyErr_Clear();
+    return found == 1 && e.kind == INB_KIND_SHARED_EXT;
 }
 
 /* exec_module(module): run the module's code in its namespace. */
@@ -366,6 +493,16 @@ Importer_exec_module(Importer *self, PyObject *module)
     name = PyObject_GetAttrString(module, "__name__");
     if (name == NULL) {
         goto error;
+    }
+    if (is_extension(name)) {
+        /* Multi-phase init's exec slots, as ExtensionFileLoader does. */
+        res = PyObject_CallOneArg(exec_dynamic, module);
+        if (res == NULL) {
+            goto error;
+        }
+        Py_DECREF(res);
+        Py_DECREF(name);
+        Py_RETURN_NONE;
     }
     code = get_code(name);
     if (code == NULL) {
@@ -447,7 +584,7 @@ Importer_get_filename(Importer *self, PyObject *name)
     if (e.kind == INB_KIND_NAMESPACE) {
         return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
-    return origin_of(name, e.kind);
+    return origin_of(name, &e);
 }
 
 /* New reference: an Importer standing for package (a str, "" for the
@@ -729,7 +866,10 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
         return -1;
     }
     fix_co_filename = import_attr("_imp", "_fix_co_filename");
-    if (fix_co_filename == NULL) {
+    create_dynamic = import_attr("_imp", "create_dynamic");
+    exec_dynamic = import_attr("_imp", "exec_dynamic");
+    if (fix_co_filename == NULL || create_dynamic == NULL ||
+        exec_dynamic == NULL) {
         return -1;
     }
     finder = importer_new(0, NULL);

@@ -19,7 +19,6 @@
 #include "archive.h"
 #include "finder.h"
 #include "inbuilt.h"
-#include "shims.h"
 
 /* The bounds of the archive, in the object that `inbuilt build` writes. */
 extern const unsigned char inb_archive_blob[] INB_HIDDEN;
@@ -346,8 +345,7 @@ inb_main(int argc, char **argv)
     }
     find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
 
-    if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0 ||
-        inb_shims_register() < 0) {
+    if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
         fprintf(stderr, "%s: cannot register the _inbuilt module\n", exe);
         return 1;
     }

@@ -34,16 +34,16 @@ def test_import_set_json_decimal_email_asyncio_works(stdlib_exe):
                            '"text/plain; charset=\\"us-ascii\\""}')
 
 
-def test_decimal_arithmetic_is_correct_via_pydecimal(stdlib_exe):
+def test_decimal_arithmetic_is_correct_with_the_c_decimal(stdlib_exe):
     code = (
-        "import sys, decimal\n"
+        "import sys, decimal, _decimal\n"
         "from decimal import Decimal as D, getcontext\n"
         "print(D('0.1') + D('0.2') == D('0.3'))\n"
         "getcontext().prec = 50\n"
         "print(D(1) / D(7))\n"
         "print(D(2).sqrt())\n"
         "print(D('1.30') * D('1.20'), D('7').quantize(D('0.01')))\n"
-        "print('_pydecimal' in sys.modules)\n"
+        "print('_pydecimal' in sys.modules, D is _decimal.Decimal)\n"
     )
     out = run_ok([stdlib_exe, "-c", code]).splitlines()
     assert out == [
@@ -51,42 +51,57 @@ def test_decimal_arithmetic_is_correct_via_pydecimal(stdlib_exe):
         "0.14285714285714285714285714285714285714285714285714",
         "1.4142135623730950488016887242096980785696718753769",
         "1.5600 7.00",
-        "True",
+        "False True",
     ]
 
 
-def test_json_works_without_its_c_accelerator(stdlib_exe):
-    code = ("import json, json.decoder\n"
+def test_json_uses_its_c_accelerator(stdlib_exe):
+    code = ("import json, json.decoder, _json\n"
             "s = json.dumps({'k': [1.5, 'caf\\u00e9', None]})\n"
             "print(s, json.loads(s)['k'][1] == 'caf\\u00e9',\n"
-            "      json.decoder.c_scanstring is None)\n")
+            "      json.decoder.c_scanstring is _json.scanstring)\n")
     out = run_ok([stdlib_exe, "-c", code])
     assert out.strip() == '{"k": [1.5, "caf\\u00e9", null]} True True'
 
 
 @pytest.mark.parametrize("name", ["_decimal", "_json", "_ssl", "_ctypes",
-                                  "_sqlite3"])
-def test_extension_shipped_as_shared_object_is_not_built_in(stdlib_exe, name):
+                                  "_sqlite3", "_hashlib", "_lzma", "mmap"])
+def test_extension_shipped_as_shared_object_loads_from_memory(stdlib_exe,
+                                                             name):
     code = (
-        "try:\n"
-        "    import %s\n"
-        "except ModuleNotFoundError as e:\n"
-        "    print(repr(e.name)); print(e)\n"
-        "else:\n"
-        "    print('imported')\n" % name
+        "import os, sys, %s as m\n"
+        "print(m.__spec__.origin == m.__file__)\n"
+        "print(os.path.dirname(m.__file__) == sys.executable)\n"
+        "print(os.path.basename(m.__file__).startswith(%r + '.cpython-'))\n"
+        "print(type(m.__loader__).__name__, m.__spec__.origin is not None)\n"
+        "print(os.path.exists(m.__file__))\n" % (name, name)
     )
     out = run_ok([stdlib_exe, "-c", code]).splitlines()
-    assert out[0] == repr(name), out
-    assert name in out[1]
-    assert NOT_BUILT_IN.search(out[1]), out[1]
+    assert out == ["True", "True", "True", "Importer True", "False"], out
 
 
-def test_sqlite3_import_fails_naming_the_missing_extension(stdlib_exe):
-    r = run([stdlib_exe, "-c", "import sqlite3"])
+def test_extensions_and_their_libraries_work(stdlib_exe):
+    code = (
+        "import sqlite3, ssl, ctypes, hashlib, lzma, bz2, zlib\n"
+        "c = sqlite3.connect(':memory:')\n"
+        "print(c.execute('select 6 * 7').fetchone()[0])\n"
+        "print(ssl.OPENSSL_VERSION.split()[0])\n"
+        "print(ctypes.CDLL(None).strlen(b'hello'))\n"
+        "print(hashlib.sha256(b'abc').hexdigest()[:12])\n"
+        "print(lzma.decompress(lzma.compress(b'xz')), "
+        "bz2.decompress(bz2.compress(b'bz')))\n"
+    )
+    out = run_ok([stdlib_exe, "-c", code]).splitlines()
+    assert out == ["42", "OpenSSL", "5", "ba7816bf8f01", "b'xz' b'bz'"]
+
+
+def test_test_suite_helper_extension_is_left_out_with_a_reason(stdlib_exe):
+    r = run([stdlib_exe, "-c", "import _testcapi"])
     assert r.returncode == 1
     assert "ModuleNotFoundError" in r.stderr
-    assert "_sqlite3" in r.stderr
+    assert "_testcapi" in r.stderr
     assert NOT_BUILT_IN.search(r.stderr), r.stderr
+    assert "test suite" in r.stderr
 
 
 def test_builtin_extension_modules_of_libpython_import(stdlib_exe):

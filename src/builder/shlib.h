@@ -1,0 +1,27 @@
+/* shlib.h: read ELF shared objects (extension modules and the libraries they
+ * need) with libelf, resolve their DT_NEEDED libraries the way the dynamic
+ * loader would, and lay out the records the runtime loads from memory. */
+#ifndef INB_SHLIB_H
+#define INB_SHLIB_H
+
+#include <stddef.h>
+
+#include "archive.h"
+#include "util.h"
+
+/* The libraries an executable must not embed: the base system every Linux
+ * machine has (the manylinux policy's list) and those the executable
+ * itself links.  lib_flags: the -l and -L words of the link (libpython's
+ * libraries); their sonames are added.  Call once before the others. */
+INB_HIDDEN void inb_shlib_init(const char *lib_flags, const char *env_prefix);
+
+/* Add to w the record of extension module name (dotted), built from the .so
+ * at path: an NS_MODULE entry of kind INB_KIND_SHARED_EXT.  Every library it
+ * needs, recursively, that is not in the base system gets its own NS_SHLIB
+ * entry (once per soname).  Exits with an error naming the module when the
+ * file is for another architecture or Python version, or a needed library
+ * cannot be found.  Returns the bytes added. */
+INB_HIDDEN size_t inb_shlib_add_extension(inb_archive_writer *w,
+                                          const char *name, const char *path);
+
+#endif
