@@ -129,7 +129,8 @@ blob_source(const char *path)
 }
 
 void
-inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
+inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
+             const char *const *libs, size_t nlibs)
 {
     const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
     char *work, *bin, *asm_path, *src;
@@ -163,6 +164,11 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size)
     /* Export the C API, for extension modules loaded later. */
     inb_argv_add(&argv, &argc, "-Wl,--export-dynamic");
     inb_split_words(INB_PY_LIBS, &argv, &argc);
+    /* Loaded at start even if nothing refers to them yet. */
+    inb_argv_add(&argv, &argc, "-Wl,--no-as-needed");
+    for (size_t i = 0; i < nlibs; i++) {
+        inb_argv_add(&argv, &argc, libs[i]);
+    }
     rc = inb_spawn_run(argv, NULL);
     if (rc != 0) {
         inb_spawn_print("failed command: ", argv);

@@ -17,11 +17,13 @@ struct inb_output {
  * and is writable) by creating the temporary file now, so that a bad -o
  * fails before any work.  Exits with an error naming path otherwise. */
 INB_HIDDEN void inb_link_prepare(struct inb_output *o, const char *path);
-/* Link the executable holding archive[0..size) into o->tmp, then rename it
+/* Link the executable holding archive[0..size), and the shared libraries
+ * libs[0..nlibs) (paths) besides libpython's, into o->tmp, then rename it
  * to o->path.  Exits with an error, printing the failing command, when the
  * compiler or linker fails; then nothing is left at o->path. */
 INB_HIDDEN void inb_link_run(struct inb_output *o,
-                             const unsigned char *archive, size_t size);
+                             const unsigned char *archive, size_t size,
+                             const char *const *libs, size_t nlibs);
 /* The runtime library to link (libinbuilt-rt.a), found beside this program
  * or in ../lib/inbuilt, or named by $INBUILT_RUNTIME.  Exits when missing. */
 INB_HIDDEN const char *inb_link_runtime(void);

@@ -48,6 +48,11 @@ static const char usage_text[] =
     "  --optimize N            compile with optimization level 0, 1 (like "
     "-O)\n"
     "                          or 2 (like -OO); default 0\n"
+    "  --so-mode MODE          how extension modules and their libraries are\n"
+    "                          loaded: memory (sealed memory files, no\n"
+    "                          filesystem; the default) or cache (a per-user\n"
+    "                          node-local directory, one copy per node);\n"
+    "                          INBUILT_SO_MODE overrides it at run time\n"
     "  -v, --verbose           print what is done\n"
     "\n"
     "examples:\n"
@@ -63,6 +68,7 @@ enum {
     OPT_ENTRY,
     OPT_ALLOW_FS,
     OPT_OPTIMIZE,
+    OPT_SO_MODE,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -76,6 +82,7 @@ struct options {
     size_t nincludes, npaths, nexcludes;
     int allow_filesystem;
     int optimize;
+    const char *so_mode; /* "memory", "cache" or NULL (memory) */
 };
 
 static void
@@ -166,6 +173,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"entry", required_argument, NULL, OPT_ENTRY},
         {"allow-filesystem", no_argument, NULL, OPT_ALLOW_FS},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
+        {"so-mode", required_argument, NULL, OPT_SO_MODE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -201,6 +209,12 @@ parse_build(int argc, char **argv, struct options *o)
                 usage_error("--optimize %s: expected 0, 1 or 2", optarg);
             }
             o->optimize = optarg[0] - '0';
+            break;
+        case OPT_SO_MODE:
+            if (strcmp(optarg, "memory") != 0 && strcmp(optarg, "cache") != 0) {
+                usage_error("--so-mode %s: expected memory or cache", optarg);
+            }
+            o->so_mode = optarg;
             break;
         case 'v':
             inb_verbose = 1;
@@ -319,7 +333,8 @@ cmd_build(int argc, char **argv)
     struct inb_output out = {0};
     inb_archive_writer *w;
     unsigned char *archive = NULL;
-    size_t size = 0, bytes = 0, i, nmods = 0;
+    size_t size = 0, bytes = 0, i, nmods = 0, nlibs;
+    const char *const *libs;
     char err[256], *entry_mod = NULL;
     double t0 = now();
     struct stat st;
@@ -371,13 +386,17 @@ cmd_build(int argc, char **argv)
     if (o.allow_filesystem) {
         add_config(w, "allow_filesystem", "1");
     }
+    if (o.so_mode != NULL) {
+        add_config(w, "so_mode", o.so_mode);
+    }
     if (inb_archive_writer_finish(w, &archive, &size, err, sizeof(err)) < 0) {
         inb_fatal("cannot lay out the archive: %s", err);
     }
     inb_archive_writer_free(w);
     inb_compile_fini();
     inb_note("archive: %zu modules, %zu bytes", nmods, size);
-    inb_link_run(&out, archive, size);
+    libs = inb_shlib_base_libraries(&nlibs);
+    inb_link_run(&out, archive, size, libs, nlibs);
     inb_free(archive);
     if (stat(o.output, &st) < 0) {
         inb_fatal("cannot stat %s:", o.output);

@@ -6,8 +6,10 @@
  *   u32 names_size   little-endian
  *   names            names_size bytes of NUL-terminated strings: first the
  *                    file's own name (an extension's base name, a library's
- *                    soname), then the sonames of the libraries it needs that
- *                    are in the archive, in DT_NEEDED order
+ *                    soname), then the image's digest (16 lowercase hex
+ *                    digits of its 64-bit FNV-1a hash, naming its copy in a
+ *                    cache directory), then the sonames of the libraries it
+ *                    needs that are in the archive, in DT_NEEDED order
  *   image            the rest: the ELF file as it is on disk
  *
  * The runtime (src/runtime/memso.c) loads the listed libraries, each with
@@ -50,6 +52,9 @@ struct strlist {
 static struct strlist skip;    /* sonames never embedded */
 static struct strlist sysdirs; /* where the dynamic loader looks */
 static struct strlist added;   /* sonames embedded so far, or being */
+static struct strlist linked;  /* sonames the executable links itself */
+static struct strlist base_paths; /* base libraries embedded objects need
+                                     that the executable must link */
 static char *env_libdir;       /* lib/ of the --python environment */
 static int host_machine;
 
@@ -276,6 +281,9 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
                 if (info.soname != NULL && !list_has(&skip, info.soname)) {
                     list_add(&skip, info.soname);
                 }
+                if (info.soname != NULL) {
+                    list_add(&linked, info.soname);
+                }
                 elfinfo_free(&info);
                 break;
             }
@@ -365,6 +373,38 @@ resolve(const char *soname, const char *from, const struct elfinfo *info)
     return found;
 }
 
+/* Note that base library soname, needed by the object at from, must be
+ * linked by the executable, so that the dynamic loader has it from the
+ * start instead of searching the disk at an import.  libc and the
+ * libraries libpython links are linked already. */
+static void
+need_base(const char *soname, const char *from, const struct elfinfo *info)
+{
+    char *path;
+
+    if (list_has(&linked, soname) || strcmp(soname, "libc.so.6") == 0 ||
+        strncmp(soname, "ld-linux", 8) == 0) {
+        return;
+    }
+    path = resolve(soname, from, info);
+    list_add(&linked, soname);
+    if (path == NULL) {
+        inb_warn("%s needs %s, which is not on this machine: the "
+                 "executable will look for it where it runs",
+                 from, soname);
+        return;
+    }
+    list_add(&base_paths, path);
+    free(path);
+}
+
+const char *const *
+inb_shlib_base_libraries(size_t *n)
+{
+    *n = base_paths.n;
+    return (const char *const *)base_paths.v;
+}
+
 /* Add the record of the object at path, named name, to w under (ns, kind,
  * key): its needed libraries (embedding each, recursively, first) and its
  * image.  what names the object in messages.  Returns the bytes added. */
@@ -376,14 +416,25 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
     struct inb_buf names = {0}, image = {0}, record = {0};
     unsigned char size4[4];
     size_t i, bytes = 0;
+    uint64_t hash = 0xcbf29ce484222325u; /* FNV-1a */
+    char digest[17];
 
+    if (inb_buf_readfile(&image, path) < 0) {
+        inb_fatal("cannot read %s:", path);
+    }
+    for (i = 0; i < image.len; i++) {
+        hash = (hash ^ (unsigned char)image.data[i]) * 0x100000001b3u;
+    }
+    snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)hash);
     inb_buf_add(&names, name, strlen(name) + 1);
+    inb_buf_add(&names, digest, sizeof(digest));
     for (i = 0; i < info->nneeded; i++) {
         const char *soname = info->needed[i];
         struct elfinfo dep;
         char err[256], *dep_path;
 
         if (is_base(soname)) {
+            need_base(soname, path, info);
             continue;
         }
         inb_buf_add(&names, soname, strlen(soname) + 1);
@@ -407,9 +458,6 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
                             dep_path, &dep, dep_path);
         elfinfo_free(&dep);
         free(dep_path);
-    }
-    if (inb_buf_readfile(&image, path) < 0) {
-        inb_fatal("cannot read %s:", path);
     }
     size4[0] = (unsigned char)(names.len & 0xff);
     size4[1] = (unsigned char)((names.len >> 8) & 0xff);

@@ -24,4 +24,10 @@ INB_HIDDEN void inb_shlib_init(const char *lib_flags, const char *env_prefix);
 INB_HIDDEN size_t inb_shlib_add_extension(inb_archive_writer *w,
                                           const char *name, const char *path);
 
+/* The paths of the base-system libraries (libstdc++, libgcc_s, ...) that
+ * embedded objects need and the executable does not link yet; the link
+ * adds them, so that they are loaded when the executable starts.  Valid
+ * after every inb_shlib_add_extension(). */
+INB_HIDDEN const char *const *inb_shlib_base_libraries(size_t *n);
+
 #endif

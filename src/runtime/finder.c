@@ -26,6 +26,7 @@
 
 #include "memso.h"
 
+#include <limits.h>
 #include <marshal.h>
 
 typedef struct {
@@ -404,10 +405,17 @@ create_extension(Importer *self, PyObject *spec, PyObject *name,
 {
     PyObject *path = NULL, *args = NULL, *kwargs = NULL, *fdspec = NULL;
     PyObject *module = NULL, *origin = NULL;
-    char fdpath[64], err[512];
+    char fdpath[PATH_MAX + 64], err[512];
+    const char *diagnostic;
+    int rc = inb_memso_prepare(archive, e, fdpath, sizeof(fdpath), err,
+                               sizeof(err));
 
-    if (inb_memso_prepare(archive, e, fdpath, sizeof(fdpath), err,
-                          sizeof(err)) < 0) {
+    /* The one line the fall-back to the cache owes the user. */
+    diagnostic = inb_memso_take_diagnostic();
+    if (diagnostic != NULL) {
+        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
+    }
+    if (rc < 0) {
         return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
                            strlen(err));
     }

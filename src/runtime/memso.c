@@ -1,15 +1,23 @@
-/* memso.c: load shared objects from the archive through memory files.
+/* memso.c: load shared objects from the archive through memory files, or a
+ * node-local cache directory.
  *
- * Each image is written once into an anonymous memory file (memfd_create),
- * sealed against any change, and opened by the dynamic loader through
- * /proc/self/fd/N.  Libraries are dlopen'ed before what needs them, so that
- * the loader finds each DT_NEEDED soname among the objects it has already
- * loaded and searches no directory.  The memory files stay open for the
- * life of the process: the loader knows an object by its path, and a
- * reused descriptor number would name another image.
+ * Memory mode: each image is written once into an anonymous memory file
+ * (memfd_create), sealed against any change, and opened by the dynamic
+ * loader through /proc/self/fd/N.  The memory files stay open for the life
+ * of the process: the loader knows an object by its path, and a reused
+ * descriptor number would name another image.
  *
- * The record layout is described in src/builder/shlib.c and
- * docs/FORMAT.md.
+ * Cache mode (chosen, or the fall-back where memory files cannot be
+ * executed: vm.memfd_noexec, seccomp, hardened kernels): each image is a
+ * file named by its digest in $XDG_RUNTIME_DIR/inbuilt or
+ * /dev/shm/inbuilt-UID, a directory private to the user (mode 0700, owned
+ * by them, checked).  A file is written under a temporary name and renamed,
+ * so that ranks starting together on a node share one complete copy.
+ *
+ * In both modes libraries are dlopen'ed before what needs them, so that the
+ * loader finds each DT_NEEDED soname among the objects it has already
+ * loaded and searches no directory.  The record layout is described in
+ * src/builder/shlib.c and docs/FORMAT.md.
  */
 #define _GNU_SOURCE
 #include "memso.h"
@@ -17,9 +25,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -28,11 +39,34 @@
  * archive. */
 struct loaded {
     const unsigned char *key;
-    int fd;      /* -1 while its needs are being loaded */
+    char *path; /* NULL while its needs are being loaded */
 };
 
 static struct loaded *table;
 static size_t ntable, captable;
+static enum inb_memso_mode mode = INB_MEMSO_MEMORY;
+static int exec_checked;         /* memory files proved executable */
+static char diagnostic[512];     /* a fall-back to report, or "" */
+static char cachedir[PATH_MAX];  /* "" until made */
+
+void
+inb_memso_set_mode(enum inb_memso_mode m)
+{
+    mode = m;
+}
+
+const char *
+inb_memso_take_diagnostic(void)
+{
+    static char taken[sizeof(diagnostic)];
+
+    if (diagnostic[0] == '\0') {
+        return NULL;
+    }
+    memcpy(taken, diagnostic, sizeof(taken));
+    diagnostic[0] = '\0';
+    return taken;
+}
 
 /* Report why a record or a load failed; returns -1. */
 static int
@@ -47,29 +81,38 @@ int
 inb_memso_parse(const inb_entry *e, inb_memso_record *r, char *err,
                 size_t errsize)
 {
-    size_t names;
+    const char *names, *end;
+    size_t size;
 
     if (e->size < 4) {
         return fail(err, errsize, "shared-object record truncated%s%s", "",
                     "");
     }
-    names = (size_t)e->data[0] | (size_t)e->data[1] << 8 |
-            (size_t)e->data[2] << 16 | (size_t)e->data[3] << 24;
-    if (names == 0 || names > e->size - 4) {
+    size = (size_t)e->data[0] | (size_t)e->data[1] << 8 |
+           (size_t)e->data[2] << 16 | (size_t)e->data[3] << 24;
+    if (size == 0 || size > e->size - 4) {
         return fail(err, errsize,
                     "shared-object record: names beyond the record%s%s", "",
                     "");
     }
-    if (e->data[4 + names - 1] != '\0') {
+    names = (const char *)e->data + 4;
+    end = names + size;
+    if (end[-1] != '\0') {
         return fail(err, errsize,
                     "shared-object record: names not terminated%s%s", "",
                     "");
     }
-    r->filename = (const char *)e->data + 4;
-    r->needs = r->filename + strlen(r->filename) + 1;
-    r->needs_size = names - (strlen(r->filename) + 1);
-    r->image = e->data + 4 + names;
-    r->image_size = e->size - 4 - names;
+    r->filename = names;
+    r->digest = r->filename + strlen(r->filename) + 1;
+    if (r->digest >= end || strlen(r->digest) != 16 ||
+        strchr(r->filename, '/') != NULL) {
+        return fail(err, errsize, "shared-object record of %.100s: bad "
+                    "name or digest%s", r->filename, "");
+    }
+    r->needs = r->digest + 17;
+    r->needs_size = (size_t)(end - r->needs);
+    r->image = (const unsigned char *)end;
+    r->image_size = e->size - 4 - size;
     if (r->image_size < 4 || memcmp(r->image, "\177ELF", 4) != 0) {
         return fail(err, errsize, "shared-object record of %s: image is "
                     "not an ELF file%s", r->filename, "");
@@ -91,77 +134,184 @@ find_loaded(const unsigned char *key)
     return NULL;
 }
 
-/* Write image into a new sealed memory file named name.  Returns the
- * descriptor, or -1 with the reason in err. */
+/* Write size bytes of data to fd.  Returns 0, or -1 with errno set. */
 static int
-memfd_of(const char *name, const unsigned char *image, size_t size,
-         char *err, size_t errsize)
+write_all(int fd, const unsigned char *data, size_t size)
 {
-    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     size_t done = 0;
 
-    if (fd < 0) {
-        return fail(err, errsize, "memfd_create for %s: %s", name,
-                    strerror(errno));
-    }
     while (done < size) {
-        ssize_t n = write(fd, image + done, size - done);
+        ssize_t n = write(fd, data + done, size - done);
 
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            fail(err, errsize, "writing %s to memory: %s", name,
-                 strerror(n < 0 ? errno : ENOSPC));
-            close(fd);
+            if (n == 0) {
+                errno = ENOSPC;
+            }
             return -1;
         }
         done += (size_t)n;
     }
-    if (fcntl(fd, F_ADD_SEALS,
-              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-        fail(err, errsize, "sealing %s: %s", name, strerror(errno));
+    return 0;
+}
+
+/* Write the image of r into a new sealed memory file.  Returns the
+ * descriptor; -1 with the reason in err; or -2 when memory files cannot be
+ * executed here (the reason is in err too). */
+static int
+memfd_of(const inb_memso_record *r, char *err, size_t errsize)
+{
+    int fd = memfd_create(r->filename, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    void *p;
+
+    if (fd < 0) {
+        fail(err, errsize, "memfd_create: %s%s", strerror(errno), "");
+        return errno == ENOSYS || errno == EPERM || errno == EINVAL ? -2
+                                                                    : -1;
+    }
+    if (write_all(fd, r->image, r->image_size) < 0) {
+        fail(err, errsize, "writing %s to memory: %s", r->filename,
+             strerror(errno));
         close(fd);
         return -1;
+    }
+    if (fcntl(fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        fail(err, errsize, "sealing %s: %s", r->filename, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!exec_checked) {
+        /* What the dynamic loader will do: map it executable. */
+        p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            fail(err, errsize, "memory files cannot be executed here "
+                 "(mmap: %s)%s", strerror(errno), "");
+            close(fd);
+            return -2;
+        }
+        munmap(p, 1);
+        exec_checked = 1;
     }
     return fd;
 }
 
-/* Make the record of entry e loadable (see inb_memso_prepare); when
- * is_library, also dlopen it.  Returns the descriptor of its memory file,
- * or -1 with the reason in err. */
+/* Make the per-user cache directory, once.  Returns 0, or -1 with the
+ * reason in err. */
 static int
+cache_dir(char *err, size_t errsize)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+
+    if (cachedir[0] != '\0') {
+        return 0;
+    }
+    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 &&
+        S_ISDIR(st.st_mode)) {
+        snprintf(cachedir, sizeof(cachedir), "%s/inbuilt", xdg);
+    }
+    else {
+        snprintf(cachedir, sizeof(cachedir), "/dev/shm/inbuilt-%u",
+                 (unsigned)getuid());
+    }
+    if (mkdir(cachedir, 0700) < 0 && errno != EEXIST) {
+        fail(err, errsize, "cannot create the cache directory %s: %s",
+             cachedir, strerror(errno));
+        cachedir[0] = '\0';
+        return -1;
+    }
+    /* Another user's directory, or a link to one, would let them supply
+     * code this process runs. */
+    if (lstat(cachedir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+        fail(err, errsize, "the cache directory %s is not a directory "
+             "private to this user (mode 0700, owned by them)%s",
+             cachedir, "");
+        cachedir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Put the image of r in the cache directory (or find it there) and write
+ * its path into path.  Returns 0, or -1 with the reason in err. */
+static int
+cache_file(const inb_memso_record *r, char *path, size_t pathsize,
+           char *err, size_t errsize)
+{
+    char tmp[PATH_MAX + 64];
+    struct stat st;
+    int fd;
+
+    if (cache_dir(err, errsize) < 0) {
+        return -1;
+    }
+    snprintf(path, pathsize, "%s/%s-%s", cachedir, r->digest, r->filename);
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (size_t)st.st_size == r->image_size) {
+        return 0; /* written by an earlier process */
+    }
+    snprintf(tmp, sizeof(tmp), "%s/.%s-%s.%ld.tmp", cachedir, r->digest,
+             r->filename, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0700);
+    if (fd < 0) {
+        return fail(err, errsize, "cannot create %s: %s", tmp,
+                    strerror(errno));
+    }
+    if (write_all(fd, r->image, r->image_size) < 0 || close(fd) < 0) {
+        fail(err, errsize, "cannot write %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        fail(err, errsize, "cannot rename %s into place: %s", tmp,
+             strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Make the record of entry e loadable (see inb_memso_prepare); when
+ * is_library, also dlopen it.  Returns its path (owned by the table), or
+ * NULL with the reason in err. */
+static const char *
 load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
      size_t errsize)
 {
     inb_memso_record r;
     struct loaded *slot = find_loaded(e->data);
     const char *need;
-    char path[64];
+    char path[PATH_MAX + 64];
+    char *copy;
     int fd;
 
     if (slot != NULL) {
-        return slot->fd >= 0 ? slot->fd : 0; /* loaded, or a needs cycle:
-                                                 only libraries, whose
-                                                 descriptor is not used */
+        /* Loaded, or a cycle of needs (only libraries, whose path is not
+         * used). */
+        return slot->path != NULL ? slot->path : "";
     }
     if (inb_memso_parse(e, &r, err, errsize) < 0) {
-        return -1;
+        return NULL;
     }
     if (ntable == captable) {
         size_t cap = captable ? 2 * captable : 32;
         struct loaded *t = inb_realloc(table, cap * sizeof(*t));
 
         if (t == NULL) {
-            return fail(err, errsize, "out of memory loading %s%s",
-                        r.filename, "");
+            fail(err, errsize, "out of memory loading %s%s", r.filename, "");
+            return NULL;
         }
         table = t;
         captable = cap;
     }
     /* Marked as in progress, so that a cycle of needs ends here. */
     table[ntable].key = e->data;
-    table[ntable].fd = -1;
+    table[ntable].path = NULL;
     ntable++;
     for (need = r.needs; need < r.needs + r.needs_size;
          need += strlen(need) + 1) {
@@ -173,40 +323,60 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
                  need, r.filename);
             goto error;
         }
-        if (load(a, &lib, 1, err, errsize) < 0) {
+        if (load(a, &lib, 1, err, errsize) == NULL) {
             goto error;
         }
     }
-    fd = memfd_of(r.filename, r.image, r.image_size, err, errsize);
-    if (fd < 0) {
+    fd = mode == INB_MEMSO_MEMORY ? memfd_of(&r, err, errsize) : -2;
+    if (fd == -2 && mode == INB_MEMSO_MEMORY) {
+        snprintf(diagnostic, sizeof(diagnostic),
+                 "%s; loading shared objects from a cache directory "
+                 "instead",
+                 err);
+        mode = INB_MEMSO_CACHE;
+    }
+    if (fd >= 0) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    }
+    else if (fd == -1 || cache_file(&r, path, sizeof(path), err,
+                                    errsize) < 0) {
         goto error;
     }
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     if (is_library && dlopen(path, RTLD_NOW | RTLD_LOCAL) == NULL) {
         const char *msg = dlerror();
 
         fail(err, errsize, "cannot load library %s: %s", r.filename,
              msg ? msg : "unknown error");
-        close(fd);
+        if (fd >= 0) {
+            close(fd);
+        }
         goto error;
     }
-    find_loaded(e->data)->fd = fd;
-    return fd;
+    copy = inb_malloc(strlen(path) + 1);
+    if (copy == NULL) {
+        fail(err, errsize, "out of memory loading %s%s", r.filename, "");
+        goto error;
+    }
+    strcpy(copy, path);
+    find_loaded(e->data)->path = copy;
+    return copy;
 error:
     /* Forget it, so that a later import tries again. */
     find_loaded(e->data)->key = NULL;
-    return -1;
+    return NULL;
 }
 
 int
 inb_memso_prepare(const inb_archive *a, const inb_entry *e, char *path,
                   size_t pathsize, char *err, size_t errsize)
 {
-    int fd = load(a, e, 0, err, errsize);
+    const char *p = load(a, e, 0, err, errsize);
 
-    if (fd < 0) {
+    if (p == NULL) {
         return -1;
     }
-    snprintf(path, pathsize, "/proc/self/fd/%d", fd);
+    if ((size_t)snprintf(path, pathsize, "%s", p) >= pathsize) {
+        return fail(err, errsize, "path too long: %s%s", p, "");
+    }
     return 0;
 }

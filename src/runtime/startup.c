@@ -19,6 +19,7 @@
 #include "archive.h"
 #include "finder.h"
 #include "inbuilt.h"
+#include "memso.h"
 
 /* The bounds of the archive, in the object that `inbuilt build` writes. */
 extern const unsigned char inb_archive_blob[] INB_HIDDEN;
@@ -342,6 +343,15 @@ inb_main(int argc, char **argv)
     env = getenv("INBUILT_ALLOW_FILESYSTEM");
     if (env != NULL && strcmp(env, "1") == 0) {
         strict = 0;
+    }
+    /* Where shared objects are loaded from: the build's choice, or the
+     * environment's for this run. */
+    env = getenv("INBUILT_SO_MODE");
+    if ((env != NULL && strcmp(env, "cache") == 0) ||
+        ((env == NULL || strcmp(env, "memory") != 0) &&
+         config_value("so_mode", allow, sizeof(allow)) == 1 &&
+         strcmp(allow, "cache") == 0)) {
+        inb_memso_set_mode(INB_MEMSO_CACHE);
     }
     find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
 
