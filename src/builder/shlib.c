@@ -132,11 +132,13 @@ elf_read(const char *path, const char *symbol, struct elfinfo *info,
         snprintf(err, errsize, "not an ELF file");
         goto done;
     }
-    if (eh.e_type != ET_DYN) {
+    info->machine = eh.e_machine;
+    /* ET_EXEC: only this program itself is read, for its machine. */
+    if (eh.e_type != ET_DYN && !(eh.e_type == ET_EXEC && symbol == NULL &&
+                                 strcmp(path, "/proc/self/exe") == 0)) {
         snprintf(err, errsize, "not a shared object");
         goto done;
     }
-    info->machine = eh.e_machine;
     while ((scn = elf_nextscn(elf, scn)) != NULL) {
         GElf_Shdr sh;
         Elf_Data *data;

@@ -395,6 +395,39 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     }
 }
 
+/* Replace the pending ImportError of loading extension name with one that
+ * names the module and keeps the loader's message, caused by the first. */
+static void
+reraise_load_error(PyObject *name)
+{
+    PyObject *type, *value, *tb, *text = NULL;
+    PyObject *ntype, *nvalue, *ntb;
+    const char *msg;
+    Py_ssize_t len = 0;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    text = value != NULL ? PyObject_Str(value) : NULL;
+    msg = text != NULL ? PyUnicode_AsUTF8AndSize(text, &len) : NULL;
+    if (msg == NULL) {
+        PyErr_Clear();
+        msg = "unknown error";
+        len = (Py_ssize_t)strlen(msg);
+    }
+    raise_error(FAIL_LOAD, name, (const unsigned char *)msg, (size_t)len);
+    PyErr_Fetch(&ntype, &nvalue, &ntb);
+    PyErr_NormalizeException(&ntype, &nvalue, &ntb);
+    if (nvalue != NULL && value != NULL) {
+        PyException_SetCause(nvalue, value); /* steals value */
+        value = NULL;
+    }
+    PyErr_Restore(ntype, nvalue, ntb);
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
 /* New reference: the extension module name, created by CPython's own
  * extension loader (_imp.create_dynamic: single- or multi-phase init, the
  * package context of a dotted name) from the memory file of entry e.
@@ -434,6 +467,10 @@ create_extension(Importer *self, PyObject *spec, PyObject *name,
     }
     module = PyObject_CallOneArg(create_dynamic, fdspec);
     if (module == NULL) {
+        /* The dynamic loader's message names only /proc/self/fd/N. */
+        if (PyErr_ExceptionMatches(PyExc_ImportError)) {
+            reraise_load_error(name);
+        }
         goto done;
     }
     /* A single-phase module got __file__ from the memory file's path. */

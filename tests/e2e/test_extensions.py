@@ -1,0 +1,204 @@
+"""C extension modules (.so) and the libraries they need, embedded and
+loaded from memory (or a node-local cache): tests/fixtures/ext/*.c are
+compiled here with the target's headers, into packages that are then
+--include'd."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from helpers import PYTHON_TARGET, REPO, clean_env, inbuilt, run, run_ok
+import measure  # bench/measure.py
+
+SRC = REPO / "tests" / "fixtures" / "ext"
+
+
+def target_config():
+    out = subprocess.run(
+        [PYTHON_TARGET, "-c",
+         "import sysconfig; print(sysconfig.get_paths()['include']); "
+         "print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True, text=True, check=True).stdout.split("\n")
+    return out[0], out[1]
+
+
+INCLUDE, SUFFIX = target_config()
+
+
+def cc(*args):
+    r = subprocess.run(["cc", "-O1", "-fPIC", *map(str, args)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def compile_ext(src, out, *libs):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cc("-shared", "-I" + INCLUDE, SRC / src, "-o", out, *libs)
+    return out
+
+
+def compile_lib(libdir):
+    libdir.mkdir(parents=True, exist_ok=True)
+    cc("-shared", "-Wl,-soname,libinbtest.so.1", SRC / "libinbtest.c", "-o",
+       libdir / "libinbtest.so.1")
+    (libdir / "libinbtest.so").symlink_to("libinbtest.so.1")
+
+
+def touch_package(*dirs):
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "__init__.py").write_text("")
+
+
+@pytest.fixture(scope="module")
+def pkgs(tmp_path_factory):
+    """extpkg.sub._single (single-phase, needs libinbtest.so.1 found through
+    its RUNPATH), extpkg._multi (multi-phase), undefpkg._undef (an
+    undefined symbol)."""
+    root = tmp_path_factory.mktemp("ext")
+    lib = root / "lib"
+    compile_lib(lib)
+    p = root / "pkgs"
+    touch_package(p / "extpkg", p / "extpkg" / "sub", p / "undefpkg")
+    compile_ext("single.c", p / "extpkg" / "sub" / ("_single" + SUFFIX),
+                "-L" + str(lib), "-linbtest", "-Wl,-rpath," + str(lib))
+    compile_ext("multi.c", p / "extpkg" / ("_multi" + SUFFIX))
+    compile_ext("undef.c", p / "undefpkg" / ("_undef" + SUFFIX))
+    return root
+
+
+@pytest.fixture(scope="module")
+def ext_exe(pkgs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("extexe") / "app"
+    r = inbuilt("build", "--path", pkgs / "pkgs", "--include", "extpkg",
+                "--include", "undefpkg", "-o", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+SINGLE = (
+    "import pickle, sys\n"
+    "import extpkg.sub._single as m\n"
+    "print(m.__name__, m.add(2, 3), m.libval(), m.ncalls())\n"
+    "print(pickle.loads(pickle.dumps(m.add)) is m.add)\n"
+    "print(m.__spec__.origin == m.__file__ == sys.executable + "
+    "'/extpkg/sub/_single%s')\n"
+    "print(type(m.__loader__).__name__)\n" % SUFFIX
+)
+
+
+def test_dotted_single_phase_extension_gets_its_full_name_and_library(
+        ext_exe):
+    out = run_ok([ext_exe, "-c", SINGLE]).splitlines()
+    assert out == ["extpkg.sub._single 5 7 1", "True", "True", "Importer"]
+
+
+def test_multi_phase_extension_keeps_per_module_state(ext_exe):
+    code = ("import extpkg._multi as m\n"
+            "print(m.__name__, m.VALUE, m.bump(), m.bump())\n")
+    assert run_ok([ext_exe, "-c", code]).strip() == "extpkg._multi 42 1 2"
+
+
+def test_extension_imports_make_no_filesystem_calls(ext_exe):
+    result, calls = measure.strace_paths(
+        [str(ext_exe), "-c",
+         "import extpkg.sub._single, extpkg._multi, _decimal, _ssl"])
+    assert result.returncode == 0, result.stderr
+    bad = measure.outside_allow_list(calls, str(ext_exe))
+    assert bad == [], "\n".join(line for _, _, line in bad)
+
+
+def test_failed_load_raises_import_error_with_loader_message(ext_exe):
+    code = ("try:\n    import undefpkg._undef\n"
+            "except ImportError as e:\n"
+            "    print(type(e).__name__, e.name); print(e)\n")
+    out = run_ok([ext_exe, "-c", code]).splitlines()
+    assert out[0] == "ImportError undefpkg._undef"
+    assert "'undefpkg._undef'" in out[1]
+    assert "inbtest_missing_function" in out[1]
+
+
+def test_cache_mode_shares_one_copy_between_processes(pkgs, tmp_path):
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--path", pkgs / "pkgs", "--include", "extpkg",
+                "--so-mode", "cache", "-o", exe)
+    assert r.returncode == 0, r.stderr
+    xdg = tmp_path / "xdg"
+    xdg.mkdir(mode=0o700)
+    code = ("import extpkg.sub._single as m\n"
+            "print(m.libval())\n"
+            "print(sorted({l.split()[-1] for l in open('/proc/self/maps')\n"
+            "              if '/inbuilt/' in l}))\n")
+    env = clean_env(XDG_RUNTIME_DIR=xdg)
+    first = run_ok([exe, "-c", code], env=env).splitlines()
+    cache = xdg / "inbuilt"
+    files = sorted(os.listdir(cache))
+    inodes = {f: os.stat(cache / f).st_ino for f in files}
+    second = run_ok([exe, "-c", code], env=env).splitlines()
+    assert first == second
+    assert first[0] == "7"
+    assert oct(os.stat(cache).st_mode & 0o777) == "0o700"
+    assert any(f.endswith("-libinbtest.so.1") for f in files), files
+    assert any(f.endswith("-_single" + SUFFIX) for f in files), files
+    # The second process used the first one's files: none rewritten.
+    assert {f: os.stat(cache / f).st_ino for f in files} == inodes
+    assert sorted(os.listdir(cache)) == files
+    mapped = eval(first[1])
+    assert str(cache / [f for f in files if "-_single" in f][0]) in mapped
+
+
+def test_environment_chooses_cache_mode_at_run_time(ext_exe, tmp_path):
+    xdg = tmp_path / "xdg"
+    xdg.mkdir(mode=0o700)
+    env = clean_env(XDG_RUNTIME_DIR=xdg, INBUILT_SO_MODE="cache")
+    out = run_ok([ext_exe, "-c", "import extpkg._multi as m; print(m.VALUE)"],
+                 env=env)
+    assert out.strip() == "42"
+    assert any(f.endswith("-_multi" + SUFFIX)
+               for f in os.listdir(xdg / "inbuilt"))
+
+
+def test_missing_library_fails_the_build_naming_it_and_the_module(tmp_path):
+    lib = tmp_path / "lib"
+    compile_lib(lib)
+    p = tmp_path / "pkgs"
+    touch_package(p / "lonely")
+    compile_ext("single.c", p / "lonely" / ("_single" + SUFFIX),
+                "-L" + str(lib), "-linbtest")
+    shutil.rmtree(lib)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = inbuilt("build", "--path", p, "--include", "lonely",
+                "-o", out / "app")
+    assert r.returncode != 0
+    assert "libinbtest.so.1" in r.stderr
+    assert "_single" in r.stderr
+    assert os.listdir(out) == []
+
+
+def test_extension_for_another_python_version_is_rejected(pkgs, tmp_path):
+    p = tmp_path / "pkgs"
+    touch_package(p / "oldpkg")
+    shutil.copy(pkgs / "pkgs" / "extpkg" / ("_multi" + SUFFIX),
+                p / "oldpkg" / "_multi.cpython-39-x86_64-linux-gnu.so")
+    r = inbuilt("build", "--path", p, "--include", "oldpkg",
+                "-o", tmp_path / "app")
+    assert r.returncode != 0
+    assert "oldpkg._multi" in r.stderr and "39" in r.stderr
+    assert not (tmp_path / "app").exists()
+
+
+def test_extension_for_another_architecture_is_rejected(pkgs, tmp_path):
+    p = tmp_path / "pkgs"
+    touch_package(p / "armpkg")
+    blob = bytearray((pkgs / "pkgs" / "extpkg" / ("_multi" + SUFFIX))
+                     .read_bytes())
+    blob[18:20] = (183).to_bytes(2, "little")  # e_machine: EM_AARCH64
+    (p / "armpkg" / ("_multi" + SUFFIX)).write_bytes(bytes(blob))
+    r = inbuilt("build", "--path", p, "--include", "armpkg",
+                "-o", tmp_path / "app")
+    assert r.returncode != 0
+    assert "armpkg._multi" in r.stderr
+    assert "architecture" in r.stderr
+    assert not (tmp_path / "app").exists()
