@@ -39,7 +39,8 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
 	-DINB_CC='"$(CC)"'
 
-.PHONY: all check check-unit check-fuzz check-e2e demo bench fuzz install \
+.PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench fuzz \
+	install \
 	clean deps format
 
 all: $(BUILD)/inbuilt $(BUILD)/libinbuilt-rt.a
@@ -101,6 +102,11 @@ fuzz: deps
 check-e2e: all
 	INBUILT=$(abspath $(BUILD)/inbuilt) PYTHON_TARGET=$(PY_EXE) \
 		$(PY_EXE) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+# numpy's whole test suite inside an executable against stock python3.
+check-numpy: deps
+	@$(MAKE) --no-print-directory all
+	$(PY_EXE) tests/numpy_suite.py $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -311,6 +311,88 @@ def bench(build_dir):
     print("Allow-list: the execve of the executable, /etc/ld.so.cache, "
           "/etc/ld.so.preload, the shared libraries it links (ldd), "
           "/proc/self/*, /etc/localtime, OpenSSL's openssl.cnf.")
+    bench_numpy(build_dir, inbuilt)
+
+
+NUMPY_READY = ("import numpy, sys; sys.stdout.write('ready\\n'); "
+               "sys.stdout.flush(); sys.stdin.read()")
+
+
+def memory_per_process(argv, env=None, n=8):
+    """Start n processes of argv that import numpy and wait; return their
+    mean proportional set size and mean peak resident size, in bytes."""
+    procs = [subprocess.Popen(argv + ["-c", NUMPY_READY],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env or run_env(), text=True)
+             for _ in range(n)]
+    pss, hwm = [], []
+    try:
+        for p in procs:
+            p.stdout.readline()
+        for p in procs:
+            with open("/proc/%d/smaps_rollup" % p.pid) as f:
+                pss += [int(l.split()[1]) * 1024 for l in f
+                        if l.startswith("Pss:")]
+            with open("/proc/%d/status" % p.pid) as f:
+                hwm += [int(l.split()[1]) * 1024 for l in f
+                        if l.startswith("VmHWM:")]
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait()
+    return statistics.mean(pss), statistics.mean(hwm)
+
+
+def bench_numpy(build_dir, inbuilt, runs=20):
+    """The numpy rows (issue 4): filesystem calls, wall time and memory of
+    `import numpy` for both ways of loading shared objects, and stock."""
+    if subprocess.run([STOCK_PYTHON, "-c", "import numpy"],
+                      capture_output=True).returncode != 0:
+        print("(numpy rows skipped: python3-numpy is not installed)")
+        return
+    exes = {}
+    for mode in ("memory", "cache"):
+        exes[mode] = os.path.abspath(os.path.join(build_dir, "bench",
+                                                  "npy-" + mode))
+        secs = build(inbuilt, exes[mode], "--include", "numpy",
+                     "--so-mode", mode)
+    subprocess.run([exes["cache"], "-c", "import numpy"], env=run_env(),
+                   check=True)  # the first process of a node fills the cache
+    code = ["-c", "import numpy"]
+    calls = {m: count_calls([exes[m]] + code, exes[m]) for m in exes}
+    calls["stock"] = count_calls([STOCK_PYTHON] + code, STOCK_PYTHON)
+    t = wall_medians({"memory": [exes["memory"]] + code,
+                      "cache": [exes["cache"]] + code,
+                      "stock": [STOCK_PYTHON] + code}, runs=runs)
+    mem = {m: memory_per_process([exes[m]]) for m in exes}
+    mem["stock"] = memory_per_process([STOCK_PYTHON])
+    print()
+    print("`import numpy` (Debian's python3-numpy; wall times: medians of "
+          "%d runs; memory: mean over 8 processes alive at once):" % runs)
+    print()
+    print("| measure | inbuilt, --so-mode memory | inbuilt, --so-mode cache "
+          "| stock python3.11 |")
+    print("| --- | ---: | ---: | ---: |")
+    print("| fs calls naming a path | %d | %d | %d |"
+          % (calls["memory"][0], calls["cache"][0], calls["stock"][0]))
+    print("| fs calls outside the allow-list | %d | %d | %d |"
+          % (calls["memory"][1], calls["cache"][1], calls["stock"][1]))
+    print("| median wall time (ratio to stock) | %s (%.2f) | %s (%.2f) "
+          "| %s |" % (ms(t["memory"]), t["memory"] / t["stock"],
+                      ms(t["cache"]), t["cache"] / t["stock"],
+                      ms(t["stock"])))
+    print("| proportional set size per process | %s | %s | %s |"
+          % (mb(mem["memory"][0]), mb(mem["cache"][0]),
+             mb(mem["stock"][0])))
+    print("| peak resident set size per process | %s | %s | %s |"
+          % (mb(mem["memory"][1]), mb(mem["cache"][1]),
+             mb(mem["stock"][1])))
+    print("| executable size (build time) | %s (%.1f s) | same | - |"
+          % (mb(os.path.getsize(exes["memory"])), secs))
+    print()
+    print("Cache mode's calls are to the node-local cache directory "
+          "(/dev/shm/inbuilt-UID or $XDG_RUNTIME_DIR/inbuilt), not the "
+          "executable's filesystem.")
 
 
 def main(argv):

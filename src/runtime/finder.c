@@ -8,10 +8,15 @@
  *  - the loader: exec_module() unmarshals the code object straight from the
  *    archive's read-only data and runs it in the module's namespace;
  *    get_code(), is_package(), get_source() and get_filename() serve runpy
- *    (-m) and other InspectLoader users;
+ *    (-m) and other InspectLoader users.  For an extension module,
+ *    create_module() has memso.c make its .so loadable from memory and
+ *    CPython's own extension loader (_imp.create_dynamic) initialize it,
+ *    and exec_module() runs _imp.exec_dynamic;
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
- *    import of an extension module that the executable knows of but does not
- *    build in into a ModuleNotFoundError that says so.
+ *    import of an extension module that the build left out (CPython's test
+ *    helpers) into a ModuleNotFoundError that says so;
+ *  - a path entry finder for the executable's virtual directories, with
+ *    iter_modules() for pkgutil.
  *
  * Modules get a virtual location under the executable, as if it were a
  * directory (like a zip archive): module a.b of /opt/app has __file__

@@ -1,0 +1,75 @@
+"""make check-numpy: numpy's whole test suite (as Debian ships it) run by
+pytest inside an inbuilt executable, and by stock python3, with the same
+arguments; prints both counts and every test whose outcome differs.  Exits
+1 when the counts differ.
+
+Usage: python3.11 tests/numpy_suite.py BUILD_DIR
+
+Test files are collected from disk with --import-mode=importlib (the
+embedded numpy package has no directory on disk to import them through),
+and collection errors do not stop the run: both interpreters get the very
+same conditions.
+"""
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+PYTHON = "/usr/bin/python3.11"
+STACK = ["numpy", "pytest", "_pytest", "pluggy", "iniconfig", "packaging",
+         "attr", "py", "hypothesis", "sortedcontainers"]
+ARGS = ["-m", "pytest", "-q", "-p", "no:cacheprovider",
+        "--import-mode=importlib", "--continue-on-collection-errors",
+        "numpy"]
+
+
+def outcomes(xml_path):
+    """{test id: outcome} from a JUnit XML report."""
+    result = {}
+    for case in ET.parse(xml_path).getroot().iter("testcase"):
+        name = "%s::%s" % (case.get("classname"), case.get("name"))
+        outcome = "passed"
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = child.tag
+                if child.tag == "skipped" and "xfail" in (
+                        child.get("type") or ""):
+                    outcome = "xfailed"
+        result[name] = outcome
+    return result
+
+
+def main(build_dir):
+    exe = os.path.abspath(os.path.join(build_dir, "numpy-suite", "npy"))
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cmd = [os.path.join(build_dir, "inbuilt"), "build"]
+    for name in STACK:
+        cmd += ["--include", name]
+    subprocess.run(cmd + ["-o", exe], check=True)
+    site = os.path.dirname(os.path.dirname(subprocess.run(
+        [PYTHON, "-c", "import numpy; print(numpy.__file__)"],
+        capture_output=True, text=True, check=True).stdout.strip()))
+    reports, counts = {}, {}
+    for label, argv, extra in (
+            ("stock", [PYTHON], {}),
+            ("inbuilt", [exe], {"INBUILT_ALLOW_FILESYSTEM": "1"})):
+        xml = os.path.abspath(os.path.join(build_dir, "numpy-suite",
+                                           label + ".xml"))
+        env = dict(os.environ, **extra)
+        r = subprocess.run(argv + ARGS + ["--junitxml=" + xml], cwd=site,
+                           env=env, capture_output=True, text=True)
+        counts[label] = r.stdout.strip().splitlines()[-1]
+        reports[label] = outcomes(xml)
+        print("%-8s %s" % (label, counts[label]), flush=True)
+    stock, ours = reports["stock"], reports["inbuilt"]
+    differ = sorted(k for k in set(stock) | set(ours)
+                    if stock.get(k) != ours.get(k))
+    for k in differ:
+        print("differs: %s: stock %s, inbuilt %s"
+              % (k, stock.get(k, "absent"), ours.get(k, "absent")))
+    print("%d tests differ" % len(differ))
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build"))
