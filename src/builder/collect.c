@@ -278,7 +278,8 @@ suffix_rank(const char *f)
 static int
 is_test_helper(const char *name)
 {
-    return strncmp(name, "_test", 5) == 0 || strncmp(name, "_xxtest", 7) == 0 ||
+    return strncmp(name, "_test", 5) == 0 ||
+           strncmp(name, "_xxtest", 7) == 0 ||
            strncmp(name, "xxlimited", 9) == 0 ||
            strcmp(name, "_ctypes_test") == 0;
 }

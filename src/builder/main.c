@@ -211,7 +211,8 @@ parse_build(int argc, char **argv, struct options *o)
             o->optimize = optarg[0] - '0';
             break;
         case OPT_SO_MODE:
-            if (strcmp(optarg, "memory") != 0 && strcmp(optarg, "cache") != 0) {
+            if (strcmp(optarg, "memory") != 0 &&
+                strcmp(optarg, "cache") != 0) {
                 usage_error("--so-mode %s: expected memory or cache", optarg);
             }
             o->so_mode = optarg;

@@ -49,24 +49,27 @@ struct strlist {
     size_t n;
 };
 
-static struct strlist skip;    /* sonames never embedded */
-static struct strlist sysdirs; /* where the dynamic loader looks */
-static struct strlist added;   /* sonames embedded so far, or being */
-static struct strlist linked;  /* sonames the executable links itself */
+static struct strlist skip;       /* sonames never embedded */
+static struct strlist sysdirs;    /* where the dynamic loader looks */
+static struct strlist added;      /* sonames embedded so far, or being */
+static struct strlist linked;     /* sonames the executable links itself */
 static struct strlist base_paths; /* base libraries embedded objects need
                                      that the executable must link */
-static char *env_libdir;       /* lib/ of the --python environment */
+static char *env_libdir;          /* lib/ of the --python environment */
 static int host_machine;
 
 /* The manylinux policy's base system: present on every Linux machine. */
 static const char *const base_libs[] = {
-    "libc.so.6",        "libm.so.6",         "libdl.so.2",
-    "librt.so.1",       "libpthread.so.0",   "libutil.so.1",
-    "libresolv.so.2",   "libnsl.so.1",       "libgcc_s.so.1",
-    "libstdc++.so.6",   "libX11.so.6",       "libXext.so.6",
-    "libXrender.so.1",  "libICE.so.6",       "libSM.so.6",
-    "libGL.so.1",       "libgobject-2.0.so.0", "libgthread-2.0.so.0",
-    "libglib-2.0.so.0", NULL,
+    "libc.so.6",           "libm.so.6",
+    "libdl.so.2",          "librt.so.1",
+    "libpthread.so.0",     "libutil.so.1",
+    "libresolv.so.2",      "libnsl.so.1",
+    "libgcc_s.so.1",       "libstdc++.so.6",
+    "libX11.so.6",         "libXext.so.6",
+    "libXrender.so.1",     "libICE.so.6",
+    "libSM.so.6",          "libGL.so.1",
+    "libgobject-2.0.so.0", "libgthread-2.0.so.0",
+    "libglib-2.0.so.0",    NULL,
 };
 
 static void
@@ -108,8 +111,8 @@ elfinfo_free(struct elfinfo *info)
  * is not NULL, also whether the dynamic symbol table defines it.  Returns
  * 0, or -1 with a reason in err (not an ELF file, not a shared object). */
 static int
-elf_read(const char *path, const char *symbol, struct elfinfo *info,
-         char *err, size_t errsize)
+elf_read(const char *path, const char *symbol, struct elfinfo *info, char *err,
+         size_t errsize)
 {
     Elf *elf = NULL;
     Elf_Scn *scn = NULL;
@@ -209,9 +212,16 @@ static void
 add_ldconfig_dirs(void)
 {
     static const char *const dirs[] = {
-        "/usr/local/lib", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-        "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
-        "/usr/lib64", "/lib", "/usr/lib", NULL,
+        "/usr/local/lib",
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib/aarch64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/lib64",
+        "/usr/lib64",
+        "/lib",
+        "/usr/lib",
+        NULL,
     };
     glob_t g;
     size_t i;
@@ -533,8 +543,8 @@ inb_shlib_add_extension(inb_archive_writer *w, const char *name,
                   "function: it is not the module its file name says",
                   name, path, init);
     }
-    bytes = add_record(w, INB_NS_MODULE, INB_KIND_SHARED_EXT, name, base,
-                       path, &info, path);
+    bytes = add_record(w, INB_NS_MODULE, INB_KIND_SHARED_EXT, name, base, path,
+                       &info, path);
     elfinfo_free(&info);
     free(init);
     free(base);

@@ -219,7 +219,7 @@ origin_of(PyObject *name, const inb_entry *e)
 
     if (e->kind != INB_KIND_SHARED_EXT) {
         return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
-                                                             : ".py");
+                                                              : ".py");
     }
     if (inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
         return raise_error(FAIL_LOAD, name, (const unsigned char *)err,

@@ -45,9 +45,9 @@ struct loaded {
 static struct loaded *table;
 static size_t ntable, captable;
 static enum inb_memso_mode mode = INB_MEMSO_MEMORY;
-static int exec_checked;         /* memory files proved executable */
-static char diagnostic[512];     /* a fall-back to report, or "" */
-static char cachedir[PATH_MAX];  /* "" until made */
+static int exec_checked;        /* memory files proved executable */
+static char diagnostic[512];    /* a fall-back to report, or "" */
+static char cachedir[PATH_MAX]; /* "" until made */
 
 void
 inb_memso_set_mode(enum inb_memso_mode m)
@@ -70,8 +70,7 @@ inb_memso_take_diagnostic(void)
 
 /* Report why a record or a load failed; returns -1. */
 static int
-fail(char *err, size_t errsize, const char *fmt, const char *a,
-     const char *b)
+fail(char *err, size_t errsize, const char *fmt, const char *a, const char *b)
 {
     snprintf(err, errsize, fmt, a, b);
     return -1;
@@ -99,23 +98,26 @@ inb_memso_parse(const inb_entry *e, inb_memso_record *r, char *err,
     end = names + size;
     if (end[-1] != '\0') {
         return fail(err, errsize,
-                    "shared-object record: names not terminated%s%s", "",
-                    "");
+                    "shared-object record: names not terminated%s%s", "", "");
     }
     r->filename = names;
     r->digest = r->filename + strlen(r->filename) + 1;
     if (r->digest >= end || strlen(r->digest) != 16 ||
         strchr(r->filename, '/') != NULL) {
-        return fail(err, errsize, "shared-object record of %.100s: bad "
-                    "name or digest%s", r->filename, "");
+        return fail(err, errsize,
+                    "shared-object record of %.100s: bad "
+                    "name or digest%s",
+                    r->filename, "");
     }
     r->needs = r->digest + 17;
     r->needs_size = (size_t)(end - r->needs);
     r->image = (const unsigned char *)end;
     r->image_size = e->size - 4 - size;
     if (r->image_size < 4 || memcmp(r->image, "\177ELF", 4) != 0) {
-        return fail(err, errsize, "shared-object record of %s: image is "
-                    "not an ELF file%s", r->filename, "");
+        return fail(err, errsize,
+                    "shared-object record of %s: image is "
+                    "not an ELF file%s",
+                    r->filename, "");
     }
     return 0;
 }
@@ -168,8 +170,7 @@ memfd_of(const inb_memso_record *r, char *err, size_t errsize)
 
     if (fd < 0) {
         fail(err, errsize, "memfd_create: %s%s", strerror(errno), "");
-        return errno == ENOSYS || errno == EPERM || errno == EINVAL ? -2
-                                                                    : -1;
+        return errno == ENOSYS || errno == EPERM || errno == EINVAL ? -2 : -1;
     }
     if (write_all(fd, r->image, r->image_size) < 0) {
         fail(err, errsize, "writing %s to memory: %s", r->filename,
@@ -187,8 +188,10 @@ memfd_of(const inb_memso_record *r, char *err, size_t errsize)
         /* What the dynamic loader will do: map it executable. */
         p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
-            fail(err, errsize, "memory files cannot be executed here "
-                 "(mmap: %s)%s", strerror(errno), "");
+            fail(err, errsize,
+                 "memory files cannot be executed here "
+                 "(mmap: %s)%s",
+                 strerror(errno), "");
             close(fd);
             return -2;
         }
@@ -227,7 +230,8 @@ cache_dir(char *err, size_t errsize)
      * code this process runs. */
     if (lstat(cachedir, &st) < 0 || !S_ISDIR(st.st_mode) ||
         st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-        fail(err, errsize, "the cache directory %s is not a directory "
+        fail(err, errsize,
+             "the cache directory %s is not a directory "
              "private to this user (mode 0700, owned by them)%s",
              cachedir, "");
         cachedir[0] = '\0';
@@ -239,8 +243,8 @@ cache_dir(char *err, size_t errsize)
 /* Put the image of r in the cache directory (or find it there) and write
  * its path into path.  Returns 0, or -1 with the reason in err. */
 static int
-cache_file(const inb_memso_record *r, char *path, size_t pathsize,
-           char *err, size_t errsize)
+cache_file(const inb_memso_record *r, char *path, size_t pathsize, char *err,
+           size_t errsize)
 {
     char tmp[PATH_MAX + 64];
     struct stat st;
@@ -256,8 +260,8 @@ cache_file(const inb_memso_record *r, char *path, size_t pathsize,
     }
     snprintf(tmp, sizeof(tmp), "%s/.%s-%s.%ld.tmp", cachedir, r->digest,
              r->filename, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0700);
+    fd =
+        open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0700);
     if (fd < 0) {
         return fail(err, errsize, "cannot create %s: %s", tmp,
                     strerror(errno));
@@ -318,7 +322,8 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
         inb_entry lib;
 
         if (!inb_archive_find(a, INB_NS_SHLIB, need, strlen(need), &lib)) {
-            fail(err, errsize, "library %s, needed by %s, is not in the "
+            fail(err, errsize,
+                 "library %s, needed by %s, is not in the "
                  "executable",
                  need, r.filename);
             goto error;
@@ -338,8 +343,8 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
     if (fd >= 0) {
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     }
-    else if (fd == -1 || cache_file(&r, path, sizeof(path), err,
-                                    errsize) < 0) {
+    else if (fd == -1 ||
+             cache_file(&r, path, sizeof(path), err, errsize) < 0) {
         goto error;
     }
     if (is_library && dlopen(path, RTLD_NOW | RTLD_LOCAL) == NULL) {
