@@ -73,6 +73,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_SRC) src/common/*.h
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
 		$< $(COMMON_SRC) -lcmocka
 
+# memso.c is pure C (no Python): tested on its own, with real libraries.
+$(BUILD)/tests/test_memso: tests/unit/test_memso.c src/runtime/memso.c \
+		src/runtime/memso.h $(COMMON_SRC) src/common/*.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common \
+		-Isrc/runtime -o $@ $< src/runtime/memso.c $(COMMON_SRC) \
+		-lcmocka -ldl
+
 FUZZ_BIN = $(BUILD)/tests/fuzz_archive
 $(FUZZ_BIN): tests/fuzz/fuzz_archive.c $(COMMON_SRC) src/common/*.h
 	@mkdir -p $(@D)

@@ -1,0 +1,316 @@
+/* Unit tests of src/runtime/memso.c: shared-object records parsed with
+ * every kind of damage, and real libraries of this machine (libbz2,
+ * libuuid) loaded through memory files and the cache directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <dlfcn.h>
+
+#include "alloc.h"
+#include "archive.h"
+#include "memso.h"
+
+#define BZ2 "/lib/x86_64-linux-gnu/libbz2.so.1.0"
+#define UUID "/lib/x86_64-linux-gnu/libuuid.so.1"
+
+/* A record: u32 size, names (filename, digest, needs...), image. */
+static unsigned char *
+record(const char *const *names, size_t nnames, const void *image,
+       size_t image_size, size_t *size)
+{
+    size_t nsize = 0, i, off;
+    unsigned char *r;
+
+    for (i = 0; i < nnames; i++) {
+        nsize += strlen(names[i]) + 1;
+    }
+    *size = 4 + nsize + image_size;
+    r = malloc(*size);
+    assert_non_null(r);
+    r[0] = (unsigned char)nsize;
+    r[1] = (unsigned char)(nsize >> 8);
+    r[2] = (unsigned char)(nsize >> 16);
+    r[3] = (unsigned char)(nsize >> 24);
+    for (i = 0, off = 4; i < nnames; i++) {
+        memcpy(r + off, names[i], strlen(names[i]) + 1);
+        off += strlen(names[i]) + 1;
+    }
+    memcpy(r + off, image, image_size);
+    return r;
+}
+
+static unsigned char *
+read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *data;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc((size_t)n);
+    assert_non_null(data);
+    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return data;
+}
+
+/* parse() of data must fail with a reason containing want. */
+static void
+expect_corrupt(const unsigned char *data, size_t size, const char *want)
+{
+    inb_entry e = {.data = data, .size = size};
+    inb_memso_record r;
+    char err[256] = "";
+
+    assert_int_equal(inb_memso_parse(&e, &r, err, sizeof(err)), -1);
+    if (strstr(err, want) == NULL) {
+        fail_msg("reason \"%s\" lacks \"%s\"", err, want);
+    }
+}
+
+static void
+test_parse_reads_names_and_image(void **state)
+{
+    const char *names[] = {"_x.so", "0123456789abcdef", "liba.so.1",
+                           "libb.so.2"};
+    size_t size;
+    unsigned char *r = record(names, 4, "\177ELFrest", 8, &size);
+    inb_entry e = {.data = r, .size = size};
+    inb_memso_record rec;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(inb_memso_parse(&e, &rec, err, sizeof(err)), 0);
+    assert_string_equal(rec.filename, "_x.so");
+    assert_string_equal(rec.digest, "0123456789abcdef");
+    assert_int_equal(rec.needs_size, strlen("liba.so.1libb.so.2") + 2);
+    assert_string_equal(rec.needs, "liba.so.1");
+    assert_int_equal(rec.image_size, 8);
+    assert_memory_equal(rec.image, "\177ELFrest", 8);
+    free(r);
+}
+
+static void
+test_parse_rejects_every_damage(void **state)
+{
+    const char *good[] = {"_x.so", "0123456789abcdef"};
+    const char *slash[] = {"a/_x.so", "0123456789abcdef"};
+    const char *short_digest[] = {"_x.so", "0123"};
+    const char *no_digest[] = {"_x.so"};
+    size_t size, n;
+    unsigned char *r;
+
+    (void)state;
+    r = record(good, 2, "\177ELFrest", 8, &size);
+    for (n = 0; n < 4; n++) {
+        expect_corrupt(r, n, "truncated");
+    }
+    /* Names running past the end. */
+    r[0] = 0xff;
+    expect_corrupt(r, size, "names beyond");
+    r[0] = 0;
+    expect_corrupt(r, size, "names beyond"); /* size 0 */
+    free(r);
+    r = record(good, 2, "\177ELFrest", 8, &size);
+    r[4 + 5 + 1 + 16] = 'x'; /* last NUL of the names */
+    expect_corrupt(r, size, "not terminated");
+    free(r);
+    r = record(slash, 2, "\177ELFrest", 8, &size);
+    expect_corrupt(r, size, "bad name or digest");
+    free(r);
+    r = record(short_digest, 2, "\177ELFrest", 8, &size);
+    expect_corrupt(r, size, "bad name or digest");
+    free(r);
+    r = record(no_digest, 1, "\177ELFrest", 8, &size);
+    expect_corrupt(r, size, "bad name or digest");
+    free(r);
+    r = record(good, 2, "MZ", 2, &size);
+    expect_corrupt(r, size, "not an ELF file");
+    free(r);
+    r = record(good, 2, "", 0, &size);
+    expect_corrupt(r, size, "not an ELF file");
+    free(r);
+}
+
+/* An archive with extension "ext" (libuuid's image standing in) needing
+ * libbz2.so.1.0 (a shlib entry). */
+static unsigned char *
+archive_with_library(inb_archive *a, const char *need)
+{
+    const char *lib_names[] = {"libbz2.so.1.0", "00000000000000aa"};
+    const char *ext_names[] = {"ext.so", "00000000000000bb", need};
+    size_t bz_size, uu_size, lrec_size, erec_size, size;
+    unsigned char *bz = read_file(BZ2, &bz_size);
+    unsigned char *uu = read_file(UUID, &uu_size);
+    unsigned char *lrec = record(lib_names, 2, bz, bz_size, &lrec_size);
+    unsigned char *erec = record(ext_names, 3, uu, uu_size, &erec_size);
+    inb_archive_writer *w = inb_archive_writer_new(0, 0);
+    unsigned char *out;
+    char err[256];
+
+    assert_non_null(w);
+    assert_int_equal(inb_archive_writer_add(w, INB_NS_SHLIB, INB_KIND_BLOB, 0,
+                                            "libbz2.so.1.0", 13, lrec,
+                                            lrec_size),
+                     0);
+    assert_int_equal(inb_archive_writer_add(w, INB_NS_MODULE,
+                                            INB_KIND_SHARED_EXT, 0, "ext", 3,
+                                            erec, erec_size),
+                     0);
+    assert_int_equal(
+        inb_archive_writer_finish(w, &out, &size, err, sizeof(err)), 0);
+    inb_archive_writer_free(w);
+    assert_int_equal(inb_archive_open(a, out, size, err, sizeof(err)), 0);
+    free(bz);
+    free(uu);
+    free(lrec);
+    free(erec);
+    return out;
+}
+
+static void
+test_memory_mode_loads_library_first_and_each_once(void **state)
+{
+    inb_archive a;
+    unsigned char *buf = archive_with_library(&a, "libbz2.so.1.0");
+    inb_entry e;
+    char path[256], again[256], err[256];
+    void *lib;
+
+    (void)state;
+    inb_memso_set_mode(INB_MEMSO_MEMORY);
+    assert_int_equal(inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e), 1);
+    assert_int_equal(
+        inb_memso_prepare(&a, &e, path, sizeof(path), err, sizeof(err)), 0);
+    assert_int_equal(strncmp(path, "/proc/self/fd/", 14), 0);
+    /* The library was dlopen'ed: its soname now resolves without a search,
+     * to an object that defines its symbols. */
+    lib = dlopen("libbz2.so.1.0", RTLD_NOW | RTLD_NOLOAD);
+    assert_non_null(lib);
+    assert_non_null(dlsym(lib, "BZ2_bzlibVersion"));
+    dlclose(lib);
+    /* The image is loadable, and prepared once. */
+    lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    assert_non_null(dlsym(lib, "uuid_generate"));
+    assert_int_equal(
+        inb_memso_prepare(&a, &e, again, sizeof(again), err, sizeof(err)), 0);
+    assert_string_equal(path, again);
+    assert_null(inb_memso_take_diagnostic());
+    inb_free(buf);
+}
+
+static void
+test_missing_needed_library_is_reported(void **state)
+{
+    inb_archive a;
+    unsigned char *buf = archive_with_library(&a, "libnothere.so.9");
+    inb_entry e;
+    char path[256], err[256] = "";
+
+    (void)state;
+    assert_int_equal(inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e), 1);
+    assert_int_equal(
+        inb_memso_prepare(&a, &e, path, sizeof(path), err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "libnothere.so.9"));
+    assert_non_null(strstr(err, "not in the executable"));
+    inb_free(buf);
+}
+
+static void
+test_cache_mode_writes_a_private_directory(void **state)
+{
+    char tmpl[] = "/tmp/memso-test-XXXXXX", dir[300], path[512], err[256];
+    inb_archive a;
+    unsigned char *buf = archive_with_library(&a, "libbz2.so.1.0");
+    inb_entry e;
+    struct stat st;
+
+    (void)state;
+    assert_non_null(mkdtemp(tmpl));
+    setenv("XDG_RUNTIME_DIR", tmpl, 1);
+    inb_memso_set_mode(INB_MEMSO_CACHE);
+    /* A different record address than the memory-mode test's archive, so
+     * it is made loadable anew. */
+    assert_int_equal(inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e), 1);
+    assert_int_equal(
+        inb_memso_prepare(&a, &e, path, sizeof(path), err, sizeof(err)), 0);
+    snprintf(dir, sizeof(dir), "%s/inbuilt", tmpl);
+    assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
+    assert_non_null(strstr(path, "00000000000000bb-ext.so"));
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && st.st_size > 0);
+    inb_memso_set_mode(INB_MEMSO_MEMORY);
+    inb_free(buf);
+}
+
+static void
+test_cache_directory_of_wrong_mode_is_refused(void **state)
+{
+    char tmpl[] = "/tmp/memso-test-XXXXXX", dir[300];
+
+    (void)state;
+    assert_non_null(mkdtemp(tmpl));
+    snprintf(dir, sizeof(dir), "%s/inbuilt", tmpl);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    /* The cache directory is chosen once per process, and kept: this test
+     * runs before any other chooses one, and in a child, so that its choice
+     * does not stay for the tests after it. */
+    {
+        pid_t pid = fork();
+        int status;
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            inb_archive a;
+            unsigned char *buf;
+            inb_entry e;
+            char path[512], err[256] = "";
+            int refused;
+
+            setenv("XDG_RUNTIME_DIR", tmpl, 1);
+            inb_memso_set_mode(INB_MEMSO_CACHE);
+            buf = archive_with_library(&a, "libbz2.so.1.0");
+            inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e);
+            refused = inb_memso_prepare(&a, &e, path, sizeof(path), err,
+                                        sizeof(err)) == -1 &&
+                      strstr(err, "not a directory private") != NULL;
+            inb_free(buf);
+            _exit(refused ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_reads_names_and_image),
+        cmocka_unit_test(test_parse_rejects_every_damage),
+        cmocka_unit_test(test_memory_mode_loads_library_first_and_each_once),
+        cmocka_unit_test(test_missing_needed_library_is_reported),
+        cmocka_unit_test(test_cache_directory_of_wrong_mode_is_refused),
+        cmocka_unit_test(test_cache_mode_writes_a_private_directory),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
