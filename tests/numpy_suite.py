@@ -24,8 +24,11 @@ ARGS = ["-m", "pytest", "-q", "-p", "no:cacheprovider",
 
 
 def outcomes(xml_path):
-    """{test id: outcome} from a JUnit XML report."""
+    """{test id: outcome} from a JUnit XML report; {} when the run left
+    none (it was killed)."""
     result = {}
+    if not os.path.exists(xml_path):
+        return result
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         name = "%s::%s" % (case.get("classname"), case.get("name"))
         outcome = "passed"
@@ -56,9 +59,15 @@ def main(build_dir):
         xml = os.path.abspath(os.path.join(build_dir, "numpy-suite",
                                            label + ".xml"))
         env = dict(os.environ, **extra)
+        if os.path.exists(xml):
+            os.unlink(xml)
         r = subprocess.run(argv + ARGS + ["--junitxml=" + xml], cwd=site,
-                           env=env, capture_output=True, text=True)
-        counts[label] = r.stdout.strip().splitlines()[-1]
+                           env=env, capture_output=True, text=True,
+                           errors="replace")
+        lines = r.stdout.strip().splitlines() or ["(no output)"]
+        counts[label] = lines[-1]
+        if r.returncode not in (0, 1):
+            counts[label] += " (exit status %d)" % r.returncode
         reports[label] = outcomes(xml)
         print("%-8s %s" % (label, counts[label]), flush=True)
     stock, ours = reports["stock"], reports["inbuilt"]
@@ -68,7 +77,7 @@ def main(build_dir):
         print("differs: %s: stock %s, inbuilt %s"
               % (k, stock.get(k, "absent"), ours.get(k, "absent")))
     print("%d tests differ" % len(differ))
-    return 1 if differ else 0
+    return 1 if differ or not ours else 0
 
 
 if __name__ == "__main__":
