@@ -62,30 +62,18 @@ is_identifier(const char *s, size_t n)
     return 1;
 }
 
-static void
-push(char ***v, size_t *n, const char *s)
-{
-    *v = inb_xrealloc(*v, (*n + 1) * sizeof(char *));
-    (*v)[(*n)++] = inb_xstrdup(s);
-}
-
 void
 inb_collect_exclude(struct inb_collect *c, const char *pattern)
 {
-    push(&c->excludes, &c->nexcludes, pattern);
+    inb_strv_add(&c->excludes, pattern);
 }
 
 void
 inb_collect_root(struct inb_collect *c, const char *dir)
 {
-    size_t i;
-
-    for (i = 0; i < c->nroots; i++) {
-        if (strcmp(c->roots[i], dir) == 0) {
-            return;
-        }
+    if (!inb_strv_has(&c->roots, dir)) {
+        inb_strv_add(&c->roots, dir);
     }
-    push(&c->roots, &c->nroots, dir);
 }
 
 int
@@ -99,8 +87,8 @@ inb_collect_excluded(const struct inb_collect *c, const char *name)
     for (;;) {
         char *dot;
 
-        for (i = 0; i < c->nexcludes && !hit; i++) {
-            hit = fnmatch(c->excludes[i], prefix, 0) == 0;
+        for (i = 0; i < c->excludes.n && !hit; i++) {
+            hit = fnmatch(c->excludes.v[i], prefix, 0) == 0;
         }
         dot = strrchr(prefix, '.');
         if (hit || dot == NULL) {
@@ -205,7 +193,7 @@ list_dir_quiet(const char *dir, size_t *n)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
-    char **names = NULL;
+    struct inb_strv names = {0};
 
     *n = 0;
     if (d == NULL) {
@@ -213,14 +201,15 @@ list_dir_quiet(const char *dir, size_t *n)
     }
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] != '.') {
-            push(&names, n, de->d_name);
+            inb_strv_add(&names, de->d_name);
         }
     }
     closedir(d);
-    if (*n > 0) {
-        qsort(names, *n, sizeof(char *), compare_names);
+    if (names.n > 0) {
+        qsort(names.v, names.n, sizeof(char *), compare_names);
     }
-    return names;
+    *n = names.n;
+    return names.v;
 }
 
 /* list_dir_quiet(), warning when dir cannot be read. */
@@ -412,25 +401,6 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
     }
 }
 
-/* The search locations of one level of name resolution. */
-struct locations {
-    char **dirs;
-    size_t n;
-};
-
-static void
-locations_free(struct locations *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        free(l->dirs[i]);
-    }
-    free(l->dirs);
-    l->dirs = NULL;
-    l->n = 0;
-}
-
 /* Find extension file dir/comp.*.so; malloc'd path or NULL.  With several
  * (comp.abi3.so and comp.cpython-311-...so), the first by name. */
 static char *
@@ -462,11 +432,11 @@ roots_text(const struct inb_collect *c)
     struct inb_buf b = {0};
     size_t i;
 
-    for (i = 0; i < c->nroots; i++) {
+    for (i = 0; i < c->roots.n; i++) {
         inb_buf_addstr(&b, "\n  ");
-        inb_buf_addstr(&b, c->roots[i]);
+        inb_buf_addstr(&b, c->roots.v[i]);
     }
-    if (c->nroots == 0) {
+    if (c->roots.n == 0) {
         inb_buf_addstr(&b, " (none)");
     }
     return b.data;
@@ -476,7 +446,9 @@ void
 inb_collect_include(struct inb_collect *c, const char *name)
 {
     struct walk w = {.c = c, .priority = 0, .stdlib = 0};
-    struct locations loc = {0}, next = {0};
+    /* Where the current component is looked for, and where the next one
+     * will be: one level of name resolution. */
+    struct inb_strv loc = {0}, next = {0};
     char *prefix = inb_xstrdup(""), *dup = inb_xstrdup(name);
     char *comp, *save = NULL;
     size_t i, namelen = strlen(name);
@@ -495,9 +467,9 @@ inb_collect_include(struct inb_collect *c, const char *name)
     if (inb_collect_excluded(c, name)) {
         inb_fatal("--include %s is dropped by an --exclude pattern", name);
     }
-    push(&c->included, &c->nincluded, name);
-    for (i = 0; i < c->nroots; i++) {
-        push(&loc.dirs, &loc.n, c->roots[i]);
+    inb_strv_add(&c->included, name);
+    for (i = 0; i < c->roots.n; i++) {
+        inb_strv_add(&loc, c->roots.v[i]);
     }
     for (comp = strtok_r(dup, ".", &save); comp != NULL;
          comp = strtok_r(NULL, ".", &save)) {
@@ -508,21 +480,21 @@ inb_collect_include(struct inb_collect *c, const char *name)
         /* PEP 420: the first regular package or module wins; directories
          * without __init__.py gather as namespace portions. */
         for (i = 0; i < loc.n && !done; i++) {
-            char *dir = inb_xprintf("%s/%s", loc.dirs[i], comp);
+            char *dir = inb_xprintf("%s/%s", loc.v[i], comp);
             char *init = inb_xprintf("%s/__init__.py", dir);
-            char *file = inb_xprintf("%s/%s.py", loc.dirs[i], comp);
+            char *file = inb_xprintf("%s/%s.py", loc.v[i], comp);
             char *ext = NULL;
 
             if (is_dir(dir) && is_file(init)) {
                 add(c, full, INB_KIND_PACKAGE, init, 0);
-                locations_free(&next);
-                push(&next.dirs, &next.n, dir);
+                inb_strv_free(&next);
+                inb_strv_add(&next, dir);
                 if (last) {
                     walk_dir(&w, dir, full, 1);
                 }
                 done = 1;
             }
-            else if ((ext = find_extension(loc.dirs[i], comp)) != NULL ||
+            else if ((ext = find_extension(loc.v[i], comp)) != NULL ||
                      is_file(file)) {
                 if (!last) {
                     inb_fatal("--include %s: %s is a module, not a package",
@@ -537,7 +509,7 @@ inb_collect_include(struct inb_collect *c, const char *name)
                 done = 1;
             }
             else if (is_dir(dir)) {
-                push(&next.dirs, &next.n, dir);
+                inb_strv_add(&next, dir);
             }
             free(ext);
             free(file);
@@ -547,7 +519,7 @@ inb_collect_include(struct inb_collect *c, const char *name)
         if (!done && next.n > 0) {
             add(c, full, INB_KIND_NAMESPACE, NULL, 0);
             for (i = 0; last && i < next.n; i++) {
-                walk_dir(&w, next.dirs[i], full, 1);
+                walk_dir(&w, next.v[i], full, 1);
             }
             done = 1;
         }
@@ -562,14 +534,14 @@ inb_collect_include(struct inb_collect *c, const char *name)
             inb_fatal("--include %s: no package %s; searched:%s", name, full,
                       roots);
         }
-        locations_free(&loc);
+        inb_strv_free(&loc);
         loc = next;
-        next.dirs = NULL;
+        next.v = NULL;
         next.n = 0;
         free(prefix);
         prefix = full;
     }
-    locations_free(&loc);
+    inb_strv_free(&loc);
     free(prefix);
     free(dup);
 }
@@ -612,8 +584,8 @@ inb_collect_finish(struct inb_collect *c)
         struct inb_module *m = &c->mods[i];
         int drop = 0;
 
-        for (j = 0; m->priority == 1 && j < c->nincluded && !drop; j++) {
-            drop = within(m->name, c->included[j]);
+        for (j = 0; m->priority == 1 && j < c->included.n && !drop; j++) {
+            drop = within(m->name, c->included.v[j]);
         }
         if (drop) {
             free(m->name);

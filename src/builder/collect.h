@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "inb.h"
+#include "util.h"
 
 /* One module found. */
 struct inb_module {
@@ -25,12 +26,9 @@ struct inb_module {
 struct inb_collect {
     struct inb_module *mods;
     size_t n, cap;
-    char **excludes; /* fnmatch patterns on dotted names */
-    size_t nexcludes;
-    char **roots; /* search roots for --include, in order */
-    size_t nroots;
-    char **included; /* names given to --include */
-    size_t nincluded;
+    struct inb_strv excludes; /* fnmatch patterns on dotted names */
+    struct inb_strv roots;    /* search roots for --include, in order */
+    struct inb_strv included; /* names given to --include */
 };
 
 /* Add an --exclude pattern (applies to everything collected after). */

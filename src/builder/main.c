@@ -78,8 +78,7 @@ struct options {
     const char *output;
     const char *python;
     const char *entry;
-    char **includes, **paths, **excludes;
-    size_t nincludes, npaths, nexcludes;
+    struct inb_strv includes, paths, excludes;
     int allow_filesystem;
     int optimize;
     const char *so_mode; /* "memory", "cache" or NULL (memory) */
@@ -92,13 +91,6 @@ usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see `%s --help`)\n", inb_argv0);
     exit(2);
-}
-
-static void
-append(char ***v, size_t *n, const char *s)
-{
-    *v = inb_xrealloc(*v, (*n + 1) * sizeof(char *));
-    (*v)[(*n)++] = (char *)s;
 }
 
 static double
@@ -187,16 +179,16 @@ parse_build(int argc, char **argv, struct options *o)
             o->output = optarg;
             break;
         case OPT_INCLUDE:
-            append(&o->includes, &o->nincludes, optarg);
+            inb_strv_add(&o->includes, optarg);
             break;
         case OPT_PATH:
-            append(&o->paths, &o->npaths, optarg);
+            inb_strv_add(&o->paths, optarg);
             break;
         case OPT_PYTHON:
             o->python = optarg;
             break;
         case OPT_EXCLUDE:
-            append(&o->excludes, &o->nexcludes, optarg);
+            inb_strv_add(&o->excludes, optarg);
             break;
         case OPT_ENTRY:
             o->entry = optarg;
@@ -244,23 +236,18 @@ static void
 add_roots(struct inb_collect *c, const struct options *o,
           const struct inb_target *t)
 {
-    size_t i, j;
+    size_t i;
     struct stat st;
 
-    for (i = 0; i < o->npaths; i++) {
-        if (stat(o->paths[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
-            inb_fatal("--path %s: not a directory", o->paths[i]);
+    for (i = 0; i < o->paths.n; i++) {
+        if (stat(o->paths.v[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+            inb_fatal("--path %s: not a directory", o->paths.v[i]);
         }
-        inb_collect_root(c, o->paths[i]);
+        inb_collect_root(c, o->paths.v[i]);
     }
-    for (i = 0; i < t->npaths; i++) {
-        int is_stdlib = 0;
-
-        for (j = 0; j < t->nstdlib_dirs && !is_stdlib; j++) {
-            is_stdlib = strcmp(t->paths[i], t->stdlib_dirs[j]) == 0;
-        }
-        if (!is_stdlib) {
-            inb_collect_root(c, t->paths[i]);
+    for (i = 0; i < t->paths.n; i++) {
+        if (!inb_strv_has(&t->stdlib_dirs, t->paths.v[i])) {
+            inb_collect_root(c, t->paths.v[i]);
         }
     }
     inb_collect_root(c, INB_PY_STDLIB);
@@ -349,12 +336,12 @@ cmd_build(int argc, char **argv)
     inb_link_runtime(); /* fail now, not after compiling */
     inb_target_query(&t, o.python ? o.python : INB_PY_EXE);
     add_roots(&c, &o, &t);
-    for (i = 0; i < o.nexcludes; i++) {
-        inb_collect_exclude(&c, o.excludes[i]);
+    for (i = 0; i < o.excludes.n; i++) {
+        inb_collect_exclude(&c, o.excludes.v[i]);
     }
     inb_collect_stdlib(&c, INB_PY_STDLIB, INB_PY_PLATSTDLIB "/lib-dynload");
-    for (i = 0; i < o.nincludes; i++) {
-        inb_collect_include(&c, o.includes[i]);
+    for (i = 0; i < o.includes.n; i++) {
+        inb_collect_include(&c, o.includes.v[i]);
     }
     inb_collect_finish(&c);
     if (inb_collect_find(&c, "encodings") == NULL) {

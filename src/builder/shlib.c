@@ -35,27 +35,20 @@
 /* What the dynamic section of a shared object says. */
 struct elfinfo {
     int machine;
-    char **needed;
-    size_t nneeded;
+    struct inb_strv needed;
     char *soname;
     char *rpath;
     char *runpath;
     int has_init; /* defines the symbol asked for, if one was */
 };
 
-/* A list of strings. */
-struct strlist {
-    char **v;
-    size_t n;
-};
-
-static struct strlist skip;       /* sonames never embedded */
-static struct strlist sysdirs;    /* where the dynamic loader looks */
-static struct strlist added;      /* sonames embedded so far, or being */
-static struct strlist linked;     /* sonames the executable links itself */
-static struct strlist base_paths; /* base libraries embedded objects need
+static struct inb_strv skip;       /* sonames never embedded */
+static struct inb_strv sysdirs;    /* where the dynamic loader looks */
+static struct inb_strv added;      /* sonames embedded so far, or being */
+static struct inb_strv linked;     /* sonames the executable links itself */
+static struct inb_strv base_paths; /* base libraries embedded objects need
                                      that the executable must link */
-static char *env_libdir;          /* lib/ of the --python environment */
+static char *env_libdir;           /* lib/ of the --python environment */
 static int host_machine;
 
 /* The manylinux policy's base system: present on every Linux machine. */
@@ -73,34 +66,9 @@ static const char *const base_libs[] = {
 };
 
 static void
-list_add(struct strlist *l, const char *s)
-{
-    l->v = inb_xrealloc(l->v, (l->n + 1) * sizeof(char *));
-    l->v[l->n++] = inb_xstrdup(s);
-}
-
-static int
-list_has(const struct strlist *l, const char *s)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        if (strcmp(l->v[i], s) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void
 elfinfo_free(struct elfinfo *info)
 {
-    size_t i;
-
-    for (i = 0; i < info->nneeded; i++) {
-        free(info->needed[i]);
-    }
-    free(info->needed);
+    inb_strv_free(&info->needed);
     free(info->soname);
     free(info->rpath);
     free(info->runpath);
@@ -166,9 +134,7 @@ elf_read(const char *path, const char *symbol, struct elfinfo *info, char *err,
                 continue;
             }
             if (dyn.d_tag == DT_NEEDED) {
-                info->needed = inb_xrealloc(info->needed, (info->nneeded + 1) *
-                                                              sizeof(char *));
-                info->needed[info->nneeded++] = inb_xstrdup(s);
+                inb_strv_add(&info->needed, s);
             }
             else if (dyn.d_tag == DT_SONAME) {
                 free(info->soname);
@@ -233,8 +199,8 @@ add_ldconfig_dirs(void)
 
             while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
                 line[strcspn(line, " \t\r\n#")] = '\0';
-                if (line[0] == '/' && !list_has(&sysdirs, line)) {
-                    list_add(&sysdirs, line);
+                if (line[0] == '/' && !inb_strv_has(&sysdirs, line)) {
+                    inb_strv_add(&sysdirs, line);
                 }
             }
             if (f != NULL) {
@@ -244,8 +210,8 @@ add_ldconfig_dirs(void)
         globfree(&g);
     }
     for (i = 0; dirs[i] != NULL; i++) {
-        if (!list_has(&sysdirs, dirs[i])) {
-            list_add(&sysdirs, dirs[i]);
+        if (!inb_strv_has(&sysdirs, dirs[i])) {
+            inb_strv_add(&sysdirs, dirs[i]);
         }
     }
 }
@@ -255,7 +221,7 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
 {
     char **words = NULL, err[256];
     size_t nwords = 0, i, j;
-    struct strlist ldirs = {0};
+    struct inb_strv ldirs = {0};
     struct elfinfo self;
 
     if (elf_read("/proc/self/exe", NULL, &self, err, sizeof(err)) == 0) {
@@ -263,7 +229,7 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
         elfinfo_free(&self);
     }
     for (i = 0; base_libs[i] != NULL; i++) {
-        list_add(&skip, base_libs[i]);
+        inb_strv_add(&skip, base_libs[i]);
     }
     add_ldconfig_dirs();
     if (env_prefix != NULL) {
@@ -273,11 +239,11 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
     inb_split_words(lib_flags, &words, &nwords);
     for (i = 0; i < nwords; i++) {
         if (strncmp(words[i], "-L", 2) == 0 && words[i][2] != '\0') {
-            list_add(&ldirs, words[i] + 2);
+            inb_strv_add(&ldirs, words[i] + 2);
         }
     }
     for (i = 0; i < sysdirs.n; i++) {
-        list_add(&ldirs, sysdirs.v[i]);
+        inb_strv_add(&ldirs, sysdirs.v[i]);
     }
     for (i = 0; i < nwords; i++) {
         if (strncmp(words[i], "-l", 2) != 0) {
@@ -290,11 +256,11 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
 
             free(p);
             if (found) {
-                if (info.soname != NULL && !list_has(&skip, info.soname)) {
-                    list_add(&skip, info.soname);
+                if (info.soname != NULL && !inb_strv_has(&skip, info.soname)) {
+                    inb_strv_add(&skip, info.soname);
                 }
                 if (info.soname != NULL) {
-                    list_add(&linked, info.soname);
+                    inb_strv_add(&linked, info.soname);
                 }
                 elfinfo_free(&info);
                 break;
@@ -305,16 +271,13 @@ inb_shlib_init(const char *lib_flags, const char *env_prefix)
         free(words[i]);
     }
     free(words);
-    for (i = 0; i < ldirs.n; i++) {
-        free(ldirs.v[i]);
-    }
-    free(ldirs.v);
+    inb_strv_free(&ldirs);
 }
 
 static int
 is_base(const char *soname)
 {
-    return list_has(&skip, soname) || strncmp(soname, "ld-linux", 8) == 0;
+    return inb_strv_has(&skip, soname) || strncmp(soname, "ld-linux", 8) == 0;
 }
 
 /* Look for soname in the directories of the colon-separated list dirs, with
@@ -394,19 +357,19 @@ need_base(const char *soname, const char *from, const struct elfinfo *info)
 {
     char *path;
 
-    if (list_has(&linked, soname) || strcmp(soname, "libc.so.6") == 0 ||
+    if (inb_strv_has(&linked, soname) || strcmp(soname, "libc.so.6") == 0 ||
         strncmp(soname, "ld-linux", 8) == 0) {
         return;
     }
     path = resolve(soname, from, info);
-    list_add(&linked, soname);
+    inb_strv_add(&linked, soname);
     if (path == NULL) {
         inb_warn("%s needs %s, which is not on this machine: the "
                  "executable will look for it where it runs",
                  from, soname);
         return;
     }
-    list_add(&base_paths, path);
+    inb_strv_add(&base_paths, path);
     free(path);
 }
 
@@ -440,8 +403,8 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
     snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)hash);
     inb_buf_add(&names, name, strlen(name) + 1);
     inb_buf_add(&names, digest, sizeof(digest));
-    for (i = 0; i < info->nneeded; i++) {
-        const char *soname = info->needed[i];
+    for (i = 0; i < info->needed.n; i++) {
+        const char *soname = info->needed.v[i];
         struct elfinfo dep;
         char err[256], *dep_path;
 
@@ -450,10 +413,10 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
             continue;
         }
         inb_buf_add(&names, soname, strlen(soname) + 1);
-        if (list_has(&added, soname)) {
+        if (inb_strv_has(&added, soname)) {
             continue;
         }
-        list_add(&added, soname); /* before recursing: needs may cycle */
+        inb_strv_add(&added, soname); /* before recursing: needs may cycle */
         dep_path = resolve(soname, path, info);
         if (dep_path == NULL) {
             inb_fatal("%s needs the library %s, which is in none of its "

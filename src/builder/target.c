@@ -39,7 +39,7 @@ inb_target_query(struct inb_target *t, const char *python)
 {
     char *argv[] = {(char *)python, "-I", "-c", (char *)query_script, NULL};
     struct inb_buf out = {0};
-    size_t n = 0, pathcap = 0, stdcap = 0;
+    size_t n = 0;
     int rc;
 
     memset(t, 0, sizeof(*t));
@@ -72,19 +72,10 @@ inb_target_query(struct inb_target *t, const char *python)
             t->prefix = inb_xstrdup(eq + 1);
         }
         else if (strcmp(rec, "path") == 0 && is_dir(eq + 1)) {
-            if (t->npaths == pathcap) {
-                pathcap = pathcap ? 2 * pathcap : 16;
-                t->paths = inb_xrealloc(t->paths, pathcap * sizeof(char *));
-            }
-            t->paths[t->npaths++] = inb_xstrdup(eq + 1);
+            inb_strv_add(&t->paths, eq + 1);
         }
         else if (strcmp(rec, "stdlib") == 0) {
-            if (t->nstdlib_dirs == stdcap) {
-                stdcap = stdcap ? 2 * stdcap : 8;
-                t->stdlib_dirs =
-                    inb_xrealloc(t->stdlib_dirs, stdcap * sizeof(char *));
-            }
-            t->stdlib_dirs[t->nstdlib_dirs++] = inb_xstrdup(eq + 1);
+            inb_strv_add(&t->stdlib_dirs, eq + 1);
         }
     }
     inb_buf_free(&out);

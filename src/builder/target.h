@@ -6,17 +6,16 @@
 #include <stddef.h>
 
 #include "inb.h"
+#include "util.h"
 
 /* What inb_target_query() learns of an environment. */
 struct inb_target {
-    char *python;       /* the interpreter as given */
-    char *version;      /* "3.11" */
-    char *full_version; /* "3.11.2" */
-    char *prefix;       /* its sys.prefix (a venv's or conda env's) */
-    char **paths;       /* its sys.path, directories only, in order */
-    size_t npaths;
-    char **stdlib_dirs; /* its stdlib, platstdlib and lib-dynload */
-    size_t nstdlib_dirs;
+    char *python;                /* the interpreter as given */
+    char *version;               /* "3.11" */
+    char *full_version;          /* "3.11.2" */
+    char *prefix;                /* its sys.prefix (a venv's or conda env's) */
+    struct inb_strv paths;       /* its sys.path, directories only */
+    struct inb_strv stdlib_dirs; /* its stdlib, platstdlib, lib-dynload */
 };
 
 /* Run python to learn its version and sys.path; exits with an error naming

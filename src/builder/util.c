@@ -328,3 +328,36 @@ inb_split_words(const char *s, char ***argv, size_t *argc)
         free(word);
     }
 }
+
+void
+inb_strv_add(struct inb_strv *l, const char *s)
+{
+    l->v = inb_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+    l->v[l->n++] = inb_xstrdup(s);
+}
+
+int
+inb_strv_has(const struct inb_strv *l, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->v[i], s) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+inb_strv_free(struct inb_strv *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i]);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}

@@ -14,6 +14,12 @@ struct inb_buf {
     size_t len, cap;
 };
 
+/* A growable vector of strings it owns. */
+struct inb_strv {
+    char **v;
+    size_t n;
+};
+
 /* Set by -v: print commands and progress. */
 extern int inb_verbose;
 /* The program name used in diagnostics. */
@@ -44,6 +50,13 @@ INB_HIDDEN void inb_buf_addstr(struct inb_buf *b, const char *s);
 INB_HIDDEN void inb_buf_free(struct inb_buf *b);
 /* Read the whole file at path into b.  Returns 0, or -1 with errno set. */
 INB_HIDDEN int inb_buf_readfile(struct inb_buf *b, const char *path);
+
+/* Append a copy of s to l. */
+INB_HIDDEN void inb_strv_add(struct inb_strv *l, const char *s);
+/* Whether l holds a string equal to s. */
+INB_HIDDEN int inb_strv_has(const struct inb_strv *l, const char *s);
+/* Free l's strings and reset it to empty. */
+INB_HIDDEN void inb_strv_free(struct inb_strv *l);
 
 /* Remove path (a file, or a directory and the files in it) when the
  * program exits early or is interrupted.  The string is copied. */
