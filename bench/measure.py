@@ -234,8 +234,8 @@ def demo(build_dir):
     print("   Every other call is a stat/open a rank would send to a shared")
     print("   filesystem; the inbuilt executable makes %d of them."
           % rows[0][2])
-    print("   (Its decimal is the pure-Python _pydecimal; stock python3")
-    print("   has the _decimal C extension, a .so file to find and load.)")
+    print("   Its C extensions (_decimal, _ssl, ...) and their libraries")
+    print("   come from memory files, opened as /proc/self/fd/N.")
 
 
 def bench(build_dir):
