@@ -348,29 +348,49 @@ resolve(const char *soname, const char *from, const struct elfinfo *info)
     return found;
 }
 
-/* Note that base library soname, needed by the object at from, must be
- * linked by the executable, so that the dynamic loader has it from the
- * start instead of searching the disk at an import.  libc and the
+/* Whether path is in one of the system's library directories. */
+static int
+in_system_dir(const char *path)
+{
+    char *copy = inb_xstrdup(path);
+    int found = inb_strv_has(&sysdirs, dirname(copy));
+
+    free(copy);
+    return found;
+}
+
+/* Base library soname is needed by the object at from.  When it is the
+ * system's, note that the executable must link it, so that the dynamic
+ * loader has it from the start instead of searching the disk at an import,
+ * and return 1.  When the environment brings its own (a conda env's newer
+ * libstdc++, found in its lib/ or a run path), return 0: it is embedded like
+ * any other library, since the system's could be too old.  libc and the
  * libraries libpython links are linked already. */
-static void
+static int
 need_base(const char *soname, const char *from, const struct elfinfo *info)
 {
     char *path;
 
     if (inb_strv_has(&linked, soname) || strcmp(soname, "libc.so.6") == 0 ||
         strncmp(soname, "ld-linux", 8) == 0) {
-        return;
+        return 1;
     }
     path = resolve(soname, from, info);
-    inb_strv_add(&linked, soname);
     if (path == NULL) {
         inb_warn("%s needs %s, which is not on this machine: the "
                  "executable will look for it where it runs",
                  from, soname);
-        return;
+        inb_strv_add(&linked, soname);
+        return 1;
     }
+    if (!in_system_dir(path)) {
+        free(path);
+        return 0;
+    }
+    inb_strv_add(&linked, soname);
     inb_strv_add(&base_paths, path);
     free(path);
+    return 1;
 }
 
 const char *const *
@@ -408,8 +428,7 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
         struct elfinfo dep;
         char err[256], *dep_path;
 
-        if (is_base(soname)) {
-            need_base(soname, path, info);
+        if (is_base(soname) && need_base(soname, path, info)) {
             continue;
         }
         inb_buf_add(&names, soname, strlen(soname) + 1);

@@ -202,3 +202,24 @@ def test_extension_for_another_architecture_is_rejected(pkgs, tmp_path):
     assert "armpkg._multi" in r.stderr
     assert "architecture" in r.stderr
     assert not (tmp_path / "app").exists()
+
+
+def test_environment_copy_of_a_base_library_is_embedded(tmp_path):
+    """A library with a base-system soname that the environment brings
+    itself (like a conda env's newer libstdc++) is embedded: the system's
+    copy, which lacks what the extension needs, must not be used."""
+    lib = tmp_path / "envlib"
+    lib.mkdir()
+    cc("-shared", "-Wl,-soname,libutil.so.1", SRC / "libinbtest.c", "-o",
+       lib / "libutil.so.1")
+    p = tmp_path / "pkgs"
+    touch_package(p / "basepkg")
+    compile_ext("single.c", p / "basepkg" / ("_single" + SUFFIX),
+                lib / "libutil.so.1", "-Wl,-rpath," + str(lib))
+    exe = tmp_path / "app"
+    r = inbuilt("build", "-v", "--path", p, "--include", "basepkg", "-o", exe)
+    assert r.returncode == 0, r.stderr
+    assert "embedding libutil.so.1 (%s" % (lib / "libutil.so.1") in r.stderr
+    shutil.rmtree(lib)
+    out = run_ok([exe, "-c", "import basepkg._single as m; print(m.libval())"])
+    assert out.strip() == "7"
