@@ -91,7 +91,7 @@ deps:
 	@sh scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-mdsfs
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -110,6 +110,18 @@ fuzz: deps
 check-e2e: all
 	INBUILT=$(abspath $(BUILD)/inbuilt) PYTHON_TARGET=$(PY_EXE) \
 		$(PY_EXE) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+# bench/mdsfs: a FUSE filesystem simulating one contended metadata server.
+MDSFS_SRC = $(wildcard bench/mdsfs/*.c)
+$(BUILD)/mdsfs: $(MDSFS_SRC) $(wildcard bench/mdsfs/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=gnu11 $$(pkg-config --cflags fuse3) \
+		-o $@ $(MDSFS_SRC) $$(pkg-config --libs fuse3)
+
+.PHONY: check-mdsfs
+check-mdsfs: $(BUILD)/mdsfs
+	MDSFS=$(abspath $(BUILD)/mdsfs) $(PY_EXE) -m pytest -q tests/mdsfs \
+		$(PYTEST_ARGS)
 
 # numpy's whole test suite inside an executable against stock python3.
 check-numpy: deps
