@@ -67,8 +67,10 @@ def main(build_dir):
         r = subprocess.run(argv + ARGS + ["--junitxml=" + xml], cwd=site,
                            env=env, capture_output=True, text=True,
                            errors="replace")
-        lines = r.stdout.strip().splitlines() or ["(no output)"]
-        counts[label] = lines[-1]
+        # pytest's summary line; compilers may print after it.
+        lines = [l for l in r.stdout.splitlines()
+                 if " passed" in l or " failed" in l] or ["(no summary)"]
+        counts[label] = lines[-1].strip("= ")
         if r.returncode not in (0, 1):
             counts[label] += " (exit status %d)" % r.returncode
         reports[label] = outcomes(xml)
