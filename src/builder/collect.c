@@ -402,23 +402,27 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
 }
 
 /* Find extension file dir/comp.*.so; malloc'd path or NULL.  With several
- * (comp.abi3.so and comp.cpython-311-...so), the first by name. */
+ * (comp.cpython-310-...so beside comp.cpython-311-...so), one with this
+ * CPython's suffixes, else the first by name, which the builder reports. */
 static char *
 find_extension(const char *dir, const char *comp)
 {
     size_t n, i, clen = strlen(comp);
     char **names = list_dir_quiet(dir, &n), *found = NULL;
+    int found_rank = 2;
 
     for (i = 0; i < n; i++) {
-        char *stem = found == NULL && strncmp(names[i], comp, clen) == 0 &&
-                             names[i][clen] == '.'
-                         ? extension_stem(names[i])
-                         : NULL;
+        char *stem =
+            strncmp(names[i], comp, clen) == 0 && names[i][clen] == '.'
+                ? extension_stem(names[i])
+                : NULL;
 
-        if (stem != NULL) {
+        if (stem != NULL && suffix_rank(names[i]) < found_rank) {
+            free(found);
             found = inb_xprintf("%s/%s", dir, names[i]);
-            free(stem);
+            found_rank = suffix_rank(names[i]);
         }
+        free(stem);
         free(names[i]);
     }
     free(names);

@@ -223,3 +223,23 @@ def test_environment_copy_of_a_base_library_is_embedded(tmp_path):
     shutil.rmtree(lib)
     out = run_ok([exe, "-c", "import basepkg._single as m; print(m.libval())"])
     assert out.strip() == "7"
+
+
+def test_build_for_this_python_wins_over_another_versions(pkgs, tmp_path):
+    """Beside its own build, an extension for another CPython is ignored,
+    in a package and as a top-level module named to --include."""
+    p = tmp_path / "pkgs"
+    touch_package(p / "twopkg")
+    good = pkgs / "pkgs" / "extpkg" / ("_multi" + SUFFIX)
+    for d in (p / "twopkg", p):
+        shutil.copy(good, d / ("_multi" + SUFFIX))
+        shutil.copy(good, d / "_multi.cpython-310-x86_64-linux-gnu.so")
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--path", p, "--include", "twopkg", "--include",
+                "_multi", "-o", exe)
+    assert r.returncode == 0, r.stderr
+    code = ("import os, _multi, twopkg._multi as m\n"
+            "print(os.path.basename(_multi.__file__), _multi.VALUE)\n"
+            "print(os.path.basename(m.__file__), m.VALUE)\n")
+    out = run_ok([exe, "-c", code]).splitlines()
+    assert out == ["_multi%s 42" % SUFFIX, "_multi%s 42" % SUFFIX]
