@@ -505,7 +505,7 @@ inb_shlib_add_extension(inb_archive_writer *w, const char *name,
 {
     const char *last = strrchr(name, '.');
     char *copy = inb_xstrdup(path), *base = inb_xstrdup(basename(copy));
-    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name), *what;
     char err[256];
     struct elfinfo info;
     size_t bytes;
@@ -525,8 +525,10 @@ inb_shlib_add_extension(inb_archive_writer *w, const char *name,
                   "function: it is not the module its file name says",
                   name, path, init);
     }
+    what = inb_xprintf("extension module %s (%s)", name, path);
     bytes = add_record(w, INB_NS_MODULE, INB_KIND_SHARED_EXT, name, base, path,
-                       &info, path);
+                       &info, what);
+    free(what);
     elfinfo_free(&info);
     free(init);
     free(base);

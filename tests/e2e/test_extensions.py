@@ -173,7 +173,7 @@ def test_missing_library_fails_the_build_naming_it_and_the_module(tmp_path):
                 "-o", out / "app")
     assert r.returncode != 0
     assert "libinbtest.so.1" in r.stderr
-    assert "_single" in r.stderr
+    assert "extension module lonely._single" in r.stderr
     assert os.listdir(out) == []
 
 
