@@ -133,8 +133,11 @@ demo: deps
 	@sh scripts/demo.sh $(BUILD)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/mdsfs
 	@sh bench/run.sh $(BUILD)
+	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
+		--npy $(abspath $(BUILD)/bench/npy-memory) \
+		--csv $(BUILD)/bench/storm.csv
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt
