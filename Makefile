@@ -12,6 +12,8 @@ BUILD ?= build
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 300
 
+.DEFAULT_GOAL := all
+
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 DEPFLAGS = -MMD -MP
 
@@ -107,8 +109,14 @@ fuzz: deps
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz-corpus \
 		tests/fuzz/corpus
 
-check-e2e: all
+# A command runner that denies memfd_create, for the cache fall-back test.
+$(BUILD)/tests/nomemfd: tests/tools/nomemfd.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lseccomp
+
+check-e2e: all $(BUILD)/tests/nomemfd
 	INBUILT=$(abspath $(BUILD)/inbuilt) PYTHON_TARGET=$(PY_EXE) \
+		NOMEMFD=$(abspath $(BUILD)/tests/nomemfd) \
 		$(PY_EXE) -m pytest -q tests/e2e $(PYTEST_ARGS)
 
 # bench/mdsfs: a FUSE filesystem simulating one contended metadata server.

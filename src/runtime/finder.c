@@ -118,8 +118,8 @@ raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
         if (cause == NULL) {
             goto done;
         }
-        msg = PyUnicode_FromFormat("cannot load extension module %R from "
-                                   "memory: %U",
+        msg = PyUnicode_FromFormat("cannot load extension module %R "
+                                   "embedded in the executable: %U",
                                    name, cause);
         Py_CLEAR(cause);
         break;

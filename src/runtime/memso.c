@@ -8,10 +8,13 @@
  * descriptor number would name another image.
  *
  * Cache mode (chosen, or the fall-back where memory files cannot be
- * executed: vm.memfd_noexec, seccomp, hardened kernels): each image is a
- * file named by its digest in $XDG_RUNTIME_DIR/inbuilt or
- * /dev/shm/inbuilt-UID, a directory private to the user (mode 0700, owned
- * by them, checked).  A file is written under a temporary name and renamed,
+ * created or mapped executable: seccomp filters, hardened kernels; note
+ * that vm.memfd_noexec only forbids execve() of memory files, not the
+ * dynamic loader's mappings): each image is a file named by its digest in
+ * a directory private to the user (mode 0700, owned by them, checked) on a
+ * filesystem that allows executable mappings (probed): $INBUILT_CACHE_DIR
+ * if set, else the first that works of $XDG_RUNTIME_DIR/inbuilt,
+ * /dev/shm/inbuilt-UID and ${TMPDIR:-/tmp}/inbuilt-UID.  A file is written under a temporary name and renamed,
  * so that ranks starting together on a node share one complete copy.
  *
  * In both modes libraries are dlopen'ed before what needs them, so that the
@@ -201,43 +204,120 @@ memfd_of(const inb_memso_record *r, char *err, size_t errsize)
     return fd;
 }
 
-/* Make the per-user cache directory, once.  Returns 0, or -1 with the
- * reason in err. */
-static int
-cache_dir(char *err, size_t errsize)
+/* Append "DIR: WHY" to the list in buf, after "; " unless it is the
+ * first. */
+static void
+add_reason(char *buf, size_t bufsize, const char *dir, const char *why)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    struct stat st;
+    size_t used = strlen(buf);
 
-    if (cachedir[0] != '\0') {
-        return 0;
+    if (used + 1 < bufsize &&
+        snprintf(buf + used, bufsize - used, "%s%s: %s",
+                 used == 0 ? "" : "; ", dir, why) >= (int)(bufsize - used)) {
+        /* Cut short: the list still names the first directories. */
     }
-    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 &&
-        S_ISDIR(st.st_mode)) {
-        snprintf(cachedir, sizeof(cachedir), "%s/inbuilt", xdg);
-    }
-    else {
-        snprintf(cachedir, sizeof(cachedir), "/dev/shm/inbuilt-%u",
-                 (unsigned)getuid());
-    }
-    if (mkdir(cachedir, 0700) < 0 && errno != EEXIST) {
-        fail(err, errsize, "cannot create the cache directory %s: %s",
-             cachedir, strerror(errno));
-        cachedir[0] = '\0';
+}
+
+/* Make dir if missing and check it can hold code for this process: a
+ * directory private to this user, on a filesystem that allows executable
+ * mappings (not mounted noexec).  Returns 0, or -1 with the reason (a
+ * static string, or errno's text) in *why. */
+static int
+usable_dir(const char *dir, const char **why)
+{
+    char probe[PATH_MAX];
+    struct stat st;
+    void *p;
+    int fd;
+
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        *why = strerror(errno);
         return -1;
     }
     /* Another user's directory, or a link to one, would let them supply
      * code this process runs. */
-    if (lstat(cachedir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
         st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-        fail(err, errsize,
-             "the cache directory %s is not a directory "
-             "private to this user (mode 0700, owned by them)%s",
-             cachedir, "");
-        cachedir[0] = '\0';
+        *why = "not a directory private to this user (mode 0700, owned by "
+               "them)";
         return -1;
     }
+    /* What the dynamic loader will do with a file here. */
+    if (snprintf(probe, sizeof(probe), "%s/.probe.%ld", dir,
+                 (long)getpid()) >= (int)sizeof(probe)) {
+        *why = "path too long";
+        return -1;
+    }
+    fd = open(probe, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0700);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    unlink(probe);
+    if (ftruncate(fd, 1) < 0) {
+        *why = strerror(errno);
+        close(fd);
+        return -1;
+    }
+    p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        *why = errno == EPERM || errno == EACCES
+                   ? "its filesystem does not allow executable mappings "
+                     "(mounted noexec?)"
+                   : strerror(errno);
+        return -1;
+    }
+    munmap(p, 1);
     return 0;
+}
+
+/* Choose the per-user cache directory, once: $INBUILT_CACHE_DIR when set
+ * (and nothing else), otherwise the first usable of
+ * $XDG_RUNTIME_DIR/inbuilt, /dev/shm/inbuilt-UID and
+ * ${TMPDIR:-/tmp}/inbuilt-UID.  Returns 0, or -1 with the reasons each
+ * candidate was refused in err. */
+static int
+cache_dir(char *err, size_t errsize)
+{
+    const char *env = getenv("INBUILT_CACHE_DIR");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    const char *tmp = getenv("TMPDIR");
+    char cand[3][PATH_MAX], reasons[4 * PATH_MAX];
+    const char *why;
+    int n = 0, i;
+
+    if (cachedir[0] != '\0') {
+        return 0;
+    }
+    if (env != NULL && env[0] != '\0') {
+        snprintf(cand[n++], PATH_MAX, "%s", env);
+    }
+    else {
+        if (xdg != NULL && xdg[0] == '/') {
+            snprintf(cand[n++], PATH_MAX, "%s/inbuilt", xdg);
+        }
+        snprintf(cand[n++], PATH_MAX, "/dev/shm/inbuilt-%u",
+                 (unsigned)getuid());
+        snprintf(cand[n++], PATH_MAX, "%s/inbuilt-%u",
+                 tmp != NULL && tmp[0] == '/' ? tmp : "/tmp",
+                 (unsigned)getuid());
+    }
+    reasons[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (usable_dir(cand[i], &why) == 0) {
+            memcpy(cachedir, cand[i], sizeof(cachedir));
+            return 0;
+        }
+        add_reason(reasons, sizeof(reasons), cand[i], why);
+    }
+    snprintf(err, errsize,
+             "no usable cache directory for shared objects (%s); set "
+             "INBUILT_CACHE_DIR to a private directory on node-local storage "
+             "that allows executable mappings",
+             reasons);
+    return -1;
 }
 
 /* Put the image of r in the cache directory (or find it there) and write

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from helpers import PYTHON_TARGET, REPO, clean_env, inbuilt, run, run_ok
+from helpers import (PYTHON_TARGET, REPO, clean_env, describe, inbuilt, run,
+                     run_ok)
 import measure  # bench/measure.py
 
 SRC = REPO / "tests" / "fixtures" / "ext"
@@ -243,3 +244,90 @@ def test_build_for_this_python_wins_over_another_versions(pkgs, tmp_path):
             "print(os.path.basename(m.__file__), m.VALUE)\n")
     out = run_ok([exe, "-c", code]).splitlines()
     assert out == ["_multi%s 42" % SUFFIX, "_multi%s 42" % SUFFIX]
+
+
+NOMEMFD = os.environ.get("NOMEMFD") or str(REPO / "build" / "tests" /
+                                           "nomemfd")
+
+
+def test_denied_memory_files_fall_back_to_the_cache_with_one_line(
+        ext_exe, tmp_path):
+    # A seccomp filter (tests/tools/nomemfd.c) makes memfd_create fail with
+    # EPERM, as a container's or a hardened system's policy does.
+    if not os.access(NOMEMFD, os.X_OK):
+        pytest.fail("no %s: make check-e2e builds it" % NOMEMFD)
+    xdg = tmp_path / "xdg"
+    xdg.mkdir(mode=0o700)
+    code = ("import extpkg.sub._single as s, extpkg._multi as m\n"
+            "print(s.libval(), m.VALUE)\n")
+    r = run([NOMEMFD, ext_exe, "-c", code],
+            env=clean_env(XDG_RUNTIME_DIR=xdg))
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.split() == ["7", "42"]
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("inbuilt: memfd_create: Operation not "
+                               "permitted;"), lines
+    assert "cache directory" in lines[0]
+    files = os.listdir(xdg / "inbuilt")
+    assert any(f.endswith("-_single" + SUFFIX) for f in files), files
+    assert any(f.endswith("-libinbtest.so.1") for f in files), files
+
+
+def noexec_tmpfs_script(tmp_path, body):
+    """Run body (sh) in a private mount namespace where tmp_path/noexec is a
+    tmpfs mounted noexec; skip where that cannot be done."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    d = tmp_path / "noexec"
+    d.mkdir(mode=0o700)
+    r = run(["unshare", "--mount", "--propagation", "private", "/bin/sh",
+             "-c", "mount -t tmpfs -o noexec,mode=0700 tmpfs %s && %s"
+             % (d, body)], env=clean_env(NOEXEC=d))
+    if r.returncode == 126 or "mount:" in r.stderr or \
+            "unshare:" in r.stderr:
+        pytest.skip("cannot mount a tmpfs in a private namespace here: " +
+                    r.stderr.strip())
+    return r
+
+
+def test_cache_skips_a_directory_mounted_noexec(ext_exe, tmp_path):
+    # $XDG_RUNTIME_DIR on a noexec mount: the next candidate is used.
+    r = noexec_tmpfs_script(
+        tmp_path,
+        'XDG_RUNTIME_DIR="$NOEXEC" INBUILT_SO_MODE=cache TMPDIR=%s '
+        '%s -c "import extpkg._multi as m; print(m.VALUE, m.__file__)"'
+        % (tmp_path, ext_exe))
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.split()[0] == "42"
+    assert r.stderr == ""
+
+
+def test_cache_directory_that_cannot_run_code_is_a_clear_import_error(
+        ext_exe, tmp_path):
+    r = noexec_tmpfs_script(
+        tmp_path,
+        'INBUILT_CACHE_DIR="$NOEXEC/c" INBUILT_SO_MODE=cache '
+        '%s -c "import extpkg._multi"' % ext_exe)
+    assert r.returncode == 1, describe(r)
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: cannot load extension module "
+                           "'extpkg._multi'"), last
+    assert "does not allow executable mappings" in last
+    assert "INBUILT_CACHE_DIR" in last
+
+
+def test_explicit_cache_directory_is_used_and_made_private(ext_exe, tmp_path):
+    cache = tmp_path / "mycache"
+    out = run_ok([ext_exe, "-c", "import extpkg._multi as m; print(m.VALUE)"],
+                 env=clean_env(INBUILT_SO_MODE="cache",
+                               INBUILT_CACHE_DIR=cache))
+    assert out.strip() == "42"
+    assert oct(os.stat(cache).st_mode & 0o777) == "0o700"
+    assert any(f.endswith("-_multi" + SUFFIX) for f in os.listdir(cache))
+    # Not private: refused, with the reason.
+    os.chmod(cache, 0o755)
+    r = run([ext_exe, "-c", "import extpkg._multi"],
+            env=clean_env(INBUILT_SO_MODE="cache", INBUILT_CACHE_DIR=cache))
+    assert r.returncode == 1
+    assert "not a directory private to this user" in r.stderr
