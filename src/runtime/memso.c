@@ -169,6 +169,7 @@ static int
 memfd_of(const inb_memso_record *r, char *err, size_t errsize)
 {
     int fd = memfd_create(r->filename, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    char procpath[64];
     void *p;
 
     if (fd < 0) {
@@ -199,6 +200,16 @@ memfd_of(const inb_memso_record *r, char *err, size_t errsize)
             return -2;
         }
         munmap(p, 1);
+        /* The loader opens it by path: /proc must be mounted. */
+        snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+        if (access(procpath, R_OK) < 0) {
+            fail(err, errsize,
+                 "memory files cannot be opened by the dynamic loader "
+                 "here (%s: %s)",
+                 procpath, strerror(errno));
+            close(fd);
+            return -2;
+        }
         exec_checked = 1;
     }
     return fd;

@@ -331,3 +331,24 @@ def test_explicit_cache_directory_is_used_and_made_private(ext_exe, tmp_path):
             env=clean_env(INBUILT_SO_MODE="cache", INBUILT_CACHE_DIR=cache))
     assert r.returncode == 1
     assert "not a directory private to this user" in r.stderr
+
+
+def test_without_proc_memory_files_fall_back_to_the_cache(ext_exe, tmp_path):
+    # Some containers and chroots have no /proc: the loader could not open
+    # /proc/self/fd/N, so the runtime says so once and uses the cache.
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    xdg = tmp_path / "xdg"
+    xdg.mkdir(mode=0o700)
+    r = run(["unshare", "--mount", "--propagation", "private", "/bin/sh",
+             "-c", "umount -l /proc && exec \"$0\" -c \"$1\"", ext_exe,
+             "import extpkg._multi as m, sys; print(m.VALUE, sys.executable)"],
+            env=clean_env(XDG_RUNTIME_DIR=xdg))
+    if "umount:" in r.stderr or "unshare:" in r.stderr:
+        pytest.skip("cannot unmount /proc in a private namespace here: " +
+                    r.stderr.strip())
+    assert r.returncode == 0, describe(r)
+    assert r.stdout.split() == ["42", str(ext_exe)]
+    assert r.stderr.startswith("inbuilt: memory files cannot be opened by "
+                               "the dynamic loader here"), r.stderr
+    assert len(r.stderr.splitlines()) == 1
