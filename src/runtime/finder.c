@@ -533,6 +533,32 @@ is_extension(PyObject *name)
     return found == 1 && e.kind == INB_KIND_SHARED_EXT;
 }
 
+/* The name module was imported as (new reference): its spec's name, as
+ * importlib's loaders use, else its __name__.  They differ for an
+ * extension module whose definition names another module (scipy's
+ * _uarray calls itself "uarray._uarray"). */
+static PyObject *
+spec_name(PyObject *module)
+{
+    PyObject *spec, *name;
+
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (spec == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+    }
+    if (spec != NULL && spec != Py_None) {
+        name = PyObject_GetAttrString(spec, "name");
+    }
+    else {
+        name = PyObject_GetAttrString(module, "__name__");
+    }
+    Py_XDECREF(spec);
+    return name;
+}
+
 /* exec_module(module): run the module's code in its namespace. */
 static PyObject *
 Importer_exec_module(Importer *self, PyObject *module)
@@ -540,7 +566,7 @@ Importer_exec_module(Importer *self, PyObject *module)
     PyObject *name = NULL, *code = NULL, *dict = NULL, *res = NULL;
 
     (void)self;
-    name = PyObject_GetAttrString(module, "__name__");
+    name = spec_name(module);
     if (name == NULL) {
         goto error;
     }

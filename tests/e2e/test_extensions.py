@@ -55,8 +55,9 @@ def touch_package(*dirs):
 @pytest.fixture(scope="module")
 def pkgs(tmp_path_factory):
     """extpkg.sub._single (single-phase, needs libinbtest.so.1 found through
-    its RUNPATH), extpkg._multi (multi-phase), undefpkg._undef (an
-    undefined symbol)."""
+    its RUNPATH), extpkg._multi (multi-phase), extpkg._othername (its
+    definition names another module), undefpkg._undef (an undefined
+    symbol)."""
     root = tmp_path_factory.mktemp("ext")
     lib = root / "lib"
     compile_lib(lib)
@@ -65,6 +66,7 @@ def pkgs(tmp_path_factory):
     compile_ext("single.c", p / "extpkg" / "sub" / ("_single" + SUFFIX),
                 "-L" + str(lib), "-linbtest", "-Wl,-rpath," + str(lib))
     compile_ext("multi.c", p / "extpkg" / ("_multi" + SUFFIX))
+    compile_ext("othername.c", p / "extpkg" / ("_othername" + SUFFIX))
     compile_ext("undef.c", p / "undefpkg" / ("_undef" + SUFFIX))
     return root
 
@@ -352,3 +354,14 @@ def test_without_proc_memory_files_fall_back_to_the_cache(ext_exe, tmp_path):
     assert r.stderr.startswith("inbuilt: memory files cannot be opened by "
                                "the dynamic loader here"), r.stderr
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_extension_whose_definition_names_another_module(ext_exe, pkgs):
+    code = ("import sys, extpkg._othername as m\n"
+            "print(m.__name__, m.__spec__.name, m.twice(21),\n"
+            "      sys.modules['extpkg._othername'] is m)\n")
+    stock = run_ok([PYTHON_TARGET, "-I", "-c", "import sys; "
+                    "sys.path.insert(0, %r)\n" % str(pkgs / "pkgs") + code])
+    assert stock.split() == ["vendored._othername", "extpkg._othername",
+                             "42", "True"]
+    assert run_ok([ext_exe, "-c", code]) == stock
