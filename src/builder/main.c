@@ -10,6 +10,7 @@
 #include "archive.h"
 #include "collect.h"
 #include "compile.h"
+#include "deps.h"
 #include "inbuilt.h"
 #include "link.h"
 #include "shlib.h"
@@ -32,6 +33,10 @@ static const char usage_text[] =
     "                          submodules (repeatable), found on --path\n"
     "                          directories, then on the sys.path of --python\n"
     "  --path DIR              search DIR first for --include (repeatable)\n"
+    "  --no-deps               do not also include what the distributions of\n"
+    "                          --include'd packages require (by default "
+    "their\n"
+    "                          installed requirements come too, each named)\n"
     "  --python PATH           the interpreter of the environment (venv,\n"
     "                          conda) to take --include'd packages from;\n"
     "                          default " INB_PY_EXE "\n"
@@ -69,6 +74,7 @@ enum {
     OPT_ALLOW_FS,
     OPT_OPTIMIZE,
     OPT_SO_MODE,
+    OPT_NO_DEPS,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -80,6 +86,7 @@ struct options {
     const char *entry;
     struct inb_strv includes, paths, excludes;
     int allow_filesystem;
+    int no_deps;
     int optimize;
     const char *so_mode; /* "memory", "cache" or NULL (memory) */
 };
@@ -166,6 +173,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"allow-filesystem", no_argument, NULL, OPT_ALLOW_FS},
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"so-mode", required_argument, NULL, OPT_SO_MODE},
+        {"no-deps", no_argument, NULL, OPT_NO_DEPS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -208,6 +216,9 @@ parse_build(int argc, char **argv, struct options *o)
                 usage_error("--so-mode %s: expected memory or cache", optarg);
             }
             o->so_mode = optarg;
+            break;
+        case OPT_NO_DEPS:
+            o->no_deps = 1;
             break;
         case 'v':
             inb_verbose = 1;
@@ -252,6 +263,38 @@ add_roots(struct inb_collect *c, const struct options *o,
     }
     inb_collect_root(c, INB_PY_STDLIB);
     inb_collect_root(c, INB_PY_PLATSTDLIB "/lib-dynload");
+}
+
+/* Include the top-level packages of the distributions that the
+ * --include'd packages' distributions require, transitively, each named on
+ * stderr; warn about requirements not installed in the environment. */
+static void
+add_requirements(struct inb_collect *c, const struct options *o,
+                 const struct inb_target *t)
+{
+    struct inb_deps d;
+    size_t i;
+
+    inb_deps_resolve(t->python, &c->roots, &o->includes, &d);
+    for (i = 0; i < d.add.n; i++) {
+        const char *name = d.add.v[i];
+
+        if (inb_strv_has(&c->included, name) ||
+            inb_collect_excluded(c, name)) {
+            continue;
+        }
+        fprintf(stderr, "%s: also including %s: %s\n", inb_argv0, name,
+                i < d.why.n ? d.why.v[i] : "required");
+        inb_collect_include(c, name);
+    }
+    for (i = 0; i < d.missing.n; i++) {
+        inb_warn("%s is not installed where --include looks; the "
+                 "executable will lack it",
+                 d.missing.v[i]);
+    }
+    inb_strv_free(&d.add);
+    inb_strv_free(&d.why);
+    inb_strv_free(&d.missing);
 }
 
 /* Compile every module into the archive writer.  Returns the number of
@@ -342,6 +385,9 @@ cmd_build(int argc, char **argv)
     inb_collect_stdlib(&c, INB_PY_STDLIB, INB_PY_PLATSTDLIB "/lib-dynload");
     for (i = 0; i < o.includes.n; i++) {
         inb_collect_include(&c, o.includes.v[i]);
+    }
+    if (!o.no_deps && o.includes.n > 0) {
+        add_requirements(&c, &o, &t);
     }
     inb_collect_finish(&c);
     if (inb_collect_find(&c, "encodings") == NULL) {

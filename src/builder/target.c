@@ -40,6 +40,7 @@ inb_target_query(struct inb_target *t, const char *python)
     char *argv[] = {(char *)python, "-I", "-c", (char *)query_script, NULL};
     struct inb_buf out = {0};
     size_t n = 0;
+    char *key, *value;
     int rc;
 
     memset(t, 0, sizeof(*t));
@@ -53,29 +54,21 @@ inb_target_query(struct inb_target *t, const char *python)
                   "give the path of a working python of the environment",
                   python, rc);
     }
-    while (n < out.len) {
-        char *rec = out.data + n, *eq;
-
-        n += strlen(rec) + 1;
-        eq = strchr(rec, '=');
-        if (eq == NULL) {
-            continue;
+    while (inb_record_next(&out, &n, &key, &value)) {
+        if (strcmp(key, "version") == 0) {
+            t->version = inb_xstrdup(value);
         }
-        *eq = '\0';
-        if (strcmp(rec, "version") == 0) {
-            t->version = inb_xstrdup(eq + 1);
+        else if (strcmp(key, "full_version") == 0) {
+            t->full_version = inb_xstrdup(value);
         }
-        else if (strcmp(rec, "full_version") == 0) {
-            t->full_version = inb_xstrdup(eq + 1);
+        else if (strcmp(key, "prefix") == 0) {
+            t->prefix = inb_xstrdup(value);
         }
-        else if (strcmp(rec, "prefix") == 0) {
-            t->prefix = inb_xstrdup(eq + 1);
+        else if (strcmp(key, "path") == 0 && is_dir(value)) {
+            inb_strv_add(&t->paths, value);
         }
-        else if (strcmp(rec, "path") == 0 && is_dir(eq + 1)) {
-            inb_strv_add(&t->paths, eq + 1);
-        }
-        else if (strcmp(rec, "stdlib") == 0) {
-            inb_strv_add(&t->stdlib_dirs, eq + 1);
+        else if (strcmp(key, "stdlib") == 0) {
+            inb_strv_add(&t->stdlib_dirs, value);
         }
     }
     inb_buf_free(&out);

@@ -329,6 +329,25 @@ inb_split_words(const char *s, char ***argv, size_t *argc)
     }
 }
 
+int
+inb_record_next(struct inb_buf *b, size_t *pos, char **key, char **value)
+{
+    while (*pos < b->len) {
+        char *rec = b->data + *pos, *eq;
+
+        /* The buffer's spare byte keeps a last record terminated. */
+        *pos += strnlen(rec, b->len - *pos) + 1;
+        eq = strchr(rec, '=');
+        if (eq != NULL) {
+            *eq = '\0';
+            *key = rec;
+            *value = eq + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void
 inb_strv_add(struct inb_strv *l, const char *s)
 {

@@ -51,6 +51,13 @@ INB_HIDDEN void inb_buf_free(struct inb_buf *b);
 /* Read the whole file at path into b.  Returns 0, or -1 with errno set. */
 INB_HIDDEN int inb_buf_readfile(struct inb_buf *b, const char *path);
 
+/* Step through the NUL-terminated "key=value" records a helper script
+ * printed into b (see target.c): from *pos, split the next record in place
+ * and point *key and *value into it.  Returns 0 at the end of b.  Records
+ * without '=' are skipped. */
+INB_HIDDEN int inb_record_next(struct inb_buf *b, size_t *pos, char **key,
+                               char **value);
+
 /* Append a copy of s to l. */
 INB_HIDDEN void inb_strv_add(struct inb_strv *l, const char *s);
 /* Whether l holds a string equal to s. */

@@ -14,8 +14,9 @@
  * a directory private to the user (mode 0700, owned by them, checked) on a
  * filesystem that allows executable mappings (probed): $INBUILT_CACHE_DIR
  * if set, else the first that works of $XDG_RUNTIME_DIR/inbuilt,
- * /dev/shm/inbuilt-UID and ${TMPDIR:-/tmp}/inbuilt-UID.  A file is written under a temporary name and renamed,
- * so that ranks starting together on a node share one complete copy.
+ * /dev/shm/inbuilt-UID and ${TMPDIR:-/tmp}/inbuilt-UID.  A file is written
+ * under a temporary name and renamed, so that ranks starting together on a
+ * node share one complete copy.
  *
  * In both modes libraries are dlopen'ed before what needs them, so that the
  * loader finds each DT_NEEDED soname among the objects it has already
@@ -223,8 +224,8 @@ add_reason(char *buf, size_t bufsize, const char *dir, const char *why)
     size_t used = strlen(buf);
 
     if (used + 1 < bufsize &&
-        snprintf(buf + used, bufsize - used, "%s%s: %s",
-                 used == 0 ? "" : "; ", dir, why) >= (int)(bufsize - used)) {
+        snprintf(buf + used, bufsize - used, "%s%s: %s", used == 0 ? "" : "; ",
+                 dir, why) >= (int)(bufsize - used)) {
         /* Cut short: the list still names the first directories. */
     }
 }
@@ -247,20 +248,20 @@ usable_dir(const char *dir, const char **why)
     }
     /* Another user's directory, or a link to one, would let them supply
      * code this process runs. */
-    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 077) != 0) {
         *why = "not a directory private to this user (mode 0700, owned by "
                "them)";
         return -1;
     }
     /* What the dynamic loader will do with a file here. */
-    if (snprintf(probe, sizeof(probe), "%s/.probe.%ld", dir,
-                 (long)getpid()) >= (int)sizeof(probe)) {
+    if (snprintf(probe, sizeof(probe), "%s/.probe.%ld", dir, (long)getpid()) >=
+        (int)sizeof(probe)) {
         *why = "path too long";
         return -1;
     }
-    fd = open(probe, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-              0700);
+    fd =
+        open(probe, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0700);
     if (fd < 0) {
         *why = strerror(errno);
         return -1;

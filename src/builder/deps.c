@@ -1,0 +1,130 @@
+/* deps.c: the distributions an --include'd package requires, found by the
+ * target interpreter itself (importlib.metadata reads the .dist-info and
+ * .egg-info directories of its environment).  Only metadata is read: no
+ * package is imported, so nothing of the user's code runs at build time. */
+#include "deps.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "spawn.h"
+
+/* argv: roots..., "--", names...  Prints NUL-terminated "add=NAME",
+ * "why=TEXT" and "missing=TEXT" records.  Markers are evaluated with the
+ * environment's `packaging` (or pip's copy of it); without either, a
+ * requirement with a marker is followed unless the marker names an extra,
+ * the safe side of a build that must not miss a module. */
+static const char deps_script[] =
+    "import os, re, sys\n"
+    "from importlib import metadata\n"
+    "from importlib.machinery import PathFinder\n"
+    "a = sys.argv[1:]\n"
+    "roots, names = a[:a.index('--')], a[a.index('--') + 1:]\n"
+    "w = sys.stdout.buffer.write\n"
+    "def out(k, v): w(k.encode() + b'=' + os.fsencode(v) + b'\\0')\n"
+    "try:\n"
+    "    from packaging.markers import Marker\n"
+    "except ImportError:\n"
+    "    try:\n"
+    "        from pip._vendor.packaging.markers import Marker\n"
+    "    except ImportError:\n"
+    "        Marker = None\n"
+    "def norm(n): return re.sub(r'[-_.]+', '-', n).lower()\n"
+    "dists = {}\n"
+    "for d in metadata.distributions(path=roots):\n"
+    "    n = d.metadata['Name']\n"
+    "    if n: dists.setdefault(norm(n), []).append(d)\n"
+    "def tops(d):\n"
+    "    t = d.read_text('top_level.txt')\n"
+    "    if t: return [x.strip().replace('/', '.') for x in t.split()\n"
+    "                  if x.strip()]\n"
+    "    r = set()\n"
+    "    for f in d.files or ():\n"
+    "        p = f.parts\n"
+    "        if not p or p[0].endswith(('.dist-info', '.egg-info')) or \\\n"
+    "           p[0] in ('..', '__pycache__') or '.pth' in p[0]: continue\n"
+    "        if len(p) > 1: r.add(p[0])\n"
+    "        elif p[0].endswith('.py'): r.add(p[0][:-3])\n"
+    "        elif '.cpython-' in p[0] or p[0].endswith('.abi3.so'):\n"
+    "            r.add(p[0].split('.')[0])\n"
+    "    return sorted(r)\n"
+    "def alltops(k): return sorted({t for d in dists[k] for t in tops(d)})\n"
+    "def requires(k): return sorted({r for d in dists[k]\n"
+    "                                for r in d.requires or ()})\n"
+    "owner = {}\n"
+    "for k in dists:\n"
+    "    for t in alltops(k): owner.setdefault(t, k)\n"
+    "def holds(m):\n"
+    "    if Marker is None: return 'extra' not in m\n"
+    "    try: return Marker(m).evaluate({'extra': ''})\n"
+    "    except Exception: return 'extra' not in m\n"
+    "seen = set()\n"
+    "todo = [owner[n.split('.')[0]] for n in names\n"
+    "        if n.split('.')[0] in owner]\n"
+    "seen.update(todo)\n"
+    "while todo:\n"
+    "    k = todo.pop(0)\n"
+    "    name = dists[k][0].metadata['Name']\n"
+    "    for r in requires(k):\n"
+    "        req, _, m = r.partition(';')\n"
+    "        if m.strip() and not holds(m.strip()): continue\n"
+    "        dn = re.match(r'\\s*([A-Za-z0-9][A-Za-z0-9._-]*)', req)\n"
+    "        if not dn: continue\n"
+    "        dk = norm(dn.group(1))\n"
+    "        by = '%s (required by %s)' % (req.strip(), name)\n"
+    "        if dk in seen: continue\n"
+    "        seen.add(dk)\n"
+    "        if dk not in dists:\n"
+    "            out('missing', by)\n"
+    "            continue\n"
+    "        todo.append(dk)\n"
+    "        for t in alltops(dk):\n"
+    "            if '.' in t or not t.isidentifier(): continue\n"
+    "            if PathFinder.find_spec(t, roots) is None: continue\n"
+    "            out('add', t)\n"
+    "            out('why', by)\n";
+
+void
+inb_deps_resolve(const char *python, const struct inb_strv *roots,
+                 const struct inb_strv *names, struct inb_deps *d)
+{
+    char **argv = inb_xmalloc((roots->n + names->n + 6) * sizeof(char *));
+    struct inb_buf out = {0};
+    size_t i, k = 0, n = 0;
+    char *key, *value;
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    argv[k++] = (char *)python;
+    argv[k++] = "-I";
+    argv[k++] = "-c";
+    argv[k++] = (char *)deps_script;
+    for (i = 0; i < roots->n; i++) {
+        argv[k++] = roots->v[i];
+    }
+    argv[k++] = "--";
+    for (i = 0; i < names->n; i++) {
+        argv[k++] = names->v[i];
+    }
+    argv[k] = NULL;
+    rc = inb_spawn_run(argv, &out);
+    if (rc != 0) {
+        inb_fatal("--python %s failed (exit status %d) reading the "
+                  "requirements of the included packages; --no-deps skips "
+                  "that step",
+                  python, rc);
+    }
+    while (inb_record_next(&out, &n, &key, &value)) {
+        if (strcmp(key, "add") == 0) {
+            inb_strv_add(&d->add, value);
+        }
+        else if (strcmp(key, "why") == 0) {
+            inb_strv_add(&d->why, value);
+        }
+        else if (strcmp(key, "missing") == 0) {
+            inb_strv_add(&d->missing, value);
+        }
+    }
+    inb_buf_free(&out);
+    free(argv);
+}

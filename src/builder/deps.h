@@ -1,0 +1,28 @@
+/* deps.h: follow the requirements of the distributions that --include'd
+ * packages come from, so that `--include scipy` brings numpy. */
+#ifndef INB_DEPS_H
+#define INB_DEPS_H
+
+#include "inb.h"
+#include "util.h"
+
+/* What inb_deps_resolve() found. */
+struct inb_deps {
+    struct inb_strv add;     /* top-level import names to include too */
+    struct inb_strv why;     /* for each of add: "dist (required by X)" */
+    struct inb_strv missing; /* "requirement (required by X)": not found */
+};
+
+/* Ask python (the target interpreter) which installed distributions
+ * provide the top-level packages of names, and follow their requirements
+ * (Requires-Dist, extras left out, environment markers evaluated for the
+ * target) transitively through the distributions found on roots.  Fills
+ * d with the top-level import names of every required distribution that is
+ * installed there, and the requirements that are not.  Runs python once;
+ * exits with an error when it fails. */
+INB_HIDDEN void inb_deps_resolve(const char *python,
+                                 const struct inb_strv *roots,
+                                 const struct inb_strv *names,
+                                 struct inb_deps *d);
+
+#endif

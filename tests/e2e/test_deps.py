@@ -1,0 +1,85 @@
+"""--include follows the requirements of the included distributions."""
+import pytest
+
+from helpers import inbuilt, run, run_ok
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A root of installed distributions: alpha requires beta (dist-info),
+    gamma only before Python 3, delta only as an extra, and one that is not
+    installed; beta requires Epsilon_Pkg, an .egg-info distribution whose
+    import name (eps_mod) differs from its own."""
+    root = tmp_path_factory.mktemp("site")
+    write(root / "alpha" / "__init__.py", "import beta\nA = beta.B + 1\n")
+    write(root / "alpha-1.0.dist-info" / "METADATA",
+          "Metadata-Version: 2.1\nName: alpha\nVersion: 1.0\n"
+          "Requires-Dist: beta (>=2)\n"
+          "Requires-Dist: gamma ; python_version < \"3.0\"\n"
+          "Requires-Dist: delta ; extra == \"x\"\n"
+          "Requires-Dist: not-installed-dist\n")
+    write(root / "alpha-1.0.dist-info" / "top_level.txt", "alpha\n")
+    write(root / "beta" / "__init__.py", "import eps_mod\nB = eps_mod.E\n")
+    write(root / "beta" / "sub.py", "S = 's'\n")
+    write(root / "beta-2.0.dist-info" / "METADATA",
+          "Metadata-Version: 2.1\nName: beta\nVersion: 2.0\n"
+          "Requires-Dist: epsilon.pkg\n")
+    write(root / "beta-2.0.dist-info" / "RECORD",
+          "beta/__init__.py,,\nbeta/sub.py,,\n"
+          "beta-2.0.dist-info/METADATA,,\n")
+    write(root / "eps_mod.py", "E = 41\n")
+    write(root / "Epsilon_Pkg.egg-info" / "PKG-INFO",
+          "Metadata-Version: 1.1\nName: Epsilon_Pkg\nVersion: 3\n")
+    write(root / "Epsilon_Pkg.egg-info" / "top_level.txt", "eps_mod\n")
+    for name in ("gamma", "delta"):
+        write(root / name / "__init__.py", "")
+        write(root / ("%s-1.dist-info" % name) / "METADATA",
+              "Metadata-Version: 2.1\nName: %s\nVersion: 1\n" % name)
+    return root
+
+
+PROBE = ("import importlib.util as u, alpha\n"
+         "print(alpha.A, *[u.find_spec(n) is not None\n"
+         "                 for n in ('beta.sub', 'eps_mod', 'gamma', "
+         "'delta')])\n")
+
+
+def test_requirements_are_included_and_named(env, tmp_path):
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", env, "--include", "alpha", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including beta: beta (>=2) (required by alpha)" in r.stderr
+    assert "also including eps_mod: epsilon.pkg (required by beta)" \
+        in r.stderr
+    assert "gamma" not in r.stderr and "delta" not in r.stderr
+    assert "warning: not-installed-dist (required by alpha) is not " \
+        "installed" in r.stderr
+    assert run_ok([out, "-c", PROBE]).split() == \
+        ["42", "True", "True", "False", "False"]
+
+
+def test_no_deps_includes_only_what_is_named(env, tmp_path):
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", env, "--include", "alpha", "--no-deps",
+                "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including" not in r.stderr
+    p = run([out, "-c", "import alpha"])
+    assert p.returncode == 1
+    assert "No module named 'beta'" in p.stderr
+
+
+def test_exclude_wins_over_a_requirement(env, tmp_path):
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", env, "--include", "alpha", "--exclude",
+                "eps_mod", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "eps_mod" not in r.stderr
+    assert run_ok([out, "-c", "import importlib.util as u; "
+                   "print(u.find_spec('eps_mod'), "
+                   "u.find_spec('beta') is not None)"]) == "None True\n"
