@@ -58,10 +58,20 @@ static const char deps_script[] =
     "    if Marker is None: return 'extra' not in m\n"
     "    try: return Marker(m).evaluate({'extra': ''})\n"
     "    except Exception: return 'extra' not in m\n"
-    "seen = set()\n"
-    "todo = [owner[n.split('.')[0]] for n in names\n"
-    "        if n.split('.')[0] in owner]\n"
-    "seen.update(todo)\n"
+    "def add(k, by):\n"
+    "    for t in alltops(k):\n"
+    "        if '.' in t or not t.isidentifier(): continue\n"
+    "        if PathFinder.find_spec(t, roots) is None: continue\n"
+    "        out('add', t)\n"
+    "        out('why', by)\n"
+    "todo = []\n"
+    "for n in names:\n"
+    "    k = owner.get(n.split('.')[0])\n"
+    "    if k and k not in todo:\n"
+    "        todo.append(k)\n"
+    "        add(k, 'part of the %s distribution' % "
+    "dists[k][0].metadata['Name'])\n"
+    "seen = set(todo)\n"
     "while todo:\n"
     "    k = todo.pop(0)\n"
     "    name = dists[k][0].metadata['Name']\n"
@@ -78,11 +88,7 @@ static const char deps_script[] =
     "            out('missing', by)\n"
     "            continue\n"
     "        todo.append(dk)\n"
-    "        for t in alltops(dk):\n"
-    "            if '.' in t or not t.isidentifier(): continue\n"
-    "            if PathFinder.find_spec(t, roots) is None: continue\n"
-    "            out('add', t)\n"
-    "            out('why', by)\n";
+    "        add(dk, by)\n";
 
 void
 inb_deps_resolve(const char *python, const struct inb_strv *roots,

@@ -14,9 +14,10 @@ struct inb_deps {
 };
 
 /* Ask python (the target interpreter) which installed distributions
- * provide the top-level packages of names, and follow their requirements
- * (Requires-Dist, extras left out, environment markers evaluated for the
- * target) transitively through the distributions found on roots.  Fills
+ * provide the top-level packages of names (their other top-level packages
+ * come too: matplotlib's mpl_toolkits and pylab), and follow their
+ * requirements (Requires-Dist, extras left out, environment markers evaluated
+ * for the target) transitively through the distributions found on roots. Fills
  * d with the top-level import names of every required distribution that is
  * installed there, and the requirements that are not.  Runs python once;
  * exits with an error when it fails. */

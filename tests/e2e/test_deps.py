@@ -11,7 +11,8 @@ def write(path, text):
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """A root of installed distributions: alpha requires beta (dist-info),
+    """A root of installed distributions: alpha (with a second top-level
+    module, alpha_extra) requires beta (dist-info),
     gamma only before Python 3, delta only as an extra, and one that is not
     installed; beta requires Epsilon_Pkg, an .egg-info distribution whose
     import name (eps_mod) differs from its own."""
@@ -23,7 +24,9 @@ def env(tmp_path_factory):
           "Requires-Dist: gamma ; python_version < \"3.0\"\n"
           "Requires-Dist: delta ; extra == \"x\"\n"
           "Requires-Dist: not-installed-dist\n")
-    write(root / "alpha-1.0.dist-info" / "top_level.txt", "alpha\n")
+    write(root / "alpha-1.0.dist-info" / "top_level.txt",
+          "alpha\nalpha_extra\n")
+    write(root / "alpha_extra.py", "X = 'x'\n")
     write(root / "beta" / "__init__.py", "import eps_mod\nB = eps_mod.E\n")
     write(root / "beta" / "sub.py", "S = 's'\n")
     write(root / "beta-2.0.dist-info" / "METADATA",
@@ -55,6 +58,8 @@ def test_requirements_are_included_and_named(env, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "also including beta: beta (>=2) (required by alpha)" in r.stderr
     assert "also including eps_mod: epsilon.pkg (required by beta)" \
+        in r.stderr
+    assert "also including alpha_extra: part of the alpha distribution" \
         in r.stderr
     assert "gamma" not in r.stderr and "delta" not in r.stderr
     assert "warning: not-installed-dist (required by alpha) is not " \
