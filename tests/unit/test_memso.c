@@ -259,6 +259,47 @@ test_cache_mode_writes_a_private_directory(void **state)
     inb_free(buf);
 }
 
+/* In a child (the cache directory is chosen once per process, and kept),
+ * with the environment variable var set to value: prepare a record in cache
+ * mode.  Returns the child's verdict: 0 when the record was refused with
+ * an error containing refusal (or, with refusal NULL, made loadable in a
+ * path not under avoid). */
+static int
+cache_choice_in_child(const char *var, const char *value, const char *refusal,
+                      const char *avoid)
+{
+    pid_t pid = fork();
+    int status;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        inb_archive a;
+        unsigned char *buf;
+        inb_entry e;
+        char path[512] = "", err[1024] = "";
+        int rc, ok;
+
+        unsetenv("INBUILT_CACHE_DIR");
+        setenv(var, value, 1);
+        inb_memso_set_mode(INB_MEMSO_CACHE);
+        buf = archive_with_library(&a, "libbz2.so.1.0");
+        inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e);
+        rc = inb_memso_prepare(&a, &e, path, sizeof(path), err, sizeof(err));
+        if (refusal != NULL) {
+            ok = rc == -1 && strstr(err, refusal) != NULL &&
+                 strstr(err, "INBUILT_CACHE_DIR") != NULL;
+        }
+        else {
+            ok = rc == 0 && strncmp(path, avoid, strlen(avoid)) != 0;
+        }
+        inb_free(buf);
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 static void
 test_cache_directory_of_wrong_mode_is_refused(void **state)
 {
@@ -269,35 +310,13 @@ test_cache_directory_of_wrong_mode_is_refused(void **state)
     snprintf(dir, sizeof(dir), "%s/inbuilt", tmpl);
     assert_int_equal(mkdir(dir, 0777), 0);
     assert_int_equal(chmod(dir, 0777), 0);
-    /* The cache directory is chosen once per process, and kept: this test
-     * runs before any other chooses one, and in a child, so that its choice
-     * does not stay for the tests after it. */
-    {
-        pid_t pid = fork();
-        int status;
-
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            inb_archive a;
-            unsigned char *buf;
-            inb_entry e;
-            char path[512], err[256] = "";
-            int refused;
-
-            setenv("XDG_RUNTIME_DIR", tmpl, 1);
-            inb_memso_set_mode(INB_MEMSO_CACHE);
-            buf = archive_with_library(&a, "libbz2.so.1.0");
-            inb_archive_find(&a, INB_NS_MODULE, "ext", 3, &e);
-            refused = inb_memso_prepare(&a, &e, path, sizeof(path), err,
-                                        sizeof(err)) == -1 &&
-                      strstr(err, "not a directory private") != NULL;
-            inb_free(buf);
-            _exit(refused ? 0 : 1);
-        }
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-    }
+    /* Given explicitly: refused, saying why and what to do. */
+    assert_int_equal(cache_choice_in_child("INBUILT_CACHE_DIR", dir,
+                                           "not a directory private", NULL),
+                     0);
+    /* $XDG_RUNTIME_DIR/inbuilt of the wrong mode: the next candidate. */
+    assert_int_equal(
+        cache_choice_in_child("XDG_RUNTIME_DIR", tmpl, NULL, tmpl), 0);
 }
 
 int
