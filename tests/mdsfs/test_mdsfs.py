@@ -329,3 +329,82 @@ def test_unusable_mountpoints_are_named(backing, tmp_path):
     assert r.returncode == 1
     assert "mountpoint %s is not a directory" % (full / "x") in r.stderr
     assert str(full) not in mounted()
+
+
+def test_cache_flag_lets_the_kernel_keep_entries(backing, start_mdsfs):
+    # Without --cache every stat of the same path asks the server again.
+    fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 1)
+    mnt = fs.mountpoints[0]
+    before = fs.snapshot()[mnt]
+    stat_names(mnt, ["f5"] * 5)
+    after = fs.snapshot()[mnt]
+    assert after["lookup"] - before["lookup"] >= 5
+
+
+def test_cached_mount_asks_the_server_once(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 2, "--latency-us", 100, "--slots", 1,
+                     "--cache=60")
+    a, b = fs.mountpoints
+    stat_names(a, ["f5"])
+    with pytest.raises(FileNotFoundError):
+        os.stat(os.path.join(a, "absent"))
+    before = fs.snapshot()
+    stat_names(a, ["f5"] * 5)
+    for _ in range(5):
+        with pytest.raises(FileNotFoundError):
+            os.stat(os.path.join(a, "absent"))
+    stat_names(b, ["f5"])
+    after = fs.snapshot()
+    # Mount a's kernel kept the entry, its attributes and the negative
+    # entry; mount b (another node) has its own cache and must ask.
+    for op in ("lookup", "getattr", "enoent"):
+        assert after[a][op] == before[a][op], op
+    assert after[b]["lookup"] - before[b]["lookup"] >= 1
+
+
+def test_every_thread_has_a_timer_slack_of_1ns(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 2, "--latency-us", 100, "--slots", 1)
+    stat_names(fs.mountpoints[0], ["f0"])
+    tasks = pathlib.Path("/proc/%d/task" % fs.proc.pid)
+    slacks = {}
+    for task in tasks.iterdir():
+        try:
+            # only /proc/TID has it, not /proc/PID/task/TID
+            slacks[task.name] = int(pathlib.Path(
+                "/proc", task.name, "timerslack_ns").read_text())
+        except FileNotFoundError:  # the thread exited meanwhile
+            continue
+        except PermissionError:
+            pytest.skip("cannot read timerslack_ns here")
+    # main and at least one worker per mount
+    assert len(slacks) >= 3
+    assert set(slacks.values()) == {1}
+
+
+def test_reads_of_two_mounts_share_the_bandwidth(backing, start_mdsfs):
+    bandwidth = 2_000_000
+    fs = start_mdsfs(backing, 2, "--latency-us", 0, "--slots", 1,
+                     "--bandwidth", bandwidth)
+    size = (backing / "sub" / "data.bin").stat().st_size
+    barrier = threading.Barrier(2)
+    got = {}
+
+    def read(mnt):
+        barrier.wait()
+        with open(os.path.join(mnt, "sub", "data.bin"), "rb") as f:
+            got[mnt] = len(f.read())
+
+    threads = [threading.Thread(target=read, args=(mnt,))
+               for mnt in fs.mountpoints]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    assert got == {mnt: size for mnt in fs.mountpoints}
+    # One server: both mounts' bytes went through it one after the other.
+    assert elapsed >= 2 * size / bandwidth - 1e-6
+    final = fs.snapshot()
+    for mnt in fs.mountpoints:
+        assert final[mnt]["bytes"] >= size
