@@ -408,3 +408,23 @@ def test_reads_of_two_mounts_share_the_bandwidth(backing, start_mdsfs):
     final = fs.snapshot()
     for mnt in fs.mountpoints:
         assert final[mnt]["bytes"] >= size
+
+
+def test_reads_of_an_open_file_ask_no_metadata(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 1)
+    mnt = fs.mountpoints[0]
+    size = (backing / "sub" / "data.bin").stat().st_size
+    with open(os.path.join(mnt, "sub", "data.bin"), "rb",
+              buffering=0) as f:
+        before = fs.snapshot()[mnt]
+        got = 0
+        while True:
+            chunk = f.read(1000)
+            if not chunk:
+                break
+            got += len(chunk)
+        after = fs.snapshot()[mnt]
+    assert got == size
+    # 300 read(2) calls: data, not metadata (no GETATTR before each).
+    for op in ("lookup", "getattr", "open"):
+        assert after[op] - before[op] <= 2, op
