@@ -177,6 +177,25 @@ def stat_names(mountpoint, names):
         os.stat(os.path.join(mountpoint, name))
 
 
+def run_together(fn, arg_tuples):
+    """Run fn(*args) for every args in its own thread, all released at
+    once; return the seconds until the last one finished."""
+    barrier = threading.Barrier(len(arg_tuples))
+
+    def go(args):
+        barrier.wait()
+        fn(*args)
+
+    threads = [threading.Thread(target=go, args=(args,))
+               for args in arg_tuples]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - t0
+
+
 def test_file_reads_back_identically(backing, start_mdsfs):
     fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 4)
     mnt = fs.mountpoints[0]
@@ -231,20 +250,11 @@ def test_two_mounts_share_one_server(backing, start_mdsfs):
     fs = start_mdsfs(backing, 2, "--latency-us", latency_us, "--slots", 1)
     a, b = fs.mountpoints
     before = fs.snapshot()
-    barrier = threading.Barrier(2)
 
     def run(mnt, first):
-        barrier.wait()
         stat_names(mnt, ["f%d" % i for i in range(first, first + n)])
 
-    threads = [threading.Thread(target=run, args=(a, 0)),
-               threading.Thread(target=run, args=(b, n))]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    elapsed = run_together(run, [(a, 0), (b, n)])
     after = fs.snapshot()
     # One slot: the 2n lookups were served one after another.
     assert elapsed >= 2 * n * latency_us / 1e6 - 1e-6
@@ -386,22 +396,13 @@ def test_reads_of_two_mounts_share_the_bandwidth(backing, start_mdsfs):
     fs = start_mdsfs(backing, 2, "--latency-us", 0, "--slots", 1,
                      "--bandwidth", bandwidth)
     size = (backing / "sub" / "data.bin").stat().st_size
-    barrier = threading.Barrier(2)
     got = {}
 
     def read(mnt):
-        barrier.wait()
         with open(os.path.join(mnt, "sub", "data.bin"), "rb") as f:
             got[mnt] = len(f.read())
 
-    threads = [threading.Thread(target=read, args=(mnt,))
-               for mnt in fs.mountpoints]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    elapsed = run_together(read, [(mnt,) for mnt in fs.mountpoints])
     assert got == {mnt: size for mnt in fs.mountpoints}
     # One server: both mounts' bytes went through it one after the other.
     assert elapsed >= 2 * size / bandwidth - 1e-6
