@@ -1,6 +1,8 @@
 """Plot bench/storm.py's CSV: median launch-to-exit time against N, one
 line per setup (solid: fork/exec, dashed: mpirun), log scales, one panel
-per (workload, M).
+per (workload, M); and print two markdown tables of it: the median times
+with setups as rows and N as columns, and the model's fit on the rows
+where the server is the bottleneck.
 
     /usr/bin/python3 bench/storm_plot.py STORM.csv OUT.png
 
@@ -94,10 +96,68 @@ def plot(rows, out):
     os.replace(tmp, out)
 
 
+def print_medians(rows):
+    """Per (workload, launcher, M): setups down, N across, median seconds
+    (server operations per process in brackets)."""
+    ns = sorted(set(r["N"] for r in rows))
+    for workload in ordered(r["workload"] for r in rows):
+        for launcher in ordered(r["launcher"] for r in rows):
+            for m in sorted(set(r["M"] for r in rows)):
+                sel = [r for r in rows if r["workload"] == workload
+                       and r["launcher"] == launcher and r["M"] == m]
+                if not sel:
+                    continue
+                print("\n%s, %s, M = %d: median seconds (server ops per "
+                      "process)\n" % (workload, launcher, m))
+                print("| setup | " + " | ".join("N = %d" % n for n in ns)
+                      + " |")
+                print("| --- |" + " ---: |" * len(ns))
+                for setup in ordered(r["setup"] for r in sel):
+                    cells = []
+                    for n in ns:
+                        r = [x for x in sel if x["setup"] == setup
+                             and x["N"] == n]
+                        cells.append("%.3f (%s)" % (
+                            r[0]["median_s"], r[0]["ops_per_proc"])
+                            if r else "-")
+                    print("| %s | %s |" % (setup, " | ".join(cells)))
+
+
+def print_model(rows, min_ops=100):
+    """The model's fit, server_ops x L / K against the measured total, on
+    the rows of setups that send at least min_ops operations per process
+    (below that the model says milliseconds and CPU time rules)."""
+    sel = [r for r in rows if int(r["ops_per_proc"]) >= min_ops]
+    if not sel:
+        return
+    print("\nModel check (rows with >= %d server ops per process): "
+          "total time against server ops x L / K\n" % min_ops)
+    print("| workload | launcher | setup | N | M | server ops | model s "
+          "| measured total s | measured / model |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    ratios = []
+    for r in sel:
+        model, total = float(r["model_s"]), float(r["total_s"])
+        ratios.append((r["N"], total / model))
+        print("| %s | %s | %s | %d | %d | %s | %.2f | %.2f | %.3f |" % (
+            r["workload"], r["launcher"], r["setup"], r["N"], r["M"],
+            r["server_ops"], model, total, total / model))
+    for lo, hi in ((1, 1), (2, 10 ** 9)):
+        rs = sorted(x for n, x in ratios if lo <= n <= hi)
+        if rs:
+            print("\nmeasured / model, N %s: median %.3f, range %.3f to "
+                  "%.3f over %d rows" % ("= 1" if hi == 1 else ">= 2",
+                                         rs[len(rs) // 2], rs[0], rs[-1],
+                                         len(rs)))
+
+
 def main(argv):
     if len(argv) != 2:
         sys.exit("usage: storm_plot.py STORM.csv OUT.png")
-    plot(load(argv[0]), argv[1])
+    rows = load(argv[0])
+    plot(rows, argv[1])
+    print_medians(rows)
+    print_model(rows)
     return 0
 
 
