@@ -41,7 +41,8 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
 	-DINB_CC='"$(CC)"'
 
-.PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench fuzz \
+.PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench bench-full \
+	fuzz \
 	install \
 	clean deps format
 
@@ -146,6 +147,17 @@ bench: deps
 	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
 		--npy $(abspath $(BUILD)/bench/npy-memory) \
 		--csv $(BUILD)/bench/storm.csv
+
+# All of issue 6's storm (every setup, workload, launcher, N and M; long):
+# the table goes to storm-full.md, the plot to storm.png.
+bench-full: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/mdsfs
+	@mkdir -p $(BUILD)/bench
+	$(PY_EXE) bench/storm.py --build-dir $(BUILD) \
+		--csv $(BUILD)/bench/storm-full.csv > $(BUILD)/bench/storm-full.md
+	/usr/bin/python3 bench/storm_plot.py $(BUILD)/bench/storm-full.csv \
+		$(BUILD)/bench/storm.png
+	@cat $(BUILD)/bench/storm-full.md
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt

@@ -1,38 +1,37 @@
-"""Import storm: N processes `import numpy` at once from a slow shared
-filesystem, stock python3.11 against an inbuilt executable.
+"""Import storm: N processes start Python at once from a slow shared
+filesystem, inbuilt against what HPC users do today.
 
 Run by the target interpreter:
 
-    /usr/bin/python3.11 bench/storm.py [--quick] [--csv FILE]
-        [--latency-us L] [--slots K] [--n 1 8 ...] [--m 1 4 ...]
-        [--setups stock inbuilt] [--build-dir build]
+    /usr/bin/python3.11 bench/storm.py [--quick | --full] [--csv FILE]
+        [--latency-us L] [--slots K] [--bandwidth B] [--n 1 8 ...]
+        [--m 1 4 ...] [--setups stock tuned ...] [--workloads numpy stdlib]
+        [--launchers fork mpirun] [--npy FILE] [--build-dir build]
 
-For every setup the environment is put in a backing directory (hard links
-where possible), served by build/mdsfs (see bench/mdsfs/README.md) at M
+For every setup (storm_setups.py) the environment is put in a backing
+directory, served by build/mdsfs (see bench/mdsfs/README.md) at M
 mountpoints, one per simulated node, all sharing one metadata server of K
 slots that spends L microseconds on every metadata operation, with kernel
-caching off.  N processes are started back to back, spread round-robin over
-the M mounts, each running `import numpy`.  Per process: wall time from just
-before its fork to its exit.  Per run: the server's operations (the sum over
-mounts of every counter but read/release/releasedir/forget, which cost the
-server nothing), the file bytes read, the time from the first launch to the
-last exit.  One mdsfs per (setup, N, M), so counters start at zero.
+caching off; the -local setups run from the backing directory itself, with
+no server, to show the CPU cost alone.  N processes are started at once,
+spread over the M mounts, each running one workload:
 
-Setups (see bench/STORM.md for what each does and does not capture):
+    numpy   `import numpy`
+    stdlib  `import json, decimal, email.mime.text, asyncio`
 
-    stock    BACKING/usr/bin/python3.11 (a copy of Debian's binary, which
-             links libpython statically), BACKING/usr/lib/python3.11 and
-             BACKING/usr/lib/python3/dist-packages/numpy; run as
-             MOUNT/usr/bin/python3.11 -I -c 'import numpy'.  CPython finds
-             its prefix from the executable's location, so the whole
-             start-up (landmark probes, encodings, site, sys.path) and the
-             import run against the mount.
-    inbuilt  BACKING/npy, from `inbuilt build --include numpy -o`; run as
-             MOUNT/npy -c 'import numpy'.
+Launchers: `fork` starts them back to back with subprocess.Popen, process i
+on mount i mod M, and times each from just before its fork to its exit;
+`mpirun` runs one `mpirun --oversubscribe` with one application context per
+mount (ranks in blocks), and times each from mpirun's start to the moment
+the process wrote its end time, the last thing its code does.
 
-The stock numpy's libblas/liblapack and libc are loaded by the dynamic
-loader from /usr/lib and /lib on the local disk in both setups (inbuilt
-embeds libblas/liblapack, so it reads them from the mount as part of npy).
+Per run, one fresh mdsfs, so counters start at zero: median and max of the
+per-process times, total (first launch to last exit), server operations
+(the sum over mounts of every counter but read/release/releasedir/forget,
+which cost the server nothing unless --bandwidth is set), bytes read, time
+queued for the server, and the model's prediction, server ops x L / K (ops
+per node x M x L / K), with the ratio of the measured total to it.  See
+bench/STORM.md.
 """
 
 import argparse
@@ -49,59 +48,20 @@ import time
 sys.dont_write_bytecode = True  # leave no bench/__pycache__ behind
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
+import storm_setups  # noqa: E402
+from storm_setups import is_mounted  # noqa: E402
 
-STOCK_PYTHON = measure.STOCK_PYTHON
-STDLIB = "/usr/lib/python3.11"
-NUMPY = "/usr/lib/python3/dist-packages/numpy"
-CODE = "import numpy"
+WORKLOADS = {"numpy": "import numpy", "stdlib": measure.IMPORT_SET}
 
 # Counters that are server operations; read (free when --bandwidth is 0),
 # release, releasedir and forget cost the server nothing.
 OPS = ("lookup", "getattr", "access", "readlink", "open", "opendir",
        "readdir", "statfs")
 
-
-def copy_tree(src, dst):
-    """Hard-link src into dst (same filesystem), else copy it; symlinks
-    are kept as they are."""
-    try:
-        shutil.copytree(src, dst, symlinks=True, copy_function=os.link)
-    except (OSError, shutil.Error):
-        shutil.rmtree(dst, ignore_errors=True)
-        shutil.copytree(src, dst, symlinks=True)
-
-
-def make_stock(backing):
-    """The stock interpreter, its stdlib and numpy under backing; return
-    the argv (relative to a mountpoint) that imports numpy."""
-    lib = os.path.join(backing, "usr", "lib")
-    os.makedirs(os.path.join(backing, "usr", "bin"))
-    os.makedirs(os.path.join(lib, "python3", "dist-packages"))
-    shutil.copy2(STOCK_PYTHON, os.path.join(backing, "usr", "bin"))
-    copy_tree(STDLIB, os.path.join(lib, "python3.11"))
-    copy_tree(NUMPY, os.path.join(lib, "python3", "dist-packages", "numpy"))
-    # An absolute symlink would leave the mount: put the file it names
-    # there instead (Debian: sitecustomize.py -> /etc/python3.11/...).
-    for root, dirs, files in os.walk(backing):
-        for name in files + dirs:
-            path = os.path.join(root, name)
-            if os.path.islink(path) and os.readlink(path).startswith("/"):
-                target = os.path.realpath(path)
-                os.unlink(path)
-                if os.path.isfile(target):
-                    shutil.copy2(target, path)
-    return ["usr/bin/python3.11", "-I", "-c", CODE]
-
-
-def make_inbuilt(backing, inbuilt, prebuilt=None):
-    """The inbuilt executable with numpy under backing (built, or copied
-    from prebuilt); return the argv relative to a mountpoint."""
-    out = os.path.join(backing, "npy")
-    if prebuilt:
-        shutil.copy2(prebuilt, out)
-    else:
-        measure.build(inbuilt, out, "--include", "numpy")
-    return ["npy", "-c", CODE]
+COLUMNS = ["workload", "launcher", "setup", "N", "M", "L", "K", "B",
+           "cache", "median_s", "max_s", "total_s", "server_ops",
+           "ops_per_proc", "bytes", "wait_s", "model_s", "ratio", "prep_s",
+           "node_bytes"]
 
 
 def unmount(path):
@@ -109,11 +69,6 @@ def unmount(path):
     if is_mounted(path):
         subprocess.run(["fusermount3", "-u", "-z", path],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def is_mounted(path):
-    with open("/proc/mounts") as f:
-        return any(line.split()[1] == path for line in f)
 
 
 def read_stats(path):
@@ -134,7 +89,7 @@ class Server:
     workdir.  Use as a context manager: leaving it stops mdsfs (which
     writes the stats) and lazily unmounts whatever is left."""
 
-    def __init__(self, mdsfs, backing, workdir, m, latency, slots):
+    def __init__(self, mdsfs, backing, workdir, m, args):
         self.mounts = []
         for i in range(m):
             path = os.path.join(workdir, "n%d" % i)
@@ -142,8 +97,11 @@ class Server:
             self.mounts.append(path)
         self.stats = os.path.join(workdir, "stats")
         self.argv = [mdsfs, "--backing", backing, "--latency-us",
-                     str(latency), "--slots", str(slots), "--stats",
-                     self.stats, "--foreground"] + self.mounts
+                     str(args.latency_us), "--slots", str(args.slots),
+                     "--bandwidth", str(args.bandwidth), "--stats",
+                     self.stats, "--foreground"] + (
+                         ["--cache=%g" % args.cache] if args.cache else []
+                     ) + self.mounts
         self.proc = None
 
     def __enter__(self):
@@ -174,14 +132,35 @@ class Server:
         return read_stats(self.stats)
 
 
-def storm(mounts, rel_argv, n, timeout):
-    """Start n processes of rel_argv, process i on mounts[i % len(mounts)];
-    return (per-process seconds, seconds from first launch to last exit).
-    Raises RuntimeError if one fails."""
+class Local:
+    """Stand-in for Server for the -local setups: M 'mounts' that are all
+    the backing directory, no counters."""
+
+    def __init__(self, backing, m):
+        self.mounts = [backing] * m
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def result(self):
+        return 0, 0, 0
+
+
+def fail(argv, code, err):
+    raise RuntimeError("%s failed (%s): %s" % (
+        " ".join(argv)[:300], code,
+        err.decode(errors="replace").strip()[-2000:]))
+
+
+def storm_fork(setup, mounts, code, n, timeout):
+    """Start n processes, process i on mounts[i % M], back to back; return
+    (per-process seconds, first launch to last exit)."""
     env = measure.run_env()
     times = [None] * n
-    procs = []
-    errs = []
+    procs, errs, threads = [], [], []
 
     def waiter(i, p, start):
         try:
@@ -191,12 +170,11 @@ def storm(mounts, rel_argv, n, timeout):
             p.wait()
         times[i] = time.perf_counter() - start
 
-    threads = []
     first = time.perf_counter()
     try:
         for i in range(n):
-            mount = mounts[i % len(mounts)]
-            argv = [os.path.join(mount, rel_argv[0])] + rel_argv[1:]
+            node = i % len(mounts)
+            argv = setup.argv(mounts[node], node, code)
             err = tempfile.TemporaryFile()
             errs.append(err)
             start = time.perf_counter()
@@ -213,9 +191,7 @@ def storm(mounts, rel_argv, n, timeout):
         for p, err in zip(procs, errs):
             if p.returncode != 0:
                 err.seek(0)
-                raise RuntimeError("%s failed (%d): %s" % (
-                    " ".join(p.args), p.returncode,
-                    err.read().decode(errors="replace").strip()[-2000:]))
+                fail(p.args, p.returncode, err.read())
     finally:
         for p in procs:
             if p.poll() is None:
@@ -228,6 +204,93 @@ def storm(mounts, rel_argv, n, timeout):
     return times, total
 
 
+# Appended to the code of mpirun's processes: write time.monotonic() (the
+# clock of time.perf_counter here) to DIR/RANK.  os is frozen and time
+# built in: this costs no filesystem call but the file's own.
+END_MARK = ("\nimport os as _o, time as _t\n"
+            "_f = _o.open(%r + _o.environ['OMPI_COMM_WORLD_RANK'], "
+            "_o.O_WRONLY | _o.O_CREAT | _o.O_TRUNC, 0o644)\n"
+            "_o.write(_f, repr(_t.monotonic()).encode())\n")
+
+
+def mpirun_argv():
+    """mpirun and its options (which let root run it)."""
+    return ["mpirun", "--oversubscribe", "--bind-to", "none"]
+
+
+def storm_mpirun(setup, mounts, code, n, timeout, scratch):
+    """One mpirun of n processes, mount m running the m-th block of ranks;
+    return (per-process seconds, mpirun's start to its exit)."""
+    ends = os.path.join(scratch, "ends")
+    os.makedirs(ends)
+    code = code + END_MARK % (ends + "/")
+    argv = mpirun_argv()
+    m = len(mounts)
+    for node in range(min(n, m)):
+        count = n // m + (node < n % m)
+        argv += ([":"] if node else []) + ["-np", str(count)] \
+            + setup.argv(mounts[node], node, code)
+    env = measure.run_env({"OMPI_ALLOW_RUN_AS_ROOT": "1",
+                           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        try:
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=err,
+                               env=env, cwd="/", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            fail(argv, "timeout", b"")
+        total = time.perf_counter() - start
+        if r.returncode != 0:
+            err.seek(0)
+            fail(argv, r.returncode, err.read())
+    times = []
+    for rank in range(n):
+        try:
+            with open(os.path.join(ends, str(rank))) as f:
+                times.append(float(f.read()) - start)
+        except (OSError, ValueError):
+            fail(argv, "rank %d wrote no end time" % rank, b"")
+    return times, total
+
+
+def run_one(args, ctx, setup, backing, workload, launcher, n, m, servers):
+    """One storm; returns its row."""
+    run_dir = tempfile.mkdtemp(prefix="%s-%s-n%d-m%d-" % (
+        workload, launcher, n, m), dir=os.path.join(ctx.work, setup.name))
+    node_dir = tempfile.mkdtemp(prefix="storm-", dir=ctx.shm)
+    if setup.slow:
+        server = Server(ctx.mdsfs, backing, run_dir, m, args)
+    else:
+        server = Local(backing, m)
+    servers.append(server)
+    setup.start_run(node_dir)
+    with server:
+        try:
+            if launcher == "fork":
+                times, total = storm_fork(setup, server.mounts,
+                                          WORKLOADS[workload], n,
+                                          args.timeout)
+            else:
+                times, total = storm_mpirun(setup, server.mounts,
+                                            WORKLOADS[workload], n,
+                                            args.timeout, run_dir)
+        finally:
+            extra = setup.finish_run()
+            shutil.rmtree(node_dir, ignore_errors=True)
+    ops, nbytes, wait = server.result()
+    model = ops * args.latency_us / args.slots / 1e6
+    return {"workload": workload, "launcher": launcher,
+            "setup": setup.name, "N": n, "M": m, "L": args.latency_us,
+            "K": args.slots, "B": args.bandwidth, "cache": args.cache,
+            "median_s": statistics.median(times), "max_s": max(times),
+            "total_s": total, "server_ops": ops, "ops_per_proc": ops // n,
+            "bytes": nbytes, "wait_s": wait / 1e6, "model_s": model,
+            "ratio": total / model if model else 0.0,
+            "prep_s": extra.get("prep_s", 0.0),
+            "node_bytes": extra.get("node_bytes", 0)}
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build-dir", default=None,
@@ -235,24 +298,71 @@ def parse_args(argv):
                     "(default: ../build next to this script)")
     ap.add_argument("--latency-us", type=int, default=200)
     ap.add_argument("--slots", type=int, default=1)
-    ap.add_argument("--n", type=int, nargs="+", default=[1, 8])
+    ap.add_argument("--bandwidth", type=int, default=0,
+                    help="mdsfs --bandwidth: server bytes/s for file "
+                    "reads (default 0: reads are free)")
+    ap.add_argument("--cache", type=float, default=0,
+                    help="mdsfs --cache=SECONDS: each node's kernel keeps "
+                    "entries, attributes and data (default 0: caches off)")
+    ap.add_argument("--n", type=int, nargs="+", default=[1, 8, 32, 64])
     ap.add_argument("--m", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--setups", nargs="+", default=["stock", "inbuilt"],
-                    choices=["stock", "inbuilt"])
+    ap.add_argument("--setups", nargs="+", default=list(storm_setups.SETUPS),
+                    choices=list(storm_setups.SETUPS))
+    ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS),
+                    choices=list(WORKLOADS))
+    ap.add_argument("--launchers", nargs="+", default=["fork", "mpirun"],
+                    choices=["fork", "mpirun"])
     ap.add_argument("--npy", help="use this inbuilt executable (built with "
                     "--include numpy) instead of building one")
     ap.add_argument("--csv", help="write the rows to this CSV file")
     ap.add_argument("--quick", action="store_true",
-                    help="N in 1 8, M in 1 4, L=200, K=1 (< 3 minutes)")
+                    help="numpy only, N in 1 8, M=4, both launchers "
+                    "(about 2 minutes)")
     ap.add_argument("--workdir", default=None,
                     help="parent of the temporary directory (default: "
                     "$TMPDIR; hard links need it on the filesystem of /usr)")
-    ap.add_argument("--timeout", type=float, default=600,
-                    help="seconds before a process is killed")
+    ap.add_argument("--shm", default="/dev/shm",
+                    help="node-local memory for squashfs mounts and bcast "
+                    "copies (default /dev/shm)")
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="seconds before a run is killed")
     args = ap.parse_args(argv)
     if args.quick:
-        args.n, args.m, args.latency_us, args.slots = [1, 8], [1, 4], 200, 1
+        args.n, args.m, args.workloads = [1, 8], [4], ["numpy"]
     return args
+
+
+class StormContext:
+    """What the setups and runs share."""
+
+    def __init__(self, args, build_dir, work):
+        self.mdsfs = os.path.join(build_dir, "mdsfs")
+        self.inbuilt = os.path.join(build_dir, "inbuilt")
+        self.npy = os.path.abspath(args.npy) if args.npy else None
+        self.work = work
+        self.shm = args.shm
+
+
+def check_tools(args, ctx, here):
+    need = [ctx.mdsfs]
+    if any(s.startswith("inbuilt") for s in args.setups) and not ctx.npy:
+        need.append(ctx.inbuilt)
+    for tool in need:
+        if not os.access(tool, os.X_OK):
+            sys.exit("storm: %s is missing (make %s)" % (
+                tool, os.path.relpath(tool, os.path.join(here, ".."))))
+    if not os.path.isdir(storm_setups.NUMPY):
+        sys.exit("storm: %s is missing (apt-get install python3-numpy)"
+                 % storm_setups.NUMPY)
+    progs = {"squashfs": ["mksquashfs", "squashfuse", "flock"],
+             "bcast": ["tar", "flock"]}
+    for setup, tools in progs.items():
+        for tool in tools if setup in args.setups else []:
+            if shutil.which(tool) is None:
+                sys.exit("storm: the %s setup needs %s (make deps)"
+                         % (setup, tool))
+    if "mpirun" in args.launchers and shutil.which("mpirun") is None:
+        sys.exit("storm: the mpirun launcher needs mpirun (make deps)")
 
 
 def main(argv):
@@ -260,95 +370,135 @@ def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     build_dir = os.path.abspath(args.build_dir
                                 or os.path.join(here, "..", "build"))
-    mdsfs = os.path.join(build_dir, "mdsfs")
-    inbuilt = os.path.join(build_dir, "inbuilt")
-    for tool in [mdsfs] + ([inbuilt] if "inbuilt" in args.setups
-                           and not args.npy else []):
-        if not os.access(tool, os.X_OK):
-            sys.exit("storm: %s is missing (make %s)"
-                     % (tool, os.path.relpath(tool, os.path.join(here,
-                                                                 ".."))))
-    if not os.path.isdir(NUMPY):
-        sys.exit("storm: %s is missing (apt-get install python3-numpy)"
-                 % NUMPY)
-
-    rows = []
     work = tempfile.mkdtemp(prefix="inbuilt-storm-", dir=args.workdir)
+    ctx = StormContext(args, build_dir, work)
+    rows = []
     servers = []
     # SIGTERM/SIGHUP unwind through the finally below like Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
+    started = time.perf_counter()
     try:
-        for setup in args.setups:
-            backing = os.path.join(work, setup, "backing")
+        check_tools(args, ctx, here)
+        for name in args.setups:
+            setup = storm_setups.SETUPS[name]()
+            backing = os.path.join(work, name, "backing")
             os.makedirs(backing)
-            if setup == "stock":
-                rel = make_stock(backing)
-            else:
-                rel = make_inbuilt(backing, inbuilt, args.npy)
-            for m in args.m:
-                for n in args.n:
-                    run_dir = tempfile.mkdtemp(
-                        prefix="n%d-m%d-" % (n, m),
-                        dir=os.path.join(work, setup))
-                    server = Server(mdsfs, backing, run_dir, m,
-                                    args.latency_us, args.slots)
-                    servers.append(server)
-                    with server:
-                        times, total = storm(server.mounts, rel, n,
-                                             args.timeout)
-                    ops, nbytes, wait = server.result()
-                    row = {"setup": setup, "N": n, "M": m,
-                           "L": args.latency_us, "K": args.slots,
-                           "median_s": statistics.median(times),
-                           "max_s": max(times), "total_s": total,
-                           "server_ops": ops, "bytes": nbytes,
-                           "wait_s": wait / 1e6}
-                    rows.append(row)
-                    print("storm: %-7s N=%-3d M=%-3d median %.3f s, "
-                          "max %.3f s, %d ops, %.1f MB" % (
-                              setup, n, m, row["median_s"], row["max_s"],
-                              ops, nbytes / 1e6),
-                          file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            setup.prepare(backing, ctx)
+            print("storm: %s prepared in %.1f s" % (
+                name, time.perf_counter() - t0), file=sys.stderr, flush=True)
+            for workload in args.workloads:
+                for launcher in args.launchers:
+                    for m in args.m:
+                        for n in args.n:
+                            row = run_one(args, ctx, setup, backing,
+                                          workload, launcher, n, m, servers)
+                            rows.append(row)
+                            progress(row)
+            shutil.rmtree(backing, ignore_errors=True)
     finally:
         for server in servers:
             server.__exit__(None, None, None)
-        left = [p for s in servers for p in s.mounts if is_mounted(p)]
+        left = [p for s in servers if isinstance(s, Server)
+                for p in s.mounts if is_mounted(p)]
         if left:
             print("storm: still mounted: %s" % " ".join(left),
                   file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-
-    cols = ["setup", "N", "M", "L", "K", "median_s", "max_s", "server_ops",
-            "bytes", "total_s", "wait_s"]
     if args.csv:
-        tmp = args.csv + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(",".join(cols) + "\n")
-            for r in rows:
-                f.write(",".join(
-                    "%.4f" % r[c] if isinstance(r[c], float) else str(r[c])
-                    for c in cols) + "\n")
-        os.replace(tmp, args.csv)
+        write_csv(args.csv, rows)
     print_table(rows, args)
+    print_targets(rows)
+    print("\nstorm: %d runs in %.0f s" % (len(rows),
+                                          time.perf_counter() - started))
     return 0
 
 
+def progress(r):
+    print("storm: %-6s %-6s %-13s N=%-3d M=%d median %.3f s, max %.3f s, "
+          "%d ops, %.1f MB" % (r["workload"], r["launcher"], r["setup"],
+                               r["N"], r["M"], r["median_s"], r["max_s"],
+                               r["server_ops"], r["bytes"] / 1e6),
+          file=sys.stderr, flush=True)
+
+
+def write_csv(path, rows):
+    """rows to path, through a temporary file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(",".join(COLUMNS) + "\n")
+        for r in rows:
+            f.write(",".join(
+                "%.4f" % r[c] if isinstance(r[c], float) else str(r[c])
+                for c in COLUMNS) + "\n")
+    os.replace(tmp, path)
+
+
 def print_table(rows, args):
-    print("Import storm: `import numpy`, N processes over M mounts of one "
-          "mdsfs server, L=%d us, K=%d, caches off." % (args.latency_us,
-                                                        args.slots))
+    print("Import storm: N processes over M mounts of one mdsfs server, "
+          "L=%d us, K=%d, B=%s, %s." % (
+              args.latency_us, args.slots,
+              "%d B/s" % args.bandwidth if args.bandwidth else "free",
+              "kernel caches kept %g s" % args.cache if args.cache
+              else "caches off"))
     print()
-    print("| setup | N | M | median s | max s | total s | server ops "
-          "| ops/process | MB read | queued s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-          "| ---: |")
+    print("| workload | launcher | setup | N | M | median s | max s "
+          "| total s | server ops | ops/process | MB read | queued s "
+          "| model s | total/model | node prep s | node MB |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print("| %s | %d | %d | %.3f | %.3f | %.3f | %d | %d | %.1f | %.1f |"
-              % (r["setup"], r["N"], r["M"], r["median_s"], r["max_s"],
-                 r["total_s"], r["server_ops"], r["server_ops"] // r["N"],
-                 r["bytes"] / 1e6, r["wait_s"]))
+        print("| %s | %s | %s | %d | %d | %.3f | %.3f | %.3f | %d | %d "
+              "| %.1f | %.1f | %.3f | %s | %s | %s |" % (
+                  r["workload"], r["launcher"], r["setup"], r["N"], r["M"],
+                  r["median_s"], r["max_s"], r["total_s"], r["server_ops"],
+                  r["ops_per_proc"], r["bytes"] / 1e6, r["wait_s"],
+                  r["model_s"], "%.2f" % r["ratio"] if r["model_s"] else "-",
+                  "%.2f" % r["prep_s"] if r["prep_s"] else "-",
+                  "%.0f" % (r["node_bytes"] / 1e6) if r["node_bytes"]
+                  else "-"))
+
+
+def print_targets(rows):
+    """Issue 6's ratios, for every (workload, launcher) at the largest N
+    with M=4 that this run has."""
+    groups = {}
+    for r in rows:
+        if r["M"] == 4:
+            groups.setdefault((r["workload"], r["launcher"]), []).append(r)
+    for (workload, launcher), rs in groups.items():
+        n = max(r["N"] for r in rs)
+        by = {r["setup"]: r for r in rs if r["N"] == n}
+        if "inbuilt" not in by:
+            continue
+        inb = by["inbuilt"]["median_s"]
+        print()
+        print("Targets, %s, %s, N=%d, M=4 (median times):" % (
+            workload, launcher, n))
+        if "stock" in by:
+            print("- stock / inbuilt = %.1f (target >= 50)"
+                  % (by["stock"]["median_s"] / inb))
+        others = [s for s in storm_setups.ALTERNATIVES
+                  if s in by and s != "stock"]
+        if others:
+            best = min(others, key=lambda s: by[s]["median_s"])
+            print("- best other (%s) / inbuilt = %.1f (target >= 5)"
+                  % (best, by[best]["median_s"] / inb))
+        print("- server ops per inbuilt process = %d (target <= 5)"
+              % by["inbuilt"]["ops_per_proc"])
+        one = [r for r in rs if r["N"] == min(x["N"] for x in rs)]
+        base = {r["setup"]: r["median_s"] for r in one}
+        if "inbuilt" in base and "inbuilt-local" in base \
+                and "inbuilt-local" in by:
+            loc = by["inbuilt-local"]["median_s"]
+            print("- inbuilt growth N=%d->%d: %.3f -> %.3f s (%.1fx) on the "
+                  "slow fs, %.3f -> %.3f s (%.1fx) from the local disk "
+                  "(CPU alone); the slow fs adds %.3f s at N=%d" % (
+                      one[0]["N"], n, base["inbuilt"], inb,
+                      inb / base["inbuilt"], base["inbuilt-local"], loc,
+                      loc / base["inbuilt-local"], inb - loc, n))
 
 
 if __name__ == "__main__":

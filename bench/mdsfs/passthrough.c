@@ -94,6 +94,12 @@ op_init(void *userdata, struct fuse_conn_info *conn)
     if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
         conn->want |= FUSE_CAP_PARALLEL_DIROPS;
     }
+    /* A read of an open file is data traffic, not a metadata operation:
+     * with auto_inval_data the kernel would send a GETATTR before every
+     * read(2) once attributes expire (always, with caching off), which a
+     * client holding the file's layout lock does not.  Data stays coherent
+     * per open: the page cache is dropped at each open unless cached. */
+    conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
     if (m->cfg->timeout > 0 && (conn->capable & FUSE_CAP_CACHE_SYMLINKS)) {
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
     }

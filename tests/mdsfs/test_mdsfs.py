@@ -177,6 +177,25 @@ def stat_names(mountpoint, names):
         os.stat(os.path.join(mountpoint, name))
 
 
+def run_together(fn, arg_tuples):
+    """Run fn(*args) for every args in its own thread, all released at
+    once; return the seconds until the last one finished."""
+    barrier = threading.Barrier(len(arg_tuples))
+
+    def go(args):
+        barrier.wait()
+        fn(*args)
+
+    threads = [threading.Thread(target=go, args=(args,))
+               for args in arg_tuples]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - t0
+
+
 def test_file_reads_back_identically(backing, start_mdsfs):
     fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 4)
     mnt = fs.mountpoints[0]
@@ -231,20 +250,11 @@ def test_two_mounts_share_one_server(backing, start_mdsfs):
     fs = start_mdsfs(backing, 2, "--latency-us", latency_us, "--slots", 1)
     a, b = fs.mountpoints
     before = fs.snapshot()
-    barrier = threading.Barrier(2)
 
     def run(mnt, first):
-        barrier.wait()
         stat_names(mnt, ["f%d" % i for i in range(first, first + n)])
 
-    threads = [threading.Thread(target=run, args=(a, 0)),
-               threading.Thread(target=run, args=(b, n))]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    elapsed = run_together(run, [(a, 0), (b, n)])
     after = fs.snapshot()
     # One slot: the 2n lookups were served one after another.
     assert elapsed >= 2 * n * latency_us / 1e6 - 1e-6
@@ -329,3 +339,93 @@ def test_unusable_mountpoints_are_named(backing, tmp_path):
     assert r.returncode == 1
     assert "mountpoint %s is not a directory" % (full / "x") in r.stderr
     assert str(full) not in mounted()
+
+
+def test_cache_flag_lets_the_kernel_keep_entries(backing, start_mdsfs):
+    # Without --cache every stat of the same path asks the server again.
+    fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 1)
+    mnt = fs.mountpoints[0]
+    before = fs.snapshot()[mnt]
+    stat_names(mnt, ["f5"] * 5)
+    after = fs.snapshot()[mnt]
+    assert after["lookup"] - before["lookup"] >= 5
+
+
+def test_cached_mount_asks_the_server_once(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 2, "--latency-us", 100, "--slots", 1,
+                     "--cache=60")
+    a, b = fs.mountpoints
+    stat_names(a, ["f5"])
+    with pytest.raises(FileNotFoundError):
+        os.stat(os.path.join(a, "absent"))
+    before = fs.snapshot()
+    stat_names(a, ["f5"] * 5)
+    for _ in range(5):
+        with pytest.raises(FileNotFoundError):
+            os.stat(os.path.join(a, "absent"))
+    stat_names(b, ["f5"])
+    after = fs.snapshot()
+    # Mount a's kernel kept the entry, its attributes and the negative
+    # entry; mount b (another node) has its own cache and must ask.
+    for op in ("lookup", "getattr", "enoent"):
+        assert after[a][op] == before[a][op], op
+    assert after[b]["lookup"] - before[b]["lookup"] >= 1
+
+
+def test_every_thread_has_a_timer_slack_of_1ns(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 2, "--latency-us", 100, "--slots", 1)
+    stat_names(fs.mountpoints[0], ["f0"])
+    tasks = pathlib.Path("/proc/%d/task" % fs.proc.pid)
+    slacks = {}
+    for task in tasks.iterdir():
+        try:
+            # only /proc/TID has it, not /proc/PID/task/TID
+            slacks[task.name] = int(pathlib.Path(
+                "/proc", task.name, "timerslack_ns").read_text())
+        except FileNotFoundError:  # the thread exited meanwhile
+            continue
+        except PermissionError:
+            pytest.skip("cannot read timerslack_ns here")
+    # main and at least one worker per mount
+    assert len(slacks) >= 3
+    assert set(slacks.values()) == {1}
+
+
+def test_reads_of_two_mounts_share_the_bandwidth(backing, start_mdsfs):
+    bandwidth = 2_000_000
+    fs = start_mdsfs(backing, 2, "--latency-us", 0, "--slots", 1,
+                     "--bandwidth", bandwidth)
+    size = (backing / "sub" / "data.bin").stat().st_size
+    got = {}
+
+    def read(mnt):
+        with open(os.path.join(mnt, "sub", "data.bin"), "rb") as f:
+            got[mnt] = len(f.read())
+
+    elapsed = run_together(read, [(mnt,) for mnt in fs.mountpoints])
+    assert got == {mnt: size for mnt in fs.mountpoints}
+    # One server: both mounts' bytes went through it one after the other.
+    assert elapsed >= 2 * size / bandwidth - 1e-6
+    final = fs.snapshot()
+    for mnt in fs.mountpoints:
+        assert final[mnt]["bytes"] >= size
+
+
+def test_reads_of_an_open_file_ask_no_metadata(backing, start_mdsfs):
+    fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 1)
+    mnt = fs.mountpoints[0]
+    size = (backing / "sub" / "data.bin").stat().st_size
+    with open(os.path.join(mnt, "sub", "data.bin"), "rb",
+              buffering=0) as f:
+        before = fs.snapshot()[mnt]
+        got = 0
+        while True:
+            chunk = f.read(1000)
+            if not chunk:
+                break
+            got += len(chunk)
+        after = fs.snapshot()[mnt]
+    assert got == size
+    # 300 read(2) calls: data, not metadata (no GETATTR before each).
+    for op in ("lookup", "getattr", "open"):
+        assert after[op] - before[op] <= 2, op
