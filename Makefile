@@ -4,6 +4,7 @@
 
 PYTHON ?= /usr/bin/python3.11
 CC ?= cc
+CXX ?= c++
 CLANG ?= clang
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
@@ -37,7 +38,10 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_STATICLIB='"$(PY_STATICLIB)"' -DINB_PY_LIBS='"$(PY_LIBS)"' \
 	-DINB_PY_STDLIB='"$(PY_STDLIB)"' -DINB_PY_PLATSTDLIB='"$(PY_PLATSTDLIB)"' \
 	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
-	-DINB_CC='"$(CC)"'
+	-DINB_CC='"$(CC)"' -DINB_CXX='"$(CXX)"' \
+	-DINB_PY_INCLUDE='"$(PY_INCLUDE)"' \
+	-DINB_PY_PLATINCLUDE='"$(PY_PLATINCLUDE)"' \
+	-DINB_PY_EXT_CFLAGS='"$(PY_EXT_CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench fuzz \
 	install \

@@ -38,8 +38,10 @@ inb_spawn_print(const char *prefix, char *const argv[])
     fputc('\n', stderr);
 }
 
-int
-inb_spawn_run(char *const argv[], struct inb_buf *out)
+/* Run argv; when out is not NULL, what it writes to fd (1 or 2) is
+ * appended to out. */
+static int
+spawn_run(char *const argv[], struct inb_buf *out, int fd)
 {
     posix_spawn_file_actions_t actions;
     int fds[2] = {-1, -1}, status, err;
@@ -55,7 +57,7 @@ inb_spawn_run(char *const argv[], struct inb_buf *out)
         if (pipe(fds) < 0) {
             inb_fatal("pipe:");
         }
-        if (posix_spawn_file_actions_adddup2(&actions, fds[1], 1) != 0 ||
+        if (posix_spawn_file_actions_adddup2(&actions, fds[1], fd) != 0 ||
             posix_spawn_file_actions_addclose(&actions, fds[0]) != 0 ||
             posix_spawn_file_actions_addclose(&actions, fds[1]) != 0) {
             inb_fatal("posix_spawn_file_actions:");
@@ -98,4 +100,16 @@ inb_spawn_run(char *const argv[], struct inb_buf *out)
         return 128 + WTERMSIG(status);
     }
     return WEXITSTATUS(status);
+}
+
+int
+inb_spawn_run(char *const argv[], struct inb_buf *out)
+{
+    return spawn_run(argv, out, 1);
+}
+
+int
+inb_spawn_run_stderr(char *const argv[], struct inb_buf *err)
+{
+    return spawn_run(argv, err, 2);
 }

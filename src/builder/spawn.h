@@ -9,6 +9,8 @@
  * (128 + N when killed by signal N); exits via inb_fatal, printing the
  * command line, when the program cannot be started. */
 INB_HIDDEN int inb_spawn_run(char *const argv[], struct inb_buf *out);
+/* As inb_spawn_run(), appending its standard error to err instead. */
+INB_HIDDEN int inb_spawn_run_stderr(char *const argv[], struct inb_buf *err);
 /* Print argv as a shell-quoted command line to stderr, after prefix. */
 INB_HIDDEN void inb_spawn_print(const char *prefix, char *const argv[]);
 

@@ -1,0 +1,204 @@
+"""C and C++ extension modules linked into the executable as built-in
+modules (--extension, --setup): tests/fixtures/builtin/ holds the sources.
+
+One executable carries them all: alpha._speedups and beta._speedups (same
+module name, same global names, one given as an -fcommon object), a.b.c._ext
+(single-phase, three packages deep, parents made namespace packages),
+statepkg._mstate (multi-phase with per-module state), and from the Setup
+file multipkg._multi (two C files and a -D flag) and cxxpkg._cxx (C++).
+The bad-input tests each run a build that must fail with a clear message.
+"""
+import shutil
+import subprocess
+
+import pytest
+
+from helpers import PYTHON_TARGET, REPO, inbuilt, run_ok
+import measure  # bench/measure.py
+
+SRC = REPO / "tests" / "fixtures" / "builtin"
+
+
+def cc(*args):
+    include = subprocess.run(
+        [PYTHON_TARGET, "-c",
+         "import sysconfig; print(sysconfig.get_paths()['include'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    r = subprocess.run(["cc", "-O1", "-fPIC", "-I" + include,
+                        *map(str, args)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture(scope="module")
+def alpha_o(tmp_path_factory):
+    """alpha/_speedups.c compiled with -fcommon: its uninitialized globals
+    are common symbols."""
+    out = tmp_path_factory.mktemp("obj") / "alpha_speedups.o"
+    cc("-fcommon", "-c", SRC / "alpha" / "_speedups.c", "-o", out)
+    return out
+
+
+def base_options(alpha_o):
+    return ["--path", SRC / "pkgs", "--include", "alpha", "--include", "beta",
+            "--extension", "alpha._speedups=%s" % alpha_o,
+            "--extension", "beta._speedups=%s" % (SRC / "beta" / "_speedups.c"),
+            "--extension", "a.b.c._ext=%s" % (SRC / "deep" / "_ext.c")]
+
+
+@pytest.fixture(scope="module")
+def exe(builder, alpha_o):
+    return builder.get(
+        "builtin-ext", *base_options(alpha_o),
+        "--extension", "statepkg._mstate=%s" % (SRC / "state" / "_mstate.c"),
+        "--setup", SRC / "Setup")
+
+
+def test_two_speedups_modules_keep_their_own_globals(exe):
+    code = ("import alpha, beta, alpha._speedups as a, beta._speedups as b\n"
+            "print(alpha.which(), beta.which(), a.helper(), b.helper())\n"
+            "print(a.bump(), a.bump(), b.bump(), a.bump(), b.bump())\n"
+            "print(a.__spec__.origin, b.__spec__.origin)\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "alpha beta 1 2", "1 2 2 3 4", "built-in built-in"]
+
+
+def test_extension_globals_are_local_symbols_of_the_executable(exe):
+    if shutil.which("nm") is None:
+        pytest.skip("nm is not installed")
+    out = subprocess.run(["nm", str(exe)], capture_output=True, text=True,
+                         check=True).stdout
+    defined = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            defined.setdefault(parts[2], []).append(parts[1])
+    # Two definitions each (alpha's and beta's), none global.
+    for name in ("helper", "counter", "whoami", "scratch"):
+        assert len(defined.get(name, [])) == 2, (name, defined.get(name))
+        assert all(t.islower() for t in defined[name]), (name, defined[name])
+    assert "PyInit__speedups" not in defined
+    assert defined["inb_PyInit_alpha_d__speedups"] == ["T"]
+
+
+def test_single_phase_module_three_packages_deep(exe):
+    code = ("import a.b.c._ext as e, a.b\n"
+            "print(e.__name__, e.__spec__.origin, e.add.__module__, e.ANSWER)\n"
+            "print(e.add(2, 3), repr(e), a.b.__path__ is not None)\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "a.b.c._ext built-in a.b.c._ext 42",
+        "5 <module 'a.b.c._ext' (built-in)> True"]
+
+
+def test_single_phase_function_pickles(exe):
+    code = ("import pickle, a.b.c._ext as e\n"
+            "f = pickle.loads(pickle.dumps(e.add))\n"
+            "print(f is e.add, f(20, 22))\n")
+    assert run_ok([exe, "-c", code]).strip() == "True 42"
+
+
+def test_single_phase_module_is_initialized_once_per_process(exe):
+    # As CPython does for an m_size -1 module: a new module object holding
+    # a copy of the first namespace; the C state lives on.
+    code = ("import sys, importlib, a.b.c._ext as e\n"
+            "e.add(1, 1); e.mark = 1\n"
+            "del sys.modules['a.b.c._ext']\n"
+            "import a.b.c._ext as e2\n"
+            "print(e2 is e, e2.ncalls(), hasattr(e2, 'mark'), e2.ANSWER)\n"
+            "print(importlib.reload(e2) is e2, e2.ncalls())\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "False 1 False 42", "True 1"]
+
+
+def test_multi_phase_module_has_state_per_module_object(exe):
+    code = ("import sys, statepkg._mstate as m\n"
+            "print(m.__name__, m.exec_name, m.incr(), m.incr(),"
+            " m.__spec__.origin)\n"
+            "del sys.modules['statepkg._mstate']\n"
+            "import statepkg._mstate as m2\n"
+            "print(m2 is m, m2.incr(), m.incr())\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "statepkg._mstate statepkg._mstate 101 102 built-in",
+        "False 101 103"]
+
+
+def test_setup_file_builds_multi_file_and_cxx_modules(exe):
+    code = ("import multipkg._multi as mu, cxxpkg._cxx as cx\n"
+            "print(mu.mul(2, 3), mu.mul(1, 1))\n"
+            "print(cx.sorted_words('pear apple fig'), cx.greeting())\n"
+            "try:\n    cx.checked_div(1, 0)\n"
+            "except ZeroDivisionError as e:\n    print('caught', e)\n"
+            "print(cx.__spec__.origin)\n"
+            "try:\n    import badpkg._undef\n"
+            "except ImportError as e:\n    print(type(e).__name__)\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "(18, 1) (3, 2)", "apple fig pear constructed",
+        "caught division by zero", "built-in", "ModuleNotFoundError"]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None,
+                    reason="strace is not installed")
+def test_builtin_imports_make_no_filesystem_calls(exe):
+    result, calls = measure.strace_paths(
+        [str(exe), "-c",
+         "import alpha._speedups, beta._speedups, a.b.c._ext, pickle, "
+         "statepkg._mstate, multipkg._multi, cxxpkg._cxx; "
+         "pickle.loads(pickle.dumps(a.b.c._ext.add))"])
+    assert result.returncode == 0, result.stderr
+    bad = measure.outside_allow_list(calls, str(exe))
+    assert bad == [], "\n".join(line for _, _, line in bad)
+
+
+# Bad input: each build fails with a message naming what is wrong, and
+# writes nothing.
+
+def failed_build(tmp_path, *options):
+    out = tmp_path / "app"
+    r = inbuilt("build", *map(str, options), "-o", out)
+    assert r.returncode != 0, r.stderr
+    assert not out.exists()
+    assert "Traceback" not in r.stderr and "Segmentation" not in r.stderr
+    return r.stderr
+
+
+def test_same_dotted_name_twice_names_both_origins(tmp_path):
+    first = "mod._x=%s" % (SRC / "deep" / "_ext.c")
+    second = "mod._x=%s" % (SRC / "state" / "_mstate.c")
+    err = failed_build(tmp_path, "--extension", first, "--extension", second)
+    assert "mod._x is declared twice" in err
+    assert first in err and second in err
+
+
+def test_undefined_symbol_names_the_extension_and_the_symbol(tmp_path):
+    err = failed_build(tmp_path, "--extension",
+                       "badpkg._undef=%s" % (SRC / "bad" / "undef.c"))
+    assert "extension badpkg._undef" in err
+    assert "needs symbol inb_fixture_missing_function" in err
+
+
+def test_object_for_another_machine_is_refused_before_linking(
+        tmp_path, alpha_o):
+    foreign = tmp_path / "foreign.o"
+    data = bytearray(alpha_o.read_bytes())
+    data[18:20] = (183).to_bytes(2, "little")  # e_machine: EM_AARCH64
+    foreign.write_bytes(bytes(data))
+    err = failed_build(tmp_path, "--extension", "alpha._speedups=%s" % foreign)
+    assert "extension alpha._speedups" in err
+    assert "for aarch64, not for this machine" in err
+    assert "linking" not in err
+
+
+def test_missing_init_function_is_refused_before_linking(tmp_path, alpha_o):
+    err = failed_build(tmp_path, "--extension", "pkg._other=%s" % alpha_o)
+    assert "extension pkg._other" in err
+    assert "no init function PyInit__other" in err
+    assert "PyInit__speedups" in err  # what the objects do define
+
+
+def test_setup_file_errors_name_the_line(tmp_path):
+    setup = tmp_path / "Setup"
+    setup.write_text("# comment\nX = 1\nmod._a a.c $(NOPE_INBUILT_VAR)\n")
+    err = failed_build(tmp_path, "--setup", setup)
+    assert "%s:3: variable NOPE_INBUILT_VAR is not defined" % setup in err
+    setup.write_text("mod._a a.c what.txt\n")
+    err = failed_build(tmp_path, "--setup", setup)
+    assert "%s:1: what.txt is not a source" % setup in err
