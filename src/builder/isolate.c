@@ -85,8 +85,8 @@ elf_open_object(struct elffile *f, const char *what, const char *path)
         inb_fatal("extension %s: %s is not an ELF object file", what, path);
     }
     if (eh.e_machine != HOST_MACHINE ||
-        gelf_getclass(f->elf) != (sizeof(void *) == 8 ? ELFCLASS64
-                                                      : ELFCLASS32)) {
+        gelf_getclass(f->elf) !=
+            (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32)) {
         inb_fatal("extension %s: %s is an object for %s, not for this "
                   "machine (%s); rebuild it with this machine's compiler",
                   what, path, machine_name(eh.e_machine),
@@ -182,10 +182,11 @@ argv_free(char **argv, size_t argc)
 }
 
 int
-inb_isolate(const char *what, const struct inb_strv *objects,
-            const char *init, const char *newname, const char *out)
+inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
+            const char *newname, const char *out)
 {
-    const char *ld = getenv("INBUILT_LD"), *objcopy = getenv("INBUILT_OBJCOPY");
+    const char *ld = getenv("INBUILT_LD"),
+               *objcopy = getenv("INBUILT_OBJCOPY");
     struct inb_buf others = {0};
     char **argv = NULL, *combined, *redefine;
     size_t argc = 0, i;

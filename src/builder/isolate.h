@@ -14,7 +14,7 @@
  * in messages.  Returns 1 when the objects refer to the C++ runtime, else
  * 0.  Exits with an error naming what and the file on any problem. */
 INB_HIDDEN int inb_isolate(const char *what, const struct inb_strv *objects,
-                            const char *init, const char *newname,
-                            const char *out);
+                           const char *init, const char *newname,
+                           const char *out);
 
 #endif

@@ -55,9 +55,11 @@ static const char usage_text[] =
     "                          filesystem; the default) or cache (a per-user\n"
     "                          node-local directory, one copy per node);\n"
     "                          INBUILT_SO_MODE overrides it at run time\n"
-    "  --extension NAME=FILES  build C/C++ extension module NAME (dotted) in:\n"
+    "  --extension NAME=FILES  build C/C++ extension module NAME (dotted) "
+    "in:\n"
     "                          FILES, comma-separated, are sources (.c, .cc,\n"
-    "                          .cpp, .cxx), objects (.o), libraries (.a, .so,\n"
+    "                          .cpp, .cxx), objects (.o), libraries (.a, "
+    ".so,\n"
     "                          -lNAME, -LDIR) and flags (-I, -D, -U);\n"
     "                          compiled with the target's headers and flags\n"
     "  --setup FILE            build in the extension modules of FILE, in\n"
@@ -123,8 +125,9 @@ entry_module(const char *entry)
     size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
 
     if (!inb_is_dotted_name(entry, n) ||
-        (colon != NULL && (strchr(colon + 1, '.') != NULL ||
-                           !inb_is_dotted_name(colon + 1, strlen(colon + 1))))) {
+        (colon != NULL &&
+         (strchr(colon + 1, '.') != NULL ||
+          !inb_is_dotted_name(colon + 1, strlen(colon + 1))))) {
         usage_error("--entry %s: expected MODULE or MODULE:FUNC, like "
                     "mypkg.cli:main",
                     entry);
@@ -312,8 +315,8 @@ check_extensions(const struct inb_collect *c, const struct inb_exts *exts)
         const struct inb_module *m = inb_collect_find(c, e->name);
         char *parent = inb_xstrdup(e->name), *dot;
 
-        if (m != NULL && (m->kind == INB_KIND_PACKAGE ||
-                          m->kind == INB_KIND_NAMESPACE)) {
+        if (m != NULL &&
+            (m->kind == INB_KIND_PACKAGE || m->kind == INB_KIND_NAMESPACE)) {
             inb_fatal("extension %s (%s): %s is a package (%s); an "
                       "extension module cannot replace it",
                       e->name, e->origin, e->name,
@@ -353,9 +356,8 @@ add_extensions(inb_archive_writer *w, const struct inb_collect *c,
                 continue;
             }
             inb_strv_add(&parents, parent);
-            if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_NAMESPACE,
-                                       0, parent, strlen(parent), NULL,
-                                       0) < 0) {
+            if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_NAMESPACE, 0,
+                                       parent, strlen(parent), NULL, 0) < 0) {
                 inb_fatal("out of memory");
             }
         }

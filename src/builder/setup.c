@@ -127,8 +127,7 @@ is_file_name(const char *word)
 /* Declare the modules of one module line (words, NUL-separated in place)
  * found at where. */
 static void
-module_line(struct inb_exts *l, char *line, const char *dir,
-            const char *where)
+module_line(struct inb_exts *l, char *line, const char *dir, const char *where)
 {
     struct inb_strv names = {0}, words = {0};
     char *word, *save = NULL;

@@ -105,8 +105,7 @@ run_init(PyObject *(*init)(void), PyObject *name, const char *cname)
     if (PyErr_Occurred()) {
         Py_DECREF(m);
         PyErr_Format(PyExc_SystemError,
-                     "initialization of %U raised unreported exception",
-                     name);
+                     "initialization of %U raised unreported exception", name);
         return NULL;
     }
     return m;
@@ -189,8 +188,8 @@ inb_builtin_create(PyObject *spec, PyObject *name, const inb_entry *e)
             goto error;
         }
     }
-    record = Py_BuildValue("(ON)", copy ? copy : Py_None,
-                           PyLong_FromVoidPtr(def));
+    record =
+        Py_BuildValue("(ON)", copy ? copy : Py_None, PyLong_FromVoidPtr(def));
     if (record == NULL || PyDict_SetItem(singles, name, record) < 0 ||
         PyState_AddModule(m, def) < 0) {
         goto error;

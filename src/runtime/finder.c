@@ -11,7 +11,9 @@
  *    (-m) and other InspectLoader users.  For an extension module,
  *    create_module() has memso.c make its .so loadable from memory and
  *    CPython's own extension loader (_imp.create_dynamic) initialize it,
- *    and exec_module() runs _imp.exec_dynamic;
+ *    and exec_module() runs _imp.exec_dynamic.  An extension module linked
+ *    into the executable (kind builtin-ext) is created by builtin.c, with
+ *    origin 'built-in';
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
  *    import of an extension module that the build left out (CPython's test
  *    helpers) into a ModuleNotFoundError that says so;
@@ -540,8 +542,8 @@ is_extension(PyObject *name)
     int found = lookup(name, &e);
 
     PyErr_Clear();
-    return found == 1 && (e.kind == INB_KIND_SHARED_EXT ||
-                          e.kind == INB_KIND_BUILTIN_EXT);
+    return found == 1 &&
+           (e.kind == INB_KIND_SHARED_EXT || e.kind == INB_KIND_BUILTIN_EXT);
 }
 
 /* exec_module(module): run the module's code in its namespace. */
