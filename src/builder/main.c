@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "capture.h"
 #include "collect.h"
 #include "compile.h"
 #include "extension.h"
@@ -20,6 +21,7 @@
 
 static const char usage_text[] =
     "usage: inbuilt build [options] -o OUT\n"
+    "       inbuilt capture --out DIR -- COMMAND...\n"
     "       inbuilt --help | --version\n"
     "\n"
     "Make OUT, one executable holding CPython " INB_PY_VERSION
@@ -65,7 +67,16 @@ static const char usage_text[] =
     "  --setup FILE            build in the extension modules of FILE, in\n"
     "                          the syntax of CPython's Modules/Setup\n"
     "                          (name sources... -lfoo -Idir; dotted names)\n"
+    "  --bundle DIR            build in the extension modules captured in "
+    "DIR\n"
+    "                          by `inbuilt capture`\n"
     "  -v, --verbose           print what is done\n"
+    "\n"
+    "capture runs COMMAND, a package's own build (python3 setup.py\n"
+    "build_ext, pip wheel --no-build-isolation --no-deps .), with compiler\n"
+    "and linker wrappers (CC, CXX, LDSHARED, LDCXXSHARED) that record each\n"
+    "extension module it links: its objects, isolated, and libraries go to\n"
+    "the bundle DIR, for build --bundle DIR.\n"
     "\n"
     "examples:\n"
     "  inbuilt build -o mypy\n"
@@ -83,6 +94,7 @@ enum {
     OPT_SO_MODE,
     OPT_EXTENSION,
     OPT_SETUP,
+    OPT_BUNDLE,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -153,6 +165,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"so-mode", required_argument, NULL, OPT_SO_MODE},
         {"extension", required_argument, NULL, OPT_EXTENSION},
         {"setup", required_argument, NULL, OPT_SETUP},
+        {"bundle", required_argument, NULL, OPT_BUNDLE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -202,6 +215,13 @@ parse_build(int argc, char **argv, struct options *o)
         case OPT_SETUP:
             inb_setup_read(&o->exts, optarg);
             break;
+        case OPT_BUNDLE: {
+            char *manifest = inb_xprintf("%s/" INB_BUNDLE_MANIFEST, optarg);
+
+            inb_setup_read(&o->exts, manifest);
+            free(manifest);
+            break;
+        }
         case 'v':
             inb_verbose = 1;
             break;
@@ -485,6 +505,13 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "build") == 0) {
         return cmd_build(argc - 1, argv + 1);
     }
-    usage_error("unknown command %s; the command is build", argv[1]);
+    if (strcmp(argv[1], "capture") == 0) {
+        return inb_capture_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "wrap") == 0) {
+        return inb_capture_wrap(argc - 1, argv + 1);
+    }
+    usage_error("unknown command %s; the commands are build and capture",
+                argv[1]);
     return 2;
 }

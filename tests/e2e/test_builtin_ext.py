@@ -202,3 +202,59 @@ def test_setup_file_errors_name_the_line(tmp_path):
     setup.write_text("mod._a a.c what.txt\n")
     err = failed_build(tmp_path, "--setup", setup)
     assert "%s:1: what.txt is not a source" % setup in err
+
+
+# Capture: a package's own setuptools build, recorded by inbuilt's
+# compiler and linker wrappers, then linked in with --bundle.
+
+CAPPKG = SRC / "cappkg"
+
+
+def capture(tmp_path, *command, out="bundle"):
+    work = tmp_path / "cappkg"
+    shutil.copytree(CAPPKG, work)
+    bundle = tmp_path / out
+    r = inbuilt("capture", "--out", bundle, "--", *map(str, command),
+                cwd=work)
+    return r, work, bundle
+
+
+def test_capture_of_setup_py_build_ext_is_built_in(tmp_path):
+    r, work, bundle = capture(tmp_path, PYTHON_TARGET, "setup.py", "-q",
+                              "build_ext")
+    assert r.returncode == 0, r.stderr
+    assert "captured 2 extension modules" in r.stderr
+    manifest = (bundle / "Setup").read_text()
+    assert "cappkg._fast cappkg._fast.o" in manifest and "-lm" in manifest
+    assert "cappkg.inner._cxx cappkg.inner._cxx.o" in manifest
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--path", work, "--include", "cappkg", "--bundle",
+                bundle, "-o", exe)
+    assert r.returncode == 0, r.stderr
+    code = ("import cappkg, cappkg._fast as f, cappkg.inner._cxx as c\n"
+            "print(cappkg.hypot_base(3, 4), f.__spec__.origin)\n"
+            "print(c.count_letters('banana'), c.__name__, c.__spec__.origin)\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "1005.0 built-in", "a3b1n2 cappkg.inner._cxx built-in"]
+
+
+def test_capture_of_pip_wheel_records_the_extensions(tmp_path):
+    pip = subprocess.run([PYTHON_TARGET, "-m", "pip", "--version"],
+                         capture_output=True)
+    if pip.returncode != 0:
+        pytest.skip("no pip for %s (python3-pip)" % PYTHON_TARGET)
+    r, work, bundle = capture(tmp_path, PYTHON_TARGET, "-m", "pip", "wheel",
+                              "-q", "--no-build-isolation", "--no-deps", ".")
+    assert r.returncode == 0, r.stderr
+    assert list(work.glob("cappkg-1.0-*.whl")), "pip made no wheel"
+    names = sorted(p.name for p in bundle.iterdir())
+    assert names == ["Setup", "cappkg._fast.o", "cappkg.inner._cxx.o"]
+
+
+def test_capture_of_a_failing_build_writes_nothing(tmp_path):
+    r, work, bundle = capture(tmp_path, PYTHON_TARGET, "-c",
+                              "raise SystemExit(3)")
+    assert r.returncode != 0
+    assert "failed (exit status 3); nothing was written" in r.stderr
+    assert not bundle.exists()
+    assert list(tmp_path.glob("bundle*")) == []
