@@ -44,6 +44,7 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_EXT_CFLAGS='"$(PY_EXT_CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench fuzz \
+	bench-pynamic \
 	install \
 	clean deps format
 
@@ -142,6 +143,12 @@ bench: deps
 	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
 		--npy $(abspath $(BUILD)/bench/npy-memory) \
 		--csv $(BUILD)/bench/storm.csv
+
+# N = 100 and 500 generated extension modules, built in against stock .so
+# files (bench/pynamic.py; minutes: compiling 600 modules).
+bench-pynamic: deps
+	@$(MAKE) --no-print-directory all
+	$(PY_EXE) bench/pynamic.py --build-dir $(BUILD) --n 100 --n 500
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt
