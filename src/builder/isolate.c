@@ -4,7 +4,9 @@
  * `ld -r -d` links the extension's objects into one object (the -d gives
  * common symbols of -fcommon objects their space, so that they become
  * ordinary definitions), then `objcopy --redefine-sym INIT=NEW -G NEW` makes
- * every other global symbol local, whatever its visibility.  References
+ * every other global symbol local, whatever its visibility, and dissolves
+ * COMDAT groups, so that each extension keeps its own copy of inline C++
+ * code rather than the linker picking one by name.  References
  * between the extension's own files were resolved by ld -r and keep
  * pointing at the now local definitions; undefined symbols (the C API,
  * libc, libraries) stay global and are resolved by the final link.
@@ -225,6 +227,10 @@ inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
 
     redefine = inb_xprintf("%s=%s", init, newname);
     inb_split_words(objcopy && *objcopy ? objcopy : "objcopy", &argv, &argc);
+    /* Dissolve COMDAT groups (C++ inline functions and templates): the
+     * final link would keep one extension's copy of a group and drop the
+     * other's, whose references point at its now local symbols. */
+    inb_argv_add(&argv, &argc, "--remove-section=.group");
     inb_argv_add(&argv, &argc, "--redefine-sym");
     inb_argv_add(&argv, &argc, redefine);
     inb_argv_add(&argv, &argc, "-G");

@@ -4,7 +4,8 @@ modules (--extension, --setup): tests/fixtures/builtin/ holds the sources.
 One executable carries them all: alpha._speedups and beta._speedups (same
 module name, same global names, one given as an -fcommon object), a.b.c._ext
 (single-phase, three packages deep, parents made namespace packages),
-statepkg._mstate (multi-phase with per-module state), and from the Setup
+statepkg._mstate (multi-phase with per-module state), cxxtwin._cxx (the C++ module
+again, under another name), and from the Setup
 file multipkg._multi (two C files and a -D flag) and cxxpkg._cxx (C++).
 The bad-input tests each run a build that must fail with a clear message.
 """
@@ -50,7 +51,17 @@ def exe(builder, alpha_o):
     return builder.get(
         "builtin-ext", *base_options(alpha_o),
         "--extension", "statepkg._mstate=%s" % (SRC / "state" / "_mstate.c"),
+        "--extension", "cxxtwin._cxx=%s" % (SRC / "cxx" / "_cxx.cpp"),
         "--setup", SRC / "Setup")
+
+
+def test_two_cxx_modules_with_the_same_inline_code_keep_their_own(exe):
+    # Both define the same COMDAT groups (std::vector<std::string>, sort):
+    # the link must keep each module's copy, not pick one by name.
+    code = ("import cxxpkg._cxx as a, cxxtwin._cxx as b\n"
+            "print(a.sorted_words('b a'), b.sorted_words('d c'),"
+            " b.greeting())\n")
+    assert run_ok([exe, "-c", code]).strip() == "a b c d constructed"
 
 
 def test_two_speedups_modules_keep_their_own_globals(exe):
