@@ -44,7 +44,7 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_EXT_CFLAGS='"$(PY_EXT_CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench fuzz \
-	bench-pynamic \
+	bench-pynamic cpython-source \
 	install \
 	clean deps format
 
@@ -149,6 +149,12 @@ bench: deps
 bench-pynamic: deps
 	@$(MAKE) --no-print-directory all
 	$(PY_EXE) bench/pynamic.py --build-dir $(BUILD) --n 100 --n 500
+
+# Debian's source of the target CPython, for --cpython-source and its test
+# (tests/e2e/test_cpython_source.py); needs deb-src lines and dpkg-dev.
+cpython-source:
+	@mkdir -p $(BUILD)/cpython-source
+	cd $(BUILD)/cpython-source && apt-get source python$(PY_VERSION)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt

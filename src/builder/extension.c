@@ -92,6 +92,13 @@ inb_ext_word(struct inb_ext *e, const char *word, const char *dir)
             }
             return 0;
         }
+        /* Other compiler options: warnings, -f and -m flags, -std. */
+        if ((word[1] == 'W' && strncmp(word, "-Wl,", 4) != 0) ||
+            word[1] == 'f' || word[1] == 'm' || word[1] == 'O' ||
+            word[1] == 'g' || strncmp(word, "-std=", 5) == 0) {
+            inb_strv_add(&e->cflags, word);
+            return 0;
+        }
         if (word[1] == 'l' || word[1] == 'L' || word[1] == 'R' ||
             strncmp(word, "-Wl,", 4) == 0) {
             if (word[1] == 'L' && word[2] != '/' && dir != NULL) {
@@ -168,11 +175,14 @@ tool_words(const char *env, const char *dflt, char ***argv, size_t *argc)
     inb_split_words(v && *v ? v : dflt, argv, argc);
 }
 
-/* Compile source src of e into obj with the target's headers and flags. */
-static void
+/* Compile source src of e into obj with the target's headers and flags.
+ * Returns 0; or, for an optional e, -1 after a warning naming the
+ * compiler's first error. */
+static int
 compile_source(const struct inb_ext *e, const char *src, const char *obj)
 {
-    char **argv = NULL;
+    struct inb_buf err = {0};
+    char **argv = NULL, *first;
     size_t argc = 0, i;
     int rc;
 
@@ -192,16 +202,27 @@ compile_source(const struct inb_ext *e, const char *src, const char *obj)
     inb_argv_add(&argv, &argc, src);
     inb_argv_add(&argv, &argc, "-o");
     inb_argv_add(&argv, &argc, obj);
-    rc = inb_spawn_run(argv, NULL);
-    if (rc != 0) {
+    rc = e->optional ? inb_spawn_run_stderr(argv, &err)
+                     : inb_spawn_run(argv, NULL);
+    if (rc != 0 && !e->optional) {
         inb_spawn_print("failed command: ", argv);
         inb_fatal("extension %s (%s): compiling %s failed (exit status %d)",
                   e->name, e->origin, src, rc);
     }
+    if (rc != 0) {
+        first = err.data != NULL ? strstr(err.data, "error:") : NULL;
+        inb_warn("%s: %s not built in: compiling %s failed (%.*s); it stays "
+                 "a shared object",
+                 e->origin, e->name, src,
+                 first ? (int)strcspn(first, "\n") : 6,
+                 first ? first : "failed");
+    }
+    inb_buf_free(&err);
     for (i = 0; i < argc; i++) {
         free(argv[i]);
     }
     free(argv);
+    return rc != 0 ? -1 : 0;
 }
 
 /* The renamed init function of module name (malloc'd). */
@@ -225,7 +246,7 @@ void
 inb_ext_build(struct inb_exts *l)
 {
     const char *tmpdir = getenv("TMPDIR");
-    size_t i, j;
+    size_t i, j, kept = 0;
 
     if (l->n == 0) {
         return;
@@ -241,6 +262,7 @@ inb_ext_build(struct inb_exts *l)
         struct inb_strv objects = {0};
         const char *last = strrchr(e->name, '.');
         char *init;
+        int failed = 0;
 
         for (j = 0; j < e->inputs.n; j++) {
             const char *in = e->inputs.v[j];
@@ -252,9 +274,16 @@ inb_ext_build(struct inb_exts *l)
             }
             obj = inb_xprintf("%s/%s.%zu.o", l->work, e->name, j);
             inb_note("compiling %s for %s", in, e->name);
-            compile_source(e, in, obj);
+            failed = compile_source(e, in, obj) < 0;
             inb_strv_add(&objects, obj);
             free(obj);
+            if (failed) {
+                break;
+            }
+        }
+        if (failed) {
+            inb_strv_free(&objects);
+            continue; /* an optional extension left out */
         }
         init = inb_xprintf("PyInit_%s", last ? last + 1 : e->name);
         e->init = init_symbol(e->name);
@@ -264,7 +293,9 @@ inb_ext_build(struct inb_exts *l)
         }
         inb_strv_free(&objects);
         free(init);
+        l->v[kept++] = *e;
     }
+    l->n = kept;
 }
 
 void

@@ -18,6 +18,7 @@ struct inb_ext {
     struct inb_strv cflags; /* -I, -D, -U, -C words for its sources */
     struct inb_strv libs;   /* -l, -L, .a, .so, -Wl words: the final link */
     int cxx;                /* has C++ code: link the C++ runtime */
+    int optional;           /* on a compile error, warn and leave it out */
     char *object;           /* after inb_ext_build: the isolated object */
     char *init;             /* after inb_ext_build: its init function */
 };
@@ -36,7 +37,8 @@ INB_HIDDEN struct inb_ext *inb_ext_new(struct inb_exts *l, const char *name,
                                        const char *origin);
 /* Add one word of an extension's description, as Setup files give them: a
  * source or object file (relative to dir when not absolute; dir may be
- * NULL), a compiler flag (-I -D -U -C), or a library for the final link
+ * NULL), a compiler flag (-I -D -U -C, and -W -f -m -O -g -std=), or a
+ * library for the final link
  * (-l -L .a .so -Wl, -R).  Returns 0, or -1 when the word is none of
  * these. */
 INB_HIDDEN int inb_ext_word(struct inb_ext *e, const char *word,
@@ -45,7 +47,9 @@ INB_HIDDEN int inb_ext_word(struct inb_ext *e, const char *word,
 INB_HIDDEN void inb_ext_option(struct inb_exts *l, const char *arg);
 /* Compile every extension's sources with the target's headers and flags
  * and isolate its objects (isolate.c).  Exits with an error naming the
- * extension on failure, before anything is linked. */
+ * extension on failure, before anything is linked; an optional extension
+ * that does not compile is reported with the compiler's first error and
+ * removed from l. */
 INB_HIDDEN void inb_ext_build(struct inb_exts *l);
 /* Add each extension's entry (kind builtin-ext, data its table index) to
  * w. */

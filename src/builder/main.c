@@ -16,6 +16,7 @@
 #include "link.h"
 #include "setup.h"
 #include "shlib.h"
+#include "stdext.h"
 #include "target.h"
 #include "util.h"
 
@@ -70,6 +71,10 @@ static const char usage_text[] =
     "  --bundle DIR            build in the extension modules captured in "
     "DIR\n"
     "                          by `inbuilt capture`\n"
+    "  --cpython-source DIR    build in the standard library's extension\n"
+    "                          modules that the target has only as .so files\n"
+    "                          (_ctypes, _decimal, _ssl, ...), compiled from\n"
+    "                          DIR, a CPython source tree of its version\n"
     "  -v, --verbose           print what is done\n"
     "\n"
     "capture runs COMMAND, a package's own build (python3 setup.py\n"
@@ -95,6 +100,7 @@ enum {
     OPT_EXTENSION,
     OPT_SETUP,
     OPT_BUNDLE,
+    OPT_CPYTHON_SOURCE,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -108,7 +114,8 @@ struct options {
     struct inb_exts exts; /* --extension and --setup, in order */
     int allow_filesystem;
     int optimize;
-    const char *so_mode; /* "memory", "cache" or NULL (memory) */
+    const char *so_mode;        /* "memory", "cache" or NULL (memory) */
+    const char *cpython_source; /* --cpython-source DIR, or NULL */
 };
 
 static void
@@ -166,6 +173,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"extension", required_argument, NULL, OPT_EXTENSION},
         {"setup", required_argument, NULL, OPT_SETUP},
         {"bundle", required_argument, NULL, OPT_BUNDLE},
+        {"cpython-source", required_argument, NULL, OPT_CPYTHON_SOURCE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -214,6 +222,9 @@ parse_build(int argc, char **argv, struct options *o)
             break;
         case OPT_SETUP:
             inb_setup_read(&o->exts, optarg);
+            break;
+        case OPT_CPYTHON_SOURCE:
+            o->cpython_source = optarg;
             break;
         case OPT_BUNDLE: {
             char *manifest = inb_xprintf("%s/" INB_BUNDLE_MANIFEST, optarg);
@@ -437,6 +448,9 @@ cmd_build(int argc, char **argv)
                   o.entry, entry_mod, entry_mod);
     }
 
+    if (o.cpython_source != NULL) {
+        inb_stdext_declare(&o.exts, &c, o.cpython_source);
+    }
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */
     inb_shlib_init(INB_PY_LIBS, t.prefix);
