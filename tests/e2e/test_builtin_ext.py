@@ -269,3 +269,26 @@ def test_capture_of_a_failing_build_writes_nothing(tmp_path):
     assert "failed (exit status 3); nothing was written" in r.stderr
     assert not bundle.exists()
     assert list(tmp_path.glob("bundle*")) == []
+
+
+def test_capture_of_a_cython_extension_is_built_in(tmp_path):
+    has_cython = subprocess.run([PYTHON_TARGET, "-c", "import Cython"],
+                                capture_output=True)
+    if has_cython.returncode != 0:
+        pytest.skip("no Cython for %s (cython3)" % PYTHON_TARGET)
+    work = tmp_path / "cypkg"
+    shutil.copytree(SRC / "cypkg", work)
+    bundle = tmp_path / "bundle"
+    r = inbuilt("capture", "--out", bundle, "--", PYTHON_TARGET, "setup.py",
+                "-q", "build_ext", cwd=work)
+    assert r.returncode == 0, r.stderr
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--path", work, "--include", "cypkg", "--bundle",
+                bundle, "-o", exe)
+    assert r.returncode == 0, r.stderr
+    code = ("import pickle, cypkg._fib as f\n"
+            "c = f.Counter(5); c.bump()\n"
+            "print(f.fib(50), c.count, f.adder(2)(3), f.__spec__.origin)\n"
+            "print(type(c).__module__, pickle.loads(pickle.dumps(f.fib))(10))\n")
+    assert run_ok([exe, "-c", code]).splitlines() == [
+        "12586269025 6 5 built-in", "cypkg._fib 55"]
