@@ -59,20 +59,19 @@ swap_context(const char *context)
 static const struct inb_builtin *
 table_record(PyObject *name, const char *cname, const inb_entry *e)
 {
-    uint32_t index, i;
+    static uint32_t count = UINT32_MAX; /* records, counted once */
+    uint32_t index;
 
     if (e->size != 4 || inb_builtin_table == NULL) {
         goto mismatch;
     }
-    index = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
-            (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
-    for (i = 0; i < index; i++) {
-        if (inb_builtin_table[i].name == NULL) {
-            goto mismatch;
+    if (count == UINT32_MAX) {
+        for (count = 0; inb_builtin_table[count].name != NULL; count++) {
         }
     }
-    if (inb_builtin_table[index].name == NULL ||
-        strcmp(inb_builtin_table[index].name, cname) != 0) {
+    index = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
+            (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
+    if (index >= count || strcmp(inb_builtin_table[index].name, cname) != 0) {
         goto mismatch;
     }
     return &inb_builtin_table[index];
