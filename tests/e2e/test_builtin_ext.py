@@ -4,7 +4,8 @@ modules (--extension, --setup): tests/fixtures/builtin/ holds the sources.
 One executable carries them all: alpha._speedups and beta._speedups (same
 module name, same global names, one given as an -fcommon object), a.b.c._ext
 (single-phase, three packages deep, parents made namespace packages),
-statepkg._mstate (multi-phase with per-module state), cxxtwin._cxx (the C++ module
+statepkg._mstate (multi-phase with per-module state), libpkg._withlib (a static library
+and -lbz2), cxxtwin._cxx (the C++ module
 again, under another name), and from the Setup
 file multipkg._multi (two C files and a -D flag) and cxxpkg._cxx (C++).
 The bad-input tests each run a build that must fail with a clear message.
@@ -39,6 +40,16 @@ def alpha_o(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def static_lib(tmp_path_factory):
+    """libinbstatic.a, the static library libpkg._withlib needs."""
+    d = tmp_path_factory.mktemp("lib")
+    cc("-c", SRC / "withlib" / "staticlib.c", "-o", d / "staticlib.o")
+    subprocess.run(["ar", "rcs", str(d / "libinbstatic.a"),
+                    str(d / "staticlib.o")], check=True)
+    return d / "libinbstatic.a"
+
+
 def base_options(alpha_o):
     return ["--path", SRC / "pkgs", "--include", "alpha", "--include", "beta",
             "--extension", "alpha._speedups=%s" % alpha_o,
@@ -47,9 +58,11 @@ def base_options(alpha_o):
 
 
 @pytest.fixture(scope="module")
-def exe(builder, alpha_o):
+def exe(builder, alpha_o, static_lib):
     return builder.get(
         "builtin-ext", *base_options(alpha_o),
+        "--extension", "libpkg._withlib=%s,%s,-lbz2" % (
+            SRC / "withlib" / "_withlib.c", static_lib),
         "--extension", "statepkg._mstate=%s" % (SRC / "state" / "_mstate.c"),
         "--extension", "cxxtwin._cxx=%s" % (SRC / "cxx" / "_cxx.cpp"),
         "--setup", SRC / "Setup")
@@ -89,6 +102,13 @@ def test_extension_globals_are_local_symbols_of_the_executable(exe):
         assert all(t.islower() for t in defined[name]), (name, defined[name])
     assert "PyInit__speedups" not in defined
     assert defined["inb_PyInit_alpha_d__speedups"] == ["T"]
+
+
+def test_libraries_of_an_extension_are_carried_to_the_link(exe):
+    code = ("import libpkg._withlib as w, bz2\n"
+            "print(w.triple(14), w.bz2_version().split(',')[0][:3])\n")
+    out = run_ok([exe, "-c", code]).split()
+    assert out[0] == "42" and out[1][0].isdigit(), out
 
 
 def test_single_phase_module_three_packages_deep(exe):
@@ -152,7 +172,7 @@ def test_builtin_imports_make_no_filesystem_calls(exe):
     result, calls = measure.strace_paths(
         [str(exe), "-c",
          "import alpha._speedups, beta._speedups, a.b.c._ext, pickle, "
-         "statepkg._mstate, multipkg._multi, cxxpkg._cxx; "
+         "statepkg._mstate, multipkg._multi, cxxpkg._cxx, libpkg._withlib; "
          "pickle.loads(pickle.dumps(a.b.c._ext.add))"])
     assert result.returncode == 0, result.stderr
     bad = measure.outside_allow_list(calls, str(exe))
