@@ -312,3 +312,35 @@ def test_capture_of_a_cython_extension_is_built_in(tmp_path):
             "print(type(c).__module__, pickle.loads(pickle.dumps(f.fib))(10))\n")
     assert run_ok([exe, "-c", code]).splitlines() == [
         "12586269025 6 5 built-in", "cypkg._fib 55"]
+
+
+def test_entry_not_matching_the_table_is_an_import_error(exe, tmp_path):
+    import struct
+    from test_corrupt_archive import archive_start
+
+    blob = bytearray(exe.read_bytes())
+    start = archive_start(exe)
+    count, = struct.unpack_from("<I", blob, start + 24)
+    index, strings = struct.unpack_from("<QQ", blob, start + 32)
+    for i in range(count):
+        rec = start + index + 32 * i
+        noff, nlen, ns, kind = struct.unpack_from("<IIBB", blob, rec)
+        name = bytes(blob[start + strings + noff:start + strings + noff + nlen])
+        if ns == 1 and name == b"a.b.c._ext":
+            assert kind == 5  # builtin-ext
+            doff, dlen = struct.unpack_from("<QQ", blob, rec + 16)
+            assert dlen == 4
+            break
+    else:
+        pytest.fail("no entry for a.b.c._ext")
+    code = ("try:\n    import a.b.c._ext\n"
+            "except ImportError as e:\n    print(type(e).__name__, e)\n")
+    for value in (9999, 0):  # past the table; another module's record
+        bad = tmp_path / ("app%d" % value)
+        blob[start + doff:start + doff + 4] = struct.pack("<I", value)
+        bad.write_bytes(bytes(blob))
+        bad.chmod(0o755)
+        out = run_ok([bad, "-c", code]).strip()
+        assert out == ("ImportError built-in extension module 'a.b.c._ext' "
+                       "is not in this executable's table of init functions "
+                       "(corrupt executable?)")
