@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "isolate.h"
 #include "spawn.h"
@@ -175,54 +176,112 @@ tool_words(const char *env, const char *dflt, char ***argv, size_t *argc)
     inb_split_words(v && *v ? v : dflt, argv, argc);
 }
 
-/* Compile source src of e into obj with the target's headers and flags.
- * Returns 0; or, for an optional e, -1 after a warning naming the
- * compiler's first error. */
-static int
-compile_source(const struct inb_ext *e, const char *src, const char *obj)
+/* One compilation: source input j of extension ext. */
+struct job {
+    size_t ext, input;
+    char **argv;
+    size_t argc;
+    char *obj, *err; /* the object and the file of its error output */
+    pid_t pid;
+    int status;
+};
+
+/* Fill job's command: compile its source with the target's headers and
+ * flags into its object. */
+static void
+job_command(struct job *job, const struct inb_ext *e, const char *src)
 {
-    struct inb_buf err = {0};
-    char **argv = NULL, *first;
-    size_t argc = 0, i;
-    int rc;
+    size_t i;
 
     if (is_cxx_source(src)) {
-        tool_words("INBUILT_CXX", INB_CXX, &argv, &argc);
+        tool_words("INBUILT_CXX", INB_CXX, &job->argv, &job->argc);
     }
     else {
-        tool_words("INBUILT_CC", INB_CC, &argv, &argc);
+        tool_words("INBUILT_CC", INB_CC, &job->argv, &job->argc);
     }
-    inb_split_words(INB_PY_EXT_CFLAGS, &argv, &argc);
-    inb_argv_add(&argv, &argc, "-I" INB_PY_INCLUDE);
-    inb_argv_add(&argv, &argc, "-I" INB_PY_PLATINCLUDE);
+    inb_split_words(INB_PY_EXT_CFLAGS, &job->argv, &job->argc);
+    inb_argv_add(&job->argv, &job->argc, "-I" INB_PY_INCLUDE);
+    inb_argv_add(&job->argv, &job->argc, "-I" INB_PY_PLATINCLUDE);
     for (i = 0; i < e->cflags.n; i++) {
-        inb_argv_add(&argv, &argc, e->cflags.v[i]);
+        inb_argv_add(&job->argv, &job->argc, e->cflags.v[i]);
     }
-    inb_argv_add(&argv, &argc, "-c");
-    inb_argv_add(&argv, &argc, src);
-    inb_argv_add(&argv, &argc, "-o");
-    inb_argv_add(&argv, &argc, obj);
-    rc = e->optional ? inb_spawn_run_stderr(argv, &err)
-                     : inb_spawn_run(argv, NULL);
-    if (rc != 0 && !e->optional) {
-        inb_spawn_print("failed command: ", argv);
+    inb_argv_add(&job->argv, &job->argc, "-c");
+    inb_argv_add(&job->argv, &job->argc, src);
+    inb_argv_add(&job->argv, &job->argc, "-o");
+    inb_argv_add(&job->argv, &job->argc, job->obj);
+}
+
+/* How many compilers run at once: $INBUILT_JOBS, else the online CPUs. */
+static size_t
+job_slots(void)
+{
+    const char *env = getenv("INBUILT_JOBS");
+    long n = env != NULL && *env ? strtol(env, NULL, 10)
+                                 : sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n >= 1 ? (size_t)n : 1;
+}
+
+/* Run jobs[0..n), at most job_slots() at a time; each gets its status. */
+static void
+run_jobs(struct job *jobs, size_t n)
+{
+    size_t next = 0, running = 0, slots = job_slots(), i;
+
+    while (next < n || running > 0) {
+        int status;
+        pid_t pid;
+
+        if (next < n && running < slots) {
+            inb_note("compiling %s", jobs[next].argv[jobs[next].argc - 3]);
+            jobs[next].pid = inb_spawn_start(jobs[next].argv, jobs[next].err);
+            next++;
+            running++;
+            continue;
+        }
+        pid = inb_spawn_wait_any(&status);
+        for (i = 0; i < next; i++) {
+            if (jobs[i].pid == pid) {
+                jobs[i].status = status;
+                jobs[i].pid = 0;
+                running--;
+            }
+        }
+    }
+}
+
+/* Report the outcome of job of extension e: the compiler's messages (all
+ * of them for a failure of a required extension, else only when verbose or
+ * for a required one), an error that exits for a required extension, a
+ * warning naming the first error for an optional one.  Returns 0 when it
+ * compiled. */
+static int
+job_report(const struct job *job, const struct inb_ext *e)
+{
+    struct inb_buf msg = {0};
+    const char *first;
+
+    if (inb_buf_readfile(&msg, job->err) < 0) {
+        inb_buf_addstr(&msg, "");
+    }
+    if (msg.len > 0 && (!e->optional || inb_verbose)) {
+        fputs(msg.data, stderr);
+    }
+    if (job->status != 0 && !e->optional) {
+        inb_spawn_print("failed command: ", job->argv);
         inb_fatal("extension %s (%s): compiling %s failed (exit status %d)",
-                  e->name, e->origin, src, rc);
+                  e->name, e->origin, job->argv[job->argc - 3], job->status);
     }
-    if (rc != 0) {
-        first = err.data != NULL ? strstr(err.data, "error:") : NULL;
+    if (job->status != 0) {
+        first = strstr(msg.data, "error:");
         inb_warn("%s: %s not built in: compiling %s failed (%.*s); it stays "
                  "a shared object",
-                 e->origin, e->name, src,
+                 e->origin, e->name, job->argv[job->argc - 3],
                  first ? (int)strcspn(first, "\n") : 6,
                  first ? first : "failed");
     }
-    inb_buf_free(&err);
-    for (i = 0; i < argc; i++) {
-        free(argv[i]);
-    }
-    free(argv);
-    return rc != 0 ? -1 : 0;
+    inb_buf_free(&msg);
+    return job->status != 0 ? -1 : 0;
 }
 
 /* The renamed init function of module name (malloc'd). */
@@ -246,7 +305,8 @@ void
 inb_ext_build(struct inb_exts *l)
 {
     const char *tmpdir = getenv("TMPDIR");
-    size_t i, j, kept = 0;
+    struct job *jobs = NULL;
+    size_t i, j, k, njobs = 0, kept = 0;
 
     if (l->n == 0) {
         return;
@@ -257,7 +317,26 @@ inb_ext_build(struct inb_exts *l)
         inb_fatal("cannot create a temporary directory %s:", l->work);
     }
     inb_cleanup_add(l->work);
+    /* Every source of every extension, compiled in parallel. */
     for (i = 0; i < l->n; i++) {
+        for (j = 0; j < l->v[i].inputs.n; j++) {
+            struct job *job;
+
+            if (ends_with(l->v[i].inputs.v[j], ".o")) {
+                continue;
+            }
+            jobs = inb_xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
+            job = &jobs[njobs++];
+            memset(job, 0, sizeof(*job));
+            job->ext = i;
+            job->input = j;
+            job->obj = inb_xprintf("%s/%s.%zu.o", l->work, l->v[i].name, j);
+            job->err = inb_xprintf("%s/%s.%zu.err", l->work, l->v[i].name, j);
+            job_command(job, &l->v[i], l->v[i].inputs.v[j]);
+        }
+    }
+    run_jobs(jobs, njobs);
+    for (i = 0, k = 0; i < l->n; i++) {
         struct inb_ext *e = &l->v[i];
         struct inb_strv objects = {0};
         const char *last = strrchr(e->name, '.');
@@ -265,21 +344,12 @@ inb_ext_build(struct inb_exts *l)
         int failed = 0;
 
         for (j = 0; j < e->inputs.n; j++) {
-            const char *in = e->inputs.v[j];
-            char *obj;
-
-            if (ends_with(in, ".o")) {
-                inb_strv_add(&objects, in);
+            if (ends_with(e->inputs.v[j], ".o")) {
+                inb_strv_add(&objects, e->inputs.v[j]);
                 continue;
             }
-            obj = inb_xprintf("%s/%s.%zu.o", l->work, e->name, j);
-            inb_note("compiling %s for %s", in, e->name);
-            failed = compile_source(e, in, obj) < 0;
-            inb_strv_add(&objects, obj);
-            free(obj);
-            if (failed) {
-                break;
-            }
+            failed |= job_report(&jobs[k], e) < 0;
+            inb_strv_add(&objects, jobs[k++].obj);
         }
         if (failed) {
             inb_strv_free(&objects);
@@ -296,6 +366,15 @@ inb_ext_build(struct inb_exts *l)
         l->v[kept++] = *e;
     }
     l->n = kept;
+    for (k = 0; k < njobs; k++) {
+        for (j = 0; j < jobs[k].argc; j++) {
+            free(jobs[k].argv[j]);
+        }
+        free(jobs[k].argv);
+        free(jobs[k].obj);
+        free(jobs[k].err);
+    }
+    free(jobs);
 }
 
 void

@@ -344,3 +344,12 @@ def test_entry_not_matching_the_table_is_an_import_error(exe, tmp_path):
         assert out == ("ImportError built-in extension module 'a.b.c._ext' "
                        "is not in this executable's table of init functions "
                        "(corrupt executable?)")
+
+
+def test_compile_error_names_the_extension_and_shows_the_compiler(tmp_path):
+    src = tmp_path / "broken.c"
+    src.write_text("int x = ;\n")
+    err = failed_build(tmp_path, "--extension", "p._b=%s" % src)
+    assert "broken.c:1:9: error:" in err
+    assert "extension p._b (--extension p._b=%s): compiling %s failed" % (
+        src, src) in err
