@@ -86,7 +86,13 @@ static const char usage_text[] =
     "examples:\n"
     "  inbuilt build -o mypy\n"
     "  ./mypy -c 'import json, asyncio; print(\"ok\")'\n"
-    "  inbuilt build --include mypkg --entry mypkg.cli:main -o mytool\n";
+    "  inbuilt build --include mypkg --entry mypkg.cli:main -o mytool\n"
+    "  inbuilt build --include mypkg \\\n"
+    "      --extension mypkg._speedups=src/a.c,src/b.c,-lz -o app\n"
+    "  (cd somepkg && inbuilt capture --out ../somepkg.bundle -- \\\n"
+    "      python3 setup.py build_ext)\n"
+    "  inbuilt build --path somepkg --include somepkg \\\n"
+    "      --bundle somepkg.bundle -o app\n";
 
 enum {
     OPT_INCLUDE = 256,
