@@ -4,6 +4,7 @@
 
 PYTHON ?= /usr/bin/python3.11
 CC ?= cc
+CXX ?= c++
 CLANG ?= clang
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
@@ -39,10 +40,13 @@ BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
 	-DINB_PY_STATICLIB='"$(PY_STATICLIB)"' -DINB_PY_LIBS='"$(PY_LIBS)"' \
 	-DINB_PY_STDLIB='"$(PY_STDLIB)"' -DINB_PY_PLATSTDLIB='"$(PY_PLATSTDLIB)"' \
 	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
-	-DINB_CC='"$(CC)"'
+	-DINB_CC='"$(CC)"' -DINB_CXX='"$(CXX)"' \
+	-DINB_PY_INCLUDE='"$(PY_INCLUDE)"' \
+	-DINB_PY_PLATINCLUDE='"$(PY_PLATINCLUDE)"' \
+	-DINB_PY_EXT_CFLAGS='"$(PY_EXT_CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench bench-full \
-	fuzz \
+	fuzz bench-pynamic cpython-source \
 	install \
 	clean deps format
 
@@ -158,6 +162,18 @@ bench-full: deps
 	/usr/bin/python3 bench/storm_plot.py $(BUILD)/bench/storm-full.csv \
 		$(BUILD)/bench/storm.png
 	@cat $(BUILD)/bench/storm-full.md
+
+# N = 100 and 500 generated extension modules, built in against stock .so
+# files (bench/pynamic.py; minutes: compiling 600 modules).
+bench-pynamic: deps
+	@$(MAKE) --no-print-directory all
+	$(PY_EXE) bench/pynamic.py --build-dir $(BUILD) --n 100 --n 500
+
+# Debian's source of the target CPython, for --cpython-source and its test
+# (tests/e2e/test_cpython_source.py); needs deb-src lines and dpkg-dev.
+cpython-source:
+	@mkdir -p $(BUILD)/cpython-source
+	cd $(BUILD)/cpython-source && apt-get source python$(PY_VERSION)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt

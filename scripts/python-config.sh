@@ -39,4 +39,8 @@ print("PY_STDLIB := %s" % sysconfig.get_path("stdlib"))
 print("PY_PLATSTDLIB := %s" % sysconfig.get_path("platstdlib"))
 print("PY_PREFIX := %s" % sys.base_prefix)
 print("PY_EXT_SUFFIX := %s" % v("EXT_SUFFIX"))
+# How the target compiles extension modules (flags only: inbuilt's own
+# compiler drives them).
+print("PY_EXT_CFLAGS := %s" % " ".join(
+    ((v("CFLAGS") or "") + " " + (v("CCSHARED") or "")).split()))
 PYEOF

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "extension.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -130,8 +131,11 @@ blob_source(const char *path)
 
 void
 inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
-             const char *const *libs, size_t nlibs)
+             const char *const *libs, size_t nlibs,
+             const struct inb_exts *exts)
 {
+    struct inb_strv ext_objects = {0}, ext_libs = {0};
+    struct inb_buf messages = {0};
     const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
     char *work, *bin, *asm_path, *src;
     char **argv = NULL;
@@ -157,24 +161,42 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     inb_argv_add(&argv, &argc, "-o");
     inb_argv_add(&argv, &argc, o->tmp);
     inb_argv_add(&argv, &argc, asm_path);
+    inb_ext_link_words(exts, &ext_objects, &ext_libs);
+    for (size_t i = 0; i < ext_objects.n; i++) {
+        inb_argv_add(&argv, &argc, ext_objects.v[i]);
+    }
     inb_argv_add(&argv, &argc, inb_link_runtime());
     inb_argv_add(&argv, &argc, "-Wl,--whole-archive");
     inb_argv_add(&argv, &argc, INB_PY_STATICLIB);
     inb_argv_add(&argv, &argc, "-Wl,--no-whole-archive");
     /* Export the C API, for extension modules loaded later. */
     inb_argv_add(&argv, &argc, "-Wl,--export-dynamic");
+    /* The built-in extensions' libraries, before libpython's own. */
+    for (size_t i = 0; i < ext_libs.n; i++) {
+        inb_argv_add(&argv, &argc, ext_libs.v[i]);
+    }
     inb_split_words(INB_PY_LIBS, &argv, &argc);
     /* Loaded at start even if nothing refers to them yet. */
     inb_argv_add(&argv, &argc, "-Wl,--no-as-needed");
     for (size_t i = 0; i < nlibs; i++) {
         inb_argv_add(&argv, &argc, libs[i]);
     }
-    rc = inb_spawn_run(argv, NULL);
+    rc = inb_spawn_run_stderr(argv, &messages);
     if (rc != 0) {
-        inb_spawn_print("failed command: ", argv);
+        /* An undefined symbol of an extension is its author's to fix:
+         * say which; anything else, show the linker's own words. */
+        if (inb_ext_explain_link(exts, messages.len ? messages.data : "") ==
+            0) {
+            fputs(messages.len ? messages.data : "", stderr);
+            inb_spawn_print("failed command: ", argv);
+        }
         inb_fatal("linking %s failed (exit status %d); nothing was written",
                   o->path, rc);
     }
+    fputs(messages.len ? messages.data : "", stderr);
+    inb_buf_free(&messages);
+    inb_strv_free(&ext_objects);
+    inb_strv_free(&ext_libs);
     /* mkstemp made the file 0600 and the linker kept that: give it the
      * mode a new executable gets. */
     mask = umask(0);

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "extension.h"
 #include "inb.h"
 
 /* An output being written: a temporary file beside its final name. */
@@ -17,13 +18,17 @@ struct inb_output {
  * and is writable) by creating the temporary file now, so that a bad -o
  * fails before any work.  Exits with an error naming path otherwise. */
 INB_HIDDEN void inb_link_prepare(struct inb_output *o, const char *path);
-/* Link the executable holding archive[0..size), and the shared libraries
- * libs[0..nlibs) (paths) besides libpython's, into o->tmp, then rename it
- * to o->path.  Exits with an error, printing the failing command, when the
- * compiler or linker fails; then nothing is left at o->path. */
+/* Link the executable holding archive[0..size), the built-in extension
+ * modules exts (built by inb_ext_build) with their libraries, and the
+ * shared libraries libs[0..nlibs) (paths) besides libpython's, into
+ * o->tmp, then rename it to o->path.  Exits with an error when the
+ * compiler or linker fails (naming the extension and the symbol for an
+ * undefined symbol of an extension, else printing the failing command);
+ * then nothing is left at o->path. */
 INB_HIDDEN void inb_link_run(struct inb_output *o,
                              const unsigned char *archive, size_t size,
-                             const char *const *libs, size_t nlibs);
+                             const char *const *libs, size_t nlibs,
+                             const struct inb_exts *exts);
 /* The runtime library to link (libinbuilt-rt.a), found beside this program
  * or in ../lib/inbuilt, or named by $INBUILT_RUNTIME.  Exits when missing. */
 INB_HIDDEN const char *inb_link_runtime(void);

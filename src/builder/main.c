@@ -8,17 +8,22 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "capture.h"
 #include "collect.h"
 #include "compile.h"
 #include "deps.h"
+#include "extension.h"
 #include "inbuilt.h"
 #include "link.h"
+#include "setup.h"
 #include "shlib.h"
+#include "stdext.h"
 #include "target.h"
 #include "util.h"
 
 static const char usage_text[] =
     "usage: inbuilt build [options] -o OUT\n"
+    "       inbuilt capture --out DIR -- COMMAND...\n"
     "       inbuilt --help | --version\n"
     "\n"
     "Make OUT, one executable holding CPython " INB_PY_VERSION
@@ -58,12 +63,41 @@ static const char usage_text[] =
     "                          filesystem; the default) or cache (a per-user\n"
     "                          node-local directory, one copy per node);\n"
     "                          INBUILT_SO_MODE overrides it at run time\n"
+    "  --extension NAME=FILES  build C/C++ extension module NAME (dotted) "
+    "in:\n"
+    "                          FILES, comma-separated, are sources (.c, .cc,\n"
+    "                          .cpp, .cxx), objects (.o), libraries (.a, "
+    ".so,\n"
+    "                          -lNAME, -LDIR) and flags (-I, -D, -U);\n"
+    "                          compiled with the target's headers and flags\n"
+    "  --setup FILE            build in the extension modules of FILE, in\n"
+    "                          the syntax of CPython's Modules/Setup\n"
+    "                          (name sources... -lfoo -Idir; dotted names)\n"
+    "  --bundle DIR            build in the extension modules captured in "
+    "DIR\n"
+    "                          by `inbuilt capture`\n"
+    "  --cpython-source DIR    build in the standard library's extension\n"
+    "                          modules that the target has only as .so files\n"
+    "                          (_ctypes, _decimal, _ssl, ...), compiled from\n"
+    "                          DIR, a CPython source tree of its version\n"
     "  -v, --verbose           print what is done\n"
+    "\n"
+    "capture runs COMMAND, a package's own build (python3 setup.py\n"
+    "build_ext, pip wheel --no-build-isolation --no-deps .), with compiler\n"
+    "and linker wrappers (CC, CXX, LDSHARED, LDCXXSHARED) that record each\n"
+    "extension module it links: its objects, isolated, and libraries go to\n"
+    "the bundle DIR, for build --bundle DIR.\n"
     "\n"
     "examples:\n"
     "  inbuilt build -o mypy\n"
     "  ./mypy -c 'import json, asyncio; print(\"ok\")'\n"
-    "  inbuilt build --include mypkg --entry mypkg.cli:main -o mytool\n";
+    "  inbuilt build --include mypkg --entry mypkg.cli:main -o mytool\n"
+    "  inbuilt build --include mypkg \\\n"
+    "      --extension mypkg._speedups=src/a.c,src/b.c,-lz -o app\n"
+    "  (cd somepkg && inbuilt capture --out ../somepkg.bundle -- \\\n"
+    "      python3 setup.py build_ext)\n"
+    "  inbuilt build --path somepkg --include somepkg \\\n"
+    "      --bundle somepkg.bundle -o app\n";
 
 enum {
     OPT_INCLUDE = 256,
@@ -75,6 +109,10 @@ enum {
     OPT_OPTIMIZE,
     OPT_SO_MODE,
     OPT_NO_DEPS,
+    OPT_EXTENSION,
+    OPT_SETUP,
+    OPT_BUNDLE,
+    OPT_CPYTHON_SOURCE,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -85,10 +123,12 @@ struct options {
     const char *python;
     const char *entry;
     struct inb_strv includes, paths, excludes;
+    struct inb_exts exts; /* --extension and --setup, in order */
     int allow_filesystem;
     int no_deps;
     int optimize;
-    const char *so_mode; /* "memory", "cache" or NULL (memory) */
+    const char *so_mode;        /* "memory", "cache" or NULL (memory) */
+    const char *cpython_source; /* --cpython-source DIR, or NULL */
 };
 
 static void
@@ -109,37 +149,6 @@ now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Whether s is dotted identifiers ("a.b_c"); for --entry, whose parts are
- * pasted into Python source by the runtime. */
-static int
-is_dotted_name(const char *s, size_t n)
-{
-    size_t i;
-    int start = 1;
-
-    if (n == 0) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        char ch = s[i];
-
-        if (ch == '.') {
-            if (start) {
-                return 0;
-            }
-            start = 1;
-            continue;
-        }
-        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z') ||
-              (!start && ch >= '0' && ch <= '9'))) {
-            return 0;
-        }
-        start = 0;
-    }
-    return !start;
-}
-
 /* Check --entry and return its module name (malloc'd). */
 static char *
 entry_module(const char *entry)
@@ -147,9 +156,10 @@ entry_module(const char *entry)
     const char *colon = strchr(entry, ':');
     size_t n = colon ? (size_t)(colon - entry) : strlen(entry);
 
-    if (!is_dotted_name(entry, n) ||
-        (colon != NULL && (strchr(colon + 1, '.') != NULL ||
-                           !is_dotted_name(colon + 1, strlen(colon + 1))))) {
+    if (!inb_is_dotted_name(entry, n) ||
+        (colon != NULL &&
+         (strchr(colon + 1, '.') != NULL ||
+          !inb_is_dotted_name(colon + 1, strlen(colon + 1))))) {
         usage_error("--entry %s: expected MODULE or MODULE:FUNC, like "
                     "mypkg.cli:main",
                     entry);
@@ -174,6 +184,10 @@ parse_build(int argc, char **argv, struct options *o)
         {"optimize", required_argument, NULL, OPT_OPTIMIZE},
         {"so-mode", required_argument, NULL, OPT_SO_MODE},
         {"no-deps", no_argument, NULL, OPT_NO_DEPS},
+        {"extension", required_argument, NULL, OPT_EXTENSION},
+        {"setup", required_argument, NULL, OPT_SETUP},
+        {"bundle", required_argument, NULL, OPT_BUNDLE},
+        {"cpython-source", required_argument, NULL, OPT_CPYTHON_SOURCE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -220,6 +234,22 @@ parse_build(int argc, char **argv, struct options *o)
         case OPT_NO_DEPS:
             o->no_deps = 1;
             break;
+        case OPT_EXTENSION:
+            inb_ext_option(&o->exts, optarg);
+            break;
+        case OPT_SETUP:
+            inb_setup_read(&o->exts, optarg);
+            break;
+        case OPT_CPYTHON_SOURCE:
+            o->cpython_source = optarg;
+            break;
+        case OPT_BUNDLE: {
+            char *manifest = inb_xprintf("%s/" INB_BUNDLE_MANIFEST, optarg);
+
+            inb_setup_read(&o->exts, manifest);
+            free(manifest);
+            break;
+        }
         case 'v':
             inb_verbose = 1;
             break;
@@ -301,7 +331,7 @@ add_requirements(struct inb_collect *c, const struct options *o,
  * files that failed to compile (each reported). */
 static int
 add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
-            size_t *bytes)
+            const struct inb_exts *exts, size_t *bytes)
 {
     struct inb_buf code = {0};
     size_t i;
@@ -313,6 +343,11 @@ add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
         size_t size = 0;
         char *reason = NULL;
 
+        if (inb_ext_find(exts, m->name) != NULL) {
+            inb_note("%s: the built-in extension replaces %s", m->name,
+                     m->path ? m->path : "a namespace package");
+            continue;
+        }
         if (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) {
             code.len = 0;
             if (inb_compile_file(m->path, m->relname, optimize, &code) < 0) {
@@ -344,6 +379,71 @@ add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
     }
     inb_buf_free(&code);
     return failures;
+}
+
+/* Check the built-in extensions against the collected modules: one may
+ * replace a module (its .so, or a .py, as an extension wins over source
+ * in CPython's path finder), never a package, and its parents must be
+ * packages or absent. */
+static void
+check_extensions(const struct inb_collect *c, const struct inb_exts *exts)
+{
+    size_t i;
+
+    for (i = 0; i < exts->n; i++) {
+        const struct inb_ext *e = &exts->v[i];
+        const struct inb_module *m = inb_collect_find(c, e->name);
+        char *parent = inb_xstrdup(e->name), *dot;
+
+        if (m != NULL &&
+            (m->kind == INB_KIND_PACKAGE || m->kind == INB_KIND_NAMESPACE)) {
+            inb_fatal("extension %s (%s): %s is a package (%s); an "
+                      "extension module cannot replace it",
+                      e->name, e->origin, e->name,
+                      m->path ? m->path : "namespace");
+        }
+        while ((dot = strrchr(parent, '.')) != NULL) {
+            *dot = '\0';
+            m = inb_collect_find(c, parent);
+            if (m != NULL && m->kind != INB_KIND_PACKAGE &&
+                m->kind != INB_KIND_NAMESPACE) {
+                inb_fatal("extension %s (%s): its parent %s is a module "
+                          "(%s), not a package",
+                          e->name, e->origin, parent, m->path);
+            }
+        }
+        free(parent);
+    }
+}
+
+/* Add the built-in extensions to w, with a namespace package for each
+ * parent that no --include brought. */
+static void
+add_extensions(inb_archive_writer *w, const struct inb_collect *c,
+               const struct inb_exts *exts)
+{
+    struct inb_strv parents = {0};
+    size_t i;
+
+    inb_ext_add_entries(exts, w);
+    for (i = 0; i < exts->n; i++) {
+        char *parent = inb_xstrdup(exts->v[i].name), *dot;
+
+        while ((dot = strrchr(parent, '.')) != NULL) {
+            *dot = '\0';
+            if (inb_collect_find(c, parent) != NULL ||
+                inb_strv_has(&parents, parent)) {
+                continue;
+            }
+            inb_strv_add(&parents, parent);
+            if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_NAMESPACE, 0,
+                                       parent, strlen(parent), NULL, 0) < 0) {
+                inb_fatal("out of memory");
+            }
+        }
+        free(parent);
+    }
+    inb_strv_free(&parents);
 }
 
 static void
@@ -400,13 +500,18 @@ cmd_build(int argc, char **argv)
                   o.entry, entry_mod, entry_mod);
     }
 
+    if (o.cpython_source != NULL) {
+        inb_stdext_declare(&o.exts, &c, o.cpython_source);
+    }
+    check_extensions(&c, &o.exts);
+    inb_ext_build(&o.exts); /* every extension error before compiling */
     inb_shlib_init(INB_PY_LIBS, t.prefix);
     inb_compile_init();
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
     if (w == NULL) {
         inb_fatal("out of memory");
     }
-    failures = add_modules(w, &c, o.optimize, &bytes);
+    failures = add_modules(w, &c, o.optimize, &o.exts, &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
                   failures, failures == 1 ? "" : "s", o.output);
@@ -423,6 +528,8 @@ cmd_build(int argc, char **argv)
     if (o.so_mode != NULL) {
         add_config(w, "so_mode", o.so_mode);
     }
+    add_extensions(w, &c, &o.exts);
+    nmods += o.exts.n;
     if (inb_archive_writer_finish(w, &archive, &size, err, sizeof(err)) < 0) {
         inb_fatal("cannot lay out the archive: %s", err);
     }
@@ -430,7 +537,7 @@ cmd_build(int argc, char **argv)
     inb_compile_fini();
     inb_note("archive: %zu modules, %zu bytes", nmods, size);
     libs = inb_shlib_base_libraries(&nlibs);
-    inb_link_run(&out, archive, size, libs, nlibs);
+    inb_link_run(&out, archive, size, libs, nlibs, &o.exts);
     inb_free(archive);
     if (stat(o.output, &st) < 0) {
         inb_fatal("cannot stat %s:", o.output);
@@ -464,6 +571,13 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "build") == 0) {
         return cmd_build(argc - 1, argv + 1);
     }
-    usage_error("unknown command %s; the command is build", argv[1]);
+    if (strcmp(argv[1], "capture") == 0) {
+        return inb_capture_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "wrap") == 0) {
+        return inb_capture_wrap(argc - 1, argv + 1);
+    }
+    usage_error("unknown command %s; the commands are build and capture",
+                argv[1]);
     return 2;
 }

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,8 +39,10 @@ inb_spawn_print(const char *prefix, char *const argv[])
     fputc('\n', stderr);
 }
 
-int
-inb_spawn_run(char *const argv[], struct inb_buf *out)
+/* Run argv; when out is not NULL, what it writes to fd (1 or 2) is
+ * appended to out. */
+static int
+spawn_run(char *const argv[], struct inb_buf *out, int fd)
 {
     posix_spawn_file_actions_t actions;
     int fds[2] = {-1, -1}, status, err;
@@ -55,7 +58,7 @@ inb_spawn_run(char *const argv[], struct inb_buf *out)
         if (pipe(fds) < 0) {
             inb_fatal("pipe:");
         }
-        if (posix_spawn_file_actions_adddup2(&actions, fds[1], 1) != 0 ||
+        if (posix_spawn_file_actions_adddup2(&actions, fds[1], fd) != 0 ||
             posix_spawn_file_actions_addclose(&actions, fds[0]) != 0 ||
             posix_spawn_file_actions_addclose(&actions, fds[1]) != 0) {
             inb_fatal("posix_spawn_file_actions:");
@@ -98,4 +101,56 @@ inb_spawn_run(char *const argv[], struct inb_buf *out)
         return 128 + WTERMSIG(status);
     }
     return WEXITSTATUS(status);
+}
+
+int
+inb_spawn_run(char *const argv[], struct inb_buf *out)
+{
+    return spawn_run(argv, out, 1);
+}
+
+int
+inb_spawn_run_stderr(char *const argv[], struct inb_buf *err)
+{
+    return spawn_run(argv, err, 2);
+}
+
+pid_t
+inb_spawn_start(char *const argv[], const char *errpath)
+{
+    posix_spawn_file_actions_t actions;
+    pid_t pid;
+    int err;
+
+    if (inb_verbose) {
+        inb_spawn_print("+ ", argv);
+    }
+    if (posix_spawn_file_actions_init(&actions) != 0 ||
+        posix_spawn_file_actions_addopen(
+            &actions, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600) != 0) {
+        inb_fatal("posix_spawn_file_actions:");
+    }
+    err = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (err != 0) {
+        errno = err;
+        inb_spawn_print("failed command: ", argv);
+        inb_fatal("cannot run %s:", argv[0]);
+    }
+    return pid;
+}
+
+pid_t
+inb_spawn_wait_any(int *status)
+{
+    pid_t pid;
+    int st;
+
+    while ((pid = waitpid(-1, &st, 0)) < 0) {
+        if (errno != EINTR) {
+            inb_fatal("waitpid:");
+        }
+    }
+    *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+    return pid;
 }

@@ -2,6 +2,8 @@
 #ifndef INB_SPAWN_H
 #define INB_SPAWN_H
 
+#include <sys/types.h>
+
 #include "util.h"
 
 /* Run argv[0] (searched on PATH) with argv and wait for it.  When out is
@@ -9,6 +11,15 @@
  * (128 + N when killed by signal N); exits via inb_fatal, printing the
  * command line, when the program cannot be started. */
 INB_HIDDEN int inb_spawn_run(char *const argv[], struct inb_buf *out);
+/* As inb_spawn_run(), appending its standard error to err instead. */
+INB_HIDDEN int inb_spawn_run_stderr(char *const argv[], struct inb_buf *err);
+/* Start argv[0] (searched on PATH) with argv, its standard error written
+ * to the file errpath, without waiting.  Returns its pid; exits via
+ * inb_fatal when it cannot be started. */
+INB_HIDDEN pid_t inb_spawn_start(char *const argv[], const char *errpath);
+/* Wait for any child started by inb_spawn_start() (the caller has no
+ * other); returns its pid and sets *status as inb_spawn_run() returns it. */
+INB_HIDDEN pid_t inb_spawn_wait_any(int *status);
 /* Print argv as a shell-quoted command line to stderr, after prefix. */
 INB_HIDDEN void inb_spawn_print(const char *prefix, char *const argv[]);
 

@@ -380,3 +380,32 @@ inb_strv_free(struct inb_strv *l)
     l->v = NULL;
     l->n = 0;
 }
+
+int
+inb_is_dotted_name(const char *s, size_t n)
+{
+    size_t i;
+    int start = 1;
+
+    if (n == 0) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (ch == '.') {
+            if (start) {
+                return 0;
+            }
+            start = 1;
+            continue;
+        }
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
+              (ch >= 'A' && ch <= 'Z') ||
+              (!start && ch >= '0' && ch <= '9'))) {
+            return 0;
+        }
+        start = 0;
+    }
+    return !start;
+}

@@ -80,4 +80,8 @@ INB_HIDDEN void inb_split_words(const char *s, char ***argv, size_t *argc);
 /* Append one word to a NULL-terminated argv vector. */
 INB_HIDDEN void inb_argv_add(char ***argv, size_t *argc, const char *word);
 
+/* Whether s[0..n) is dotted identifiers ("a.b_c"), ASCII: a module name
+ * safe to paste into Python or C source. */
+INB_HIDDEN int inb_is_dotted_name(const char *s, size_t n);
+
 #endif

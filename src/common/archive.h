@@ -37,7 +37,8 @@ enum inb_kind {
     INB_KIND_NAMESPACE = 3,   /* namespace package (PEP 420), no data */
     INB_KIND_EXT_ABSENT = 4,  /* extension known but not built in; data is
                                  the reason, UTF-8 */
-    INB_KIND_BUILTIN_EXT = 5, /* reserved: linked-in extension module */
+    INB_KIND_BUILTIN_EXT = 5, /* linked-in extension module; data is its
+                                 index in inb_builtin_table, u32 */
     INB_KIND_SHARED_EXT = 6,  /* reserved: embedded .so extension */
     INB_KIND_COUNT
 };

@@ -11,7 +11,9 @@
  *    (-m) and other InspectLoader users.  For an extension module,
  *    create_module() has memso.c make its .so loadable from memory and
  *    CPython's own extension loader (_imp.create_dynamic) initialize it,
- *    and exec_module() runs _imp.exec_dynamic;
+ *    and exec_module() runs _imp.exec_dynamic.  An extension module linked
+ *    into the executable (kind builtin-ext) is created by builtin.c, with
+ *    origin 'built-in';
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
  *    import of an extension module that the build left out (CPython's test
  *    helpers) into a ModuleNotFoundError that says so;
@@ -29,6 +31,7 @@
  */
 #include "finder.h"
 
+#include "builtin.h"
 #include "memso.h"
 
 #include <limits.h>
@@ -56,6 +59,7 @@ static PyObject *sentinel;         /* the Importer last on sys.meta_path */
 static PyObject *builtins_str;     /* "__builtins__" */
 static PyObject *dot_str;          /* "." */
 static PyObject *slash_str;        /* "/" */
+static PyObject *builtin_str;      /* "built-in" */
 
 /* Why an import failed; turned into an exception by raise_error() only. */
 enum failure {
@@ -217,6 +221,9 @@ origin_of(PyObject *name, const inb_entry *e)
     char err[256];
     Py_ssize_t dot;
 
+    if (e->kind == INB_KIND_BUILTIN_EXT) {
+        return Py_NewRef(builtin_str); /* as BuiltinImporter's specs */
+    }
     if (e->kind != INB_KIND_SHARED_EXT) {
         return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
                                                               : ".py");
@@ -285,7 +292,7 @@ make_spec(Importer *self, PyObject *name, const inb_entry *e)
             goto error;
         }
     }
-    if (origin != NULL &&
+    if (origin != NULL && e->kind != INB_KIND_BUILTIN_EXT &&
         PyObject_SetAttrString(spec, "has_location", Py_True) < 0) {
         goto error;
     }
@@ -322,6 +329,7 @@ get_code(PyObject *name)
     switch (e.kind) {
     case INB_KIND_NAMESPACE:
     case INB_KIND_SHARED_EXT: /* no code object, like ExtensionFileLoader */
+    case INB_KIND_BUILTIN_EXT:
         Py_RETURN_NONE;
     case INB_KIND_MODULE:
     case INB_KIND_PACKAGE:
@@ -392,6 +400,7 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     case INB_KIND_PACKAGE:
     case INB_KIND_NAMESPACE:
     case INB_KIND_SHARED_EXT:
+    case INB_KIND_BUILTIN_EXT:
         return make_spec(self, name, &e);
     default:
         /* Absent extensions are left to the other finders, then to the
@@ -514,6 +523,9 @@ Importer_create_module(Importer *self, PyObject *spec)
         if (found == 1 && e.kind == INB_KIND_SHARED_EXT) {
             res = create_extension(self, spec, name, &e);
         }
+        else if (found == 1 && e.kind == INB_KIND_BUILTIN_EXT) {
+            res = inb_builtin_create(spec, name, &e);
+        }
         else {
             res = Py_NewRef(Py_None);
         }
@@ -530,7 +542,8 @@ is_extension(PyObject *name)
     int found = lookup(name, &e);
 
     PyErr_Clear();
-    return found == 1 && e.kind == INB_KIND_SHARED_EXT;
+    return found == 1 &&
+           (e.kind == INB_KIND_SHARED_EXT || e.kind == INB_KIND_BUILTIN_EXT);
 }
 
 /* The name module was imported as (new reference): its spec's name, as
@@ -657,7 +670,7 @@ Importer_get_filename(Importer *self, PyObject *name)
     if (find_required(name, &e) < 0) {
         return NULL;
     }
-    if (e.kind == INB_KIND_NAMESPACE) {
+    if (e.kind == INB_KIND_NAMESPACE || e.kind == INB_KIND_BUILTIN_EXT) {
         return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
     }
     return origin_of(name, &e);
@@ -953,8 +966,9 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     builtins_str = PyUnicode_InternFromString("__builtins__");
     dot_str = PyUnicode_InternFromString(".");
     slash_str = PyUnicode_InternFromString("/");
+    builtin_str = PyUnicode_InternFromString("built-in");
     if (finder == NULL || sentinel == NULL || builtins_str == NULL ||
-        dot_str == NULL || slash_str == NULL) {
+        dot_str == NULL || slash_str == NULL || builtin_str == NULL) {
         return -1;
     }
     meta_path = PySys_GetObject("meta_path"); /* borrowed */
