@@ -27,7 +27,8 @@ BUILDER_SRC = $(wildcard src/builder/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
-BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o)
+BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
+	$(BUILD)/obj/gen/support_py.o
 
 BASE_CFLAGS = $(CFLAGS) $(WARN) $(DEPFLAGS) -std=gnu11 -fvisibility=hidden \
 	-iquote include -iquote src/common -I$(PY_INCLUDE) -I$(PY_PLATINCLUDE)
@@ -54,6 +55,19 @@ $(BUILD)/obj/runtime/%.o: src/runtime/%.c $(BUILD)/config.mk
 $(BUILD)/obj/builder/%.o: src/builder/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -iquote src/builder $(BUILDER_DEFS) -c $< -o $@
+
+# The runtime's Python half, as text the builder compiles into every archive.
+$(BUILD)/gen/support_py.c: src/runtime/support.py
+	@mkdir -p $(@D)
+	{ echo '#include <stddef.h>'; \
+	  echo 'const char inb_support_py[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0};'; \
+	  echo 'const size_t inb_support_py_len = sizeof(inb_support_py) - 1;'; \
+	} > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/support_py.o: $(BUILD)/gen/support_py.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
