@@ -59,10 +59,19 @@ status_exit(PyStatus status)
     return 1;
 }
 
+/* The first argument with which multiprocessing's spawn and forkserver
+ * start methods re-execute a frozen interpreter (sys.frozen is true), as
+ * multiprocessing.spawn.get_command_line() writes it; and what such a
+ * child runs: spawn_main() with the arguments that follow. */
+#define MP_FORK_ARG "--multiprocessing-fork"
+#define MP_FORK_COMMAND                                                       \
+    "from multiprocessing.spawn import freeze_support\nfreeze_support()\n"
+
 /* Fill the path configuration so that CPython derives nothing from the
  * disk.  exe is the executable's real path; it is also the virtual root of
  * every module's location.  entry: "module" or "module:func", or NULL to act
- * like python3.  Returns a status. */
+ * like python3; MP_FORK_ARG runs a multiprocessing child.  Returns a
+ * status. */
 static PyStatus
 config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
             char **argv)
@@ -125,6 +134,10 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     }
     if (entry == NULL) {
         return PyStatus_Ok();
+    }
+    if (strcmp(entry, MP_FORK_ARG) == 0) {
+        return PyConfig_SetBytesString(config, &config->run_command,
+                                       MP_FORK_COMMAND);
     }
     colon = strchr(entry, ':');
     if (colon == NULL) {
@@ -337,6 +350,11 @@ inb_main(int argc, char **argv)
         fprintf(stderr, "%s: entry point in the archive is too long\n",
                 argv[0]);
         return 1;
+    }
+    /* A child of multiprocessing, in a tool as in a python3. */
+    if (argc > 1 && strcmp(argv[1], MP_FORK_ARG) == 0) {
+        has_entry = 1;
+        snprintf(entry, sizeof(entry), "%s", MP_FORK_ARG);
     }
     strict = config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
              strcmp(allow, "1") != 0;
