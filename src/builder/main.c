@@ -13,6 +13,7 @@
 #include "data.h"
 #include "inbuilt.h"
 #include "link.h"
+#include "lint.h"
 #include "meta.h"
 #include "shlib.h"
 #include "target.h"
@@ -378,6 +379,7 @@ cmd_build(int argc, char **argv)
     if (w == NULL) {
         inb_fatal("out of memory");
     }
+    inb_lint_file_reads(&c);
     failures = add_modules(w, &c, o.optimize, &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
