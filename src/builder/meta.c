@@ -135,10 +135,38 @@ add_tree(inb_archive_writer *w, const char *dir, const char *rel, int depth)
     return total;
 }
 
+/* The project of distribution directory name ("Foo_Bar-1.0.dist-info"):
+ * its part before the first '-' (or the suffix), lowercased, runs of '-',
+ * '_' and '.' made one '_', as PEP 503 compares names.  malloc'd. */
+static char *
+project_of(const char *name)
+{
+    size_t n = strcspn(name, "-"), i, o = 0;
+    char *out = inb_xmalloc(n + 1);
+
+    if (name[n] == '\0') {
+        n = (size_t)(strrchr(name, '.') - name);
+    }
+    for (i = 0; i < n; i++) {
+        char ch = name[i];
+
+        if (ch == '-' || ch == '_' || ch == '.') {
+            if (o > 0 && out[o - 1] != '_') {
+                out[o++] = '_';
+            }
+        }
+        else {
+            out[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 size_t
 inb_meta_add(inb_archive_writer *w, const struct inb_collect *c)
 {
-    struct inb_strv wanted = {0}, claimed = {0};
+    struct inb_strv wanted = {0}, projects = {0};
     size_t i, j, k, total = 0;
 
     for (i = 0; i < c->included.n; i++) {
@@ -152,8 +180,9 @@ inb_meta_add(inb_archive_writer *w, const struct inb_collect *c)
         }
         free(top);
     }
-    /* Roots in search order: the distribution of the copy of a package
-     * that the build took comes first, as the package itself did. */
+    /* Roots in search order: a project's first distribution is the one of
+     * the copy the build took, as for its packages.  Several projects may
+     * provide one name: portions of a namespace package. */
     for (i = 0; i < c->roots.n && wanted.n > 0; i++) {
         DIR *dp = opendir(c->roots.v[i]);
         struct dirent *de;
@@ -174,30 +203,30 @@ inb_meta_add(inb_archive_writer *w, const struct inb_collect *c)
         }
         for (j = 0; j < dists.n; j++) {
             char *dir = inb_xprintf("%s/%s", c->roots.v[i], dists.v[j]);
+            char *project = project_of(dists.v[j]);
             struct inb_strv names = {0};
             int take = 0;
             struct stat st;
 
-            if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (!inb_strv_has(&projects, project) && stat(dir, &st) == 0 &&
+                S_ISDIR(st.st_mode)) {
                 provided_names(dir, &names);
             }
             for (k = 0; k < names.n; k++) {
-                take |= inb_strv_has(&wanted, names.v[k]) &&
-                        !inb_strv_has(&claimed, names.v[k]);
+                take |= inb_strv_has(&wanted, names.v[k]);
             }
             if (take) {
-                for (k = 0; k < names.n; k++) {
-                    inb_strv_add(&claimed, names.v[k]);
-                }
+                inb_strv_add(&projects, project);
                 inb_note("metadata %s", dir);
                 total += add_tree(w, dir, dists.v[j], 0);
             }
             inb_strv_free(&names);
+            free(project);
             free(dir);
         }
         inb_strv_free(&dists);
     }
-    inb_strv_free(&claimed);
+    inb_strv_free(&projects);
     inb_strv_free(&wanted);
     return total;
 }

@@ -11,7 +11,8 @@
 
 /* Add the files of every distribution directory on c's roots that provides
  * a top-level package named by an --include (per top_level.txt, else
- * RECORD), the first root's first, as meta entries "X-1.0.dist-info/FILE".
+ * RECORD), as meta entries "X-1.0.dist-info/FILE"; of each project only
+ * the first found, in root order.
  * Returns the bytes added. */
 INB_HIDDEN size_t inb_meta_add(inb_archive_writer *w,
                                const struct inb_collect *c);

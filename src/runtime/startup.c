@@ -67,6 +67,25 @@ status_exit(PyStatus status)
 #define MP_FORK_COMMAND                                                       \
     "from multiprocessing.spawn import freeze_support\nfreeze_support()\n"
 
+/* Whether argv is a helper process that multiprocessing starts with
+ * sys.executable as a python3 (the forkserver and the resource tracker):
+ * interpreter options, then -c and a command importing from
+ * multiprocessing.  A tool runs those as python3 would, not its entry
+ * point. */
+static int
+is_multiprocessing_helper(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-c") == 0) {
+            return i + 1 < argc &&
+                   strncmp(argv[i + 1], "from multiprocessing.", 21) == 0;
+        }
+    }
+    return 0;
+}
+
 /* Fill the path configuration so that CPython derives nothing from the
  * disk.  exe is the executable's real path; it is also the virtual root of
  * every module's location.  entry: "module" or "module:func", or NULL to act
@@ -351,7 +370,11 @@ inb_main(int argc, char **argv)
                 argv[0]);
         return 1;
     }
-    /* A child of multiprocessing, in a tool as in a python3. */
+    /* Children and helpers of multiprocessing, in a tool as in a
+     * python3. */
+    if (has_entry && is_multiprocessing_helper(argc, argv)) {
+        has_entry = 0;
+    }
     if (argc > 1 && strcmp(argv[1], MP_FORK_ARG) == 0) {
         has_entry = 1;
         snprintf(entry, sizeof(entry), "%s", MP_FORK_ARG);
