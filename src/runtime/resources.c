@@ -47,6 +47,23 @@ ns_of(const char *ns)
     return -1;
 }
 
+/* Set ImportError for the corrupt source entry of module name[0..len),
+ * saying why (reason), and return NULL. */
+static PyObject *
+corrupt_source(const char *name, size_t len, const char *reason)
+{
+    PyObject *n = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
+
+    if (n != NULL) {
+        PyErr_Format(PyExc_ImportError,
+                     "corrupt source entry for module %R in the embedded "
+                     "archive: %s",
+                     n, reason);
+        Py_DECREF(n);
+    }
+    return NULL;
+}
+
 /* New reference: the uncompressed bytes of source entry e of module
  * name[0..len), or NULL with ImportError saying why it is corrupt. */
 static PyObject *
@@ -58,11 +75,7 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
     int z;
 
     if (e->size < 4) {
-        PyErr_Format(PyExc_ImportError,
-                     "corrupt source entry for module '%.*s' in the "
-                     "embedded archive: %zu bytes, shorter than its header",
-                     (int)len, name, e->size);
-        return NULL;
+        return corrupt_source(name, len, "shorter than its length field");
     }
     size = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
            (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
@@ -75,12 +88,9 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
                    (uLong)(e->size - 4));
     if (z != Z_OK || outlen != size) {
         Py_DECREF(out);
-        PyErr_Format(PyExc_ImportError,
-                     "corrupt source entry for module '%.*s' in the "
-                     "embedded archive: %s",
-                     (int)len, name,
-                     z != Z_OK ? zError(z) : "shorter than recorded");
-        return NULL;
+        return corrupt_source(name, len,
+                              z != Z_OK ? zError(z)
+                                        : "shorter than its length field");
     }
     return out;
 }

@@ -342,7 +342,12 @@ def install_linecache(linecache):
 
     def updatecache(filename, module_globals=None):
         rel = relative(filename) if isinstance(filename, str) else None
-        data = read(rel) if rel else None
+        try:
+            data = read(rel) if rel else None
+        except ImportError:
+            # A corrupt source entry: no lines, as for a missing file;
+            # get_source() reports the corruption.
+            return []
         if data is None:
             return original(filename, module_globals)
         import tokenize
