@@ -1002,7 +1002,11 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     if (PyList_Insert(meta_path, 0, finder) < 0) {
         return -1;
     }
-    if (PySys_SetObject("frozen", Py_True) < 0) {
+    /* The stdlib's directory is the virtual root (getpath leaves it unset
+     * when the search path is given); set before the main phase, so that
+     * the frozen modules it imports (zipimport) get their file names. */
+    if (PySys_SetObject("frozen", Py_True) < 0 ||
+        PySys_SetObject("_stdlib_dir", root) < 0) {
         return -1;
     }
     return 0;
@@ -1037,11 +1041,8 @@ inb_finder_configure(int strict)
                         "sys.meta_path or sys.path_hooks is not a list");
         goto error;
     }
-    /* Start-up read the path through /proc/self/exe; show the real one.
-     * The stdlib's directory is the virtual root (getpath leaves it
-     * unset when the search path is given). */
-    if (PySys_SetObject("_base_executable", root) < 0 ||
-        PySys_SetObject("_stdlib_dir", root) < 0) {
+    /* Start-up read the path through /proc/self/exe; show the real one. */
+    if (PySys_SetObject("_base_executable", root) < 0) {
         goto error;
     }
     /* In both modes: pkgutil and others hand __path__ entries to the path

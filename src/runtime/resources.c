@@ -232,7 +232,8 @@ resources_module_kind(PyObject *self, PyObject *arg)
 
 /* excepthook(type, value, traceback): print the exception with the
  * traceback module, which reads source lines through linecache (hence from
- * the archive); CPython's own printer if that module cannot be used. */
+ * the archive); with CPython's own printer a KeyboardInterrupt, or when that
+ * module cannot be used. */
 static PyObject *
 resources_excepthook(PyObject *self, PyObject *args)
 {
@@ -241,6 +242,15 @@ resources_excepthook(PyObject *self, PyObject *args)
     (void)self;
     if (!PyArg_UnpackTuple(args, "excepthook", 3, 3, &type, &value, &tb)) {
         return NULL;
+    }
+    /* Running Python code (exec, eval) clears CPython's record of an
+     * unhandled KeyboardInterrupt, which makes the process end by SIGINT:
+     * that one is printed by CPython alone. */
+    if (PyType_Check(type) &&
+        PyType_IsSubtype((PyTypeObject *)type,
+                         (PyTypeObject *)PyExc_KeyboardInterrupt)) {
+        PyErr_Display(type, value, tb);
+        Py_RETURN_NONE;
     }
     mod = PyImport_ImportModule("traceback");
     if (mod != NULL) {

@@ -67,6 +67,42 @@ status_exit(PyStatus status)
 #define MP_FORK_COMMAND                                                       \
     "from multiprocessing.spawn import freeze_support\nfreeze_support()\n"
 
+/* When the filesystem is allowed: put the directories of PYTHONPATH
+ * (colon-separated) on the module search path, as python3 does, so that
+ * packages left out of the executable (CPython's test suite) can be found
+ * on disk, by child processes too.  Returns a status. */
+static PyStatus
+add_pythonpath(PyConfig *config)
+{
+    const char *env = getenv("PYTHONPATH");
+    PyStatus status = PyStatus_Ok();
+    char *copy, *dir, *save = NULL;
+    wchar_t *wdir;
+
+    if (env == NULL || *env == '\0') {
+        return status;
+    }
+    copy = strdup(env);
+    if (copy == NULL) {
+        return PyStatus_NoMemory();
+    }
+    for (dir = strtok_r(copy, ":", &save); dir != NULL;
+         dir = strtok_r(NULL, ":", &save)) {
+        wdir = Py_DecodeLocale(dir, NULL);
+        if (wdir == NULL) {
+            status = PyStatus_Error("cannot decode PYTHONPATH");
+            break;
+        }
+        status = PyWideStringList_Append(&config->module_search_paths, wdir);
+        PyMem_RawFree(wdir);
+        if (PyStatus_Exception(status)) {
+            break;
+        }
+    }
+    free(copy);
+    return status;
+}
+
 /* Whether argv is a helper process that multiprocessing starts with
  * sys.executable as a python3 (the forkserver and the resource tracker):
  * interpreter options, then -c and a command importing from
@@ -119,6 +155,12 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     config->user_site_directory = 0;
     config->pathconfig_warnings = 0;
     config->module_search_paths_set = 1; /* empty: nothing on disk */
+#if PY_VERSION_HEX >= 0x030B0000
+    /* The archive serves the stdlib modules CPython also has frozen (os,
+     * codecs, ...): _imp.is_frozen() must not claim them, or importlib's
+     * _setup() (a fresh importlib) takes them for FrozenImporter's. */
+    config->use_frozen_modules = 0;
+#endif
     config->parse_argv = entry == NULL;
 #if PY_VERSION_HEX >= 0x030B0000
     /* An entry point's argv[0] is this executable: do not put its
@@ -406,6 +448,9 @@ inb_main(int argc, char **argv)
     }
     PyConfig_InitPythonConfig(&config);
     status = config_fill(&config, exe, has_entry ? entry : NULL, argc, argv);
+    if (!PyStatus_Exception(status) && !strict) {
+        status = add_pythonpath(&config);
+    }
     if (PyStatus_Exception(status)) {
         PyConfig_Clear(&config);
         return status_exit(status);
