@@ -105,7 +105,8 @@ deps:
 	@sh scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-mdsfs
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-mdsfs \
+		check-cpython-quick
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -136,6 +137,15 @@ $(BUILD)/mdsfs: $(MDSFS_SRC) $(wildcard bench/mdsfs/*.h)
 check-mdsfs: $(BUILD)/mdsfs
 	MDSFS=$(abspath $(BUILD)/mdsfs) $(PY_EXE) -m pytest -q tests/mdsfs \
 		$(PYTEST_ARGS)
+
+# CPython's regression tests (from libpython3.X-testsuite, on disk) run by an
+# executable with the stdlib in memory, against stock python3, test by test.
+.PHONY: check-cpython check-cpython-quick
+check-cpython: deps
+	@$(MAKE) --no-print-directory all
+	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) $(BUILD)
+check-cpython-quick: all
+	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) --quick $(BUILD)
 
 # numpy's whole test suite inside an executable against stock python3.
 check-numpy: deps
