@@ -101,15 +101,13 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
     size_t size;
 
     if (inb_compile_source(inb_support_py, inb_support_py_len,
-                           "src/runtime/support.py",
-                           INB_SUPPORT_MODULE ".py", optimize,
-                           &code) < 0) {
+                           "src/runtime/support.py", INB_SUPPORT_MODULE ".py",
+                           optimize, &code) < 0) {
         inb_fatal("cannot compile the runtime's support module");
     }
     if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_MODULE, 0,
-                               INB_SUPPORT_MODULE,
-                               strlen(INB_SUPPORT_MODULE), code.data,
-                               code.len) < 0) {
+                               INB_SUPPORT_MODULE, strlen(INB_SUPPORT_MODULE),
+                               code.data, code.len) < 0) {
         inb_fatal("out of memory");
     }
     inb_buf_free(&code);
@@ -236,8 +234,7 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
             /* a dangling link: nothing to embed */
         }
         else if (S_ISREG(st.st_mode)) {
-            if (dotted == NULL ? !ends_with(f, ".pyc")
-                               : !is_code_file(f)) {
+            if (dotted == NULL ? !ends_with(f, ".pyc") : !is_code_file(f)) {
                 found_add(d, subrel, path);
             }
         }
@@ -258,9 +255,8 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
                     walk(d, path, subrel, sub, depth + 1);
                 }
             }
-            else if (sub == NULL ||
-                     (stat(init, &st) < 0 &&
-                      !inb_collect_excluded(d->c, sub))) {
+            else if (sub == NULL || (stat(init, &st) < 0 &&
+                                     !inb_collect_excluded(d->c, sub))) {
                 walk(d, path, subrel, NULL, depth + 1);
             }
             free(init);

@@ -69,9 +69,8 @@ make_checker(void)
     PyObject *globals = NULL, *res = NULL, *check = NULL;
 
     globals = PyDict_New();
-    if (globals == NULL ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) <
-            0) {
+    if (globals == NULL || PyDict_SetItemString(globals, "__builtins__",
+                                                PyEval_GetBuiltins()) < 0) {
         goto done;
     }
     res = PyRun_String(checker_py, Py_file_input, globals, globals);

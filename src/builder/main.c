@@ -48,7 +48,8 @@ static const char usage_text[] =
     "  --allow-filesystem      let OUT also import from sys.path on disk,\n"
     "                          after its own modules (at run time, the same:\n"
     "                          INBUILT_ALLOW_FILESYSTEM=1)\n"
-    "  --exclude-data PATTERN  leave out package data files whose path in the\n"
+    "  --exclude-data PATTERN  leave out package data files whose path in "
+    "the\n"
     "                          archive (pkg/sub/file.txt) matches the shell\n"
     "                          PATTERN (repeatable), e.g. '*.csv'\n"
     "  --no-source             leave module source out (tracebacks then show\n"
@@ -419,8 +420,7 @@ cmd_build(int argc, char **argv)
             "%s: wrote %s: %zu modules (%.1f MB of bytecode, %.1f MB of "
             "source, data and metadata), %.1f MB, in %.1f s\n",
             inb_argv0, o.output, nmods, (double)bytes / 1e6,
-            (double)extra / 1e6,
-            (double)st.st_size / 1e6, now() - t0);
+            (double)extra / 1e6, (double)st.st_size / 1e6, now() - t0);
     free(entry_mod);
     return 0;
 }

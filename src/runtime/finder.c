@@ -10,10 +10,10 @@
  *    get_code(), is_package(), get_source() and get_filename() serve runpy
  *    (-m) and other InspectLoader users; get_source(), get_data(),
  *    get_resource_reader() and, as a meta-path finder, find_distributions()
- *    serve source, package data and metadata through resources.c.  For an extension module,
- *    create_module() has memso.c make its .so loadable from memory and
- *    CPython's own extension loader (_imp.create_dynamic) initialize it,
- *    and exec_module() runs _imp.exec_dynamic;
+ *    serve source, package data and metadata through resources.c.  For an
+ * extension module, create_module() has memso.c make its .so loadable from
+ * memory and CPython's own extension loader (_imp.create_dynamic) initialize
+ * it, and exec_module() runs _imp.exec_dynamic;
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
  *    import of an extension module that the build left out (CPython's test
  *    helpers) into a ModuleNotFoundError that says so;

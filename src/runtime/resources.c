@@ -108,8 +108,7 @@ entry_bytes(int ns, const char *name, size_t len)
     if (ns == INB_NS_SOURCE) {
         return inflate_source(&e, name, len);
     }
-    return PyBytes_FromStringAndSize((const char *)e.data,
-                                     (Py_ssize_t)e.size);
+    return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
 }
 
 /* read(ns, name): new reference to the bytes of the entry, None when

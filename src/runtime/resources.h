@@ -11,8 +11,7 @@
 
 /* Remember the archive (borrowed, lives as long as the process) and the
  * virtual root (a str, borrowed: the finder keeps it alive). */
-INB_HIDDEN void inb_resources_init(const inb_archive *archive,
-                                   PyObject *root);
+INB_HIDDEN void inb_resources_init(const inb_archive *archive, PyObject *root);
 
 /* Add the primitives to the module _inbuilt: root, read(ns, name),
  * has(ns, name), names(ns, prefix), module_kind(name), excepthook.

@@ -64,7 +64,7 @@ status_exit(PyStatus status)
  * multiprocessing.spawn.get_command_line() writes it; and what such a
  * child runs: spawn_main() with the arguments that follow. */
 #define MP_FORK_ARG "--multiprocessing-fork"
-#define MP_FORK_COMMAND                                                       \
+#define MP_FORK_COMMAND \
     "from multiprocessing.spawn import freeze_support\nfreeze_support()\n"
 
 /* When the filesystem is allowed: put the directories of PYTHONPATH
