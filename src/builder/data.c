@@ -148,12 +148,6 @@ is_identifier(const char *s)
 }
 
 static int
-compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 compare_found(const void *a, const void *b)
 {
     const struct found *x = a, *y = b;
@@ -221,9 +215,7 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
         }
     }
     closedir(dp);
-    if (names.n > 0) {
-        qsort(names.v, names.n, sizeof(char *), compare_strings);
-    }
+    inb_strv_sort(&names);
     for (i = 0; i < names.n; i++) {
         const char *f = names.v[i];
         char *path = inb_xprintf("%s/%s", dir, f);

@@ -18,12 +18,6 @@ ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int
-compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Add to names the top-level module names that one line of RECORD or
  * SOURCES.txt installs ("pkg/mod.py,sha256=...,12" gives pkg, "mod.py"
  * gives mod). */
@@ -198,9 +192,7 @@ inb_meta_add(inb_archive_writer *w, const struct inb_collect *c)
             }
         }
         closedir(dp);
-        if (dists.n > 0) {
-            qsort(dists.v, dists.n, sizeof(char *), compare_strings);
-        }
+        inb_strv_sort(&dists);
         for (j = 0; j < dists.n; j++) {
             char *dir = inb_xprintf("%s/%s", c->roots.v[i], dists.v[j]);
             char *project = project_of(dists.v[j]);

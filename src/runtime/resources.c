@@ -111,20 +111,30 @@ entry_bytes(int ns, const char *name, size_t len)
     return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
 }
 
+/* Parse (ns, name) arguments with format: *name and *len get the name. Returns
+ * the namespace, or -1 with an exception set. */
+static int
+parse_key(PyObject *args, const char *format, const char **name,
+          Py_ssize_t *len)
+{
+    const char *nsname;
+
+    if (!PyArg_ParseTuple(args, format, &nsname, name, len)) {
+        return -1;
+    }
+    return ns_of(nsname);
+}
+
 /* read(ns, name): new reference to the bytes of the entry, None when
  * absent. */
 static PyObject *
 resources_read(PyObject *self, PyObject *args)
 {
-    const char *nsname, *name;
+    const char *name;
     Py_ssize_t len;
-    int ns;
+    int ns = parse_key(args, "ss#:read", &name, &len);
 
     (void)self;
-    if (!PyArg_ParseTuple(args, "ss#:read", &nsname, &name, &len)) {
-        return NULL;
-    }
-    ns = ns_of(nsname);
     if (ns < 0) {
         return NULL;
     }
@@ -135,15 +145,11 @@ resources_read(PyObject *self, PyObject *args)
 static PyObject *
 resources_has(PyObject *self, PyObject *args)
 {
-    const char *nsname, *name;
+    const char *name;
     Py_ssize_t len;
-    int ns;
+    int ns = parse_key(args, "ss#:has", &name, &len);
 
     (void)self;
-    if (!PyArg_ParseTuple(args, "ss#:has", &nsname, &name, &len)) {
-        return NULL;
-    }
-    ns = ns_of(nsname);
     if (ns < 0) {
         return NULL;
     }
@@ -156,18 +162,14 @@ resources_has(PyObject *self, PyObject *args)
 static PyObject *
 resources_names(PyObject *self, PyObject *args)
 {
-    const char *nsname, *prefix;
+    const char *prefix;
     Py_ssize_t len;
     PyObject *list = NULL, *item = NULL;
     uint32_t i;
     inb_entry e;
-    int ns;
+    int ns = parse_key(args, "ss#:names", &prefix, &len);
 
     (void)self;
-    if (!PyArg_ParseTuple(args, "ss#:names", &nsname, &prefix, &len)) {
-        return NULL;
-    }
-    ns = ns_of(nsname);
     if (ns < 0) {
         return NULL;
     }
