@@ -132,12 +132,20 @@ def listdir(rel):
 
 
 def _not_found(rel, what="file"):
-    """A FileNotFoundError for rel that names its package and file."""
-    head, _, tail = rel.rpartition("/")
-    package = head.replace("/", ".") or "(top level)"
+    """A FileNotFoundError for rel that names its package (the deepest one
+    whose directory holds it) and the file, relative to that package."""
+    parts = rel.split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        package = ".".join(parts[:i])
+        if _inbuilt.module_kind(package) in (KIND_PACKAGE, KIND_NAMESPACE):
+            where = "in package %r" % package
+            name = "/".join(parts[i:])
+            break
+    else:
+        where, name = "at the top level", rel
     return FileNotFoundError(
-        errno.ENOENT, "No %s %r in package %r of this executable (%s)" %
-        (what, tail, package, sys.executable), ROOT + "/" + rel)
+        errno.ENOENT, "No %s %r %s of this executable (%s)" %
+        (what, name, where, sys.executable), ROOT + "/" + rel)
 
 
 class VirtualPath(Traversable):

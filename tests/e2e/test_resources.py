@@ -68,8 +68,9 @@ def test_missing_resource_names_package_and_file(data_exe):
     r = run([data_exe, "-c", code])
     assert r.returncode == 1
     last = r.stderr.splitlines()[-1]
-    assert last.startswith("FileNotFoundError: [Errno 2] No file 'nope.txt' "
-                           "in package 'datapkg.data'"), last
+    assert last.startswith("FileNotFoundError: [Errno 2] No file "
+                           "'data/nope.txt' in package 'datapkg'"), last
+    assert last.endswith("/datapkg/data/nope.txt'"), last
     r = run([data_exe, "-c", "import pkgutil; "
              "pkgutil.get_data('datapkg', 'missing.bin')"])
     assert "No file 'missing.bin' in package 'datapkg'" in r.stderr
