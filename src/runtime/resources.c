@@ -48,7 +48,7 @@ ns_of(const char *ns)
 }
 
 /* Set ImportError for the corrupt source entry of module name[0..len),
- * saying why (reason), and return NULL. */
+ * saying why (reason), and return NULL (never a reference). */
 static PyObject *
 corrupt_source(const char *name, size_t len, const char *reason)
 {
@@ -141,7 +141,7 @@ resources_read(PyObject *self, PyObject *args)
     return entry_bytes(ns, name, (size_t)len);
 }
 
-/* has(ns, name): whether the entry exists. */
+/* has(ns, name): new reference to a bool, whether the entry exists. */
 static PyObject *
 resources_has(PyObject *self, PyObject *args)
 {
@@ -198,8 +198,9 @@ error:
     return NULL;
 }
 
-/* module_kind(name): 0 not in the archive, 1 module, 2 package, 3
- * namespace package, 4 anything else (an extension module). */
+/* module_kind(name): new reference to an int: 0 not in the archive, 1
+ * module, 2 package, 3 namespace package, 4 anything else (an extension
+ * module). */
 static PyObject *
 resources_module_kind(PyObject *self, PyObject *arg)
 {
@@ -231,7 +232,8 @@ resources_module_kind(PyObject *self, PyObject *arg)
     return PyLong_FromLong(kind);
 }
 
-/* excepthook(type, value, traceback): print the exception with the
+/* excepthook(type, value, traceback): new reference to None.  Prints the
+ * exception with the
  * traceback module, which reads source lines through linecache (hence from
  * the archive); with CPython's own printer a KeyboardInterrupt, or when that
  * module cannot be used. */

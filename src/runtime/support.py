@@ -329,8 +329,13 @@ _distribution_class = None
 
 
 def find_distributions(context=None):
-    """The embedded distributions named context.name (all when None)."""
+    """The embedded distributions named context.name (all when None), when
+    the search path is sys.path (the default) or holds ROOT: a search of
+    other directories is not about this executable."""
     global _distribution_class
+    path = vars(context).get("path") if context is not None else None
+    if path is not None and path is not sys.path and ROOT not in path:
+        return
     if _distribution_class is None:
         _distribution_class = _make_distribution_class()
     wanted = getattr(context, "name", None)

@@ -23,6 +23,9 @@ try:
     md.version("unused")
 except md.PackageNotFoundError:
     out["unused"] = "not found"
+# A search of other directories does not see the embedded ones.
+out["elsewhere"] = [d.metadata["Name"] for d in
+                    md.distributions(path=["/nonexistent"])]
 json.dump(out, sys.stdout)
 """
 
@@ -44,6 +47,7 @@ def test_importlib_metadata_reads_embedded_distributions(data_exe):
         "plugins": {"a": "hello from plugin_a"},
         # Its package is not included, so neither is its metadata.
         "unused": "not found",
+        "elsewhere": [],
     }
 
 
