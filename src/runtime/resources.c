@@ -233,10 +233,9 @@ resources_module_kind(PyObject *self, PyObject *arg)
 }
 
 /* excepthook(type, value, traceback): new reference to None.  Prints the
- * exception with the
- * traceback module, which reads source lines through linecache (hence from
- * the archive); with CPython's own printer a KeyboardInterrupt, or when that
- * module cannot be used. */
+ * exception with the traceback module, which reads source lines through
+ * linecache (hence from the archive); with CPython's own printer a
+ * KeyboardInterrupt, or when that module cannot be used. */
 static PyObject *
 resources_excepthook(PyObject *self, PyObject *args)
 {
