@@ -31,11 +31,6 @@ import sys
 
 import _inbuilt
 
-try:
-    from importlib.resources.abc import Traversable, TraversableResources
-except ImportError:  # 3.10
-    from importlib.abc import Traversable, TraversableResources
-
 ROOT = _inbuilt.root
 
 # What _inbuilt.module_kind() answers.
@@ -148,110 +143,132 @@ def _not_found(rel, what="file"):
         (what, name, where, sys.executable), ROOT + "/" + rel)
 
 
-class VirtualPath(Traversable):
-    """A file or directory of the executable's virtual tree (a
-    Traversable): read from memory, never from the disk."""
-
-    def __init__(self, rel):
-        self._rel = rel.strip("/")
-
-    def __repr__(self):
-        return "VirtualPath(%r)" % str(self)
-
-    def __str__(self):
-        return ROOT + "/" + self._rel if self._rel else ROOT
-
-    def __fspath__(self):
-        # Code that opens str(path) gets a clear error, not a wrong file.
-        return str(self)
-
-    def __eq__(self, other):
-        return isinstance(other, VirtualPath) and other._rel == self._rel
-
-    def __hash__(self):
-        return hash(self._rel)
-
-    @property
-    def name(self):
-        return self._rel.rpartition("/")[2] or posixpath.basename(ROOT)
-
-    @property
-    def parent(self):
-        return VirtualPath(self._rel.rpartition("/")[0])
-
-    @property
-    def suffix(self):
-        return posixpath.splitext(self.name)[1]
-
-    @property
-    def stem(self):
-        return posixpath.splitext(self.name)[0]
-
-    def is_dir(self):
-        return is_dir(self._rel)
-
-    def is_file(self):
-        return is_file(self._rel)
-
-    def exists(self):
-        return self.is_dir() or self.is_file()
-
-    def iterdir(self):
-        if not self.is_dir():
-            raise _not_found(self._rel, "directory")
-        prefix = self._rel + "/" if self._rel else ""
-        return iter([VirtualPath(prefix + n) for n in listdir(self._rel)])
-
-    def joinpath(self, *descendants):
-        rel = self._rel
-        for part in descendants:
-            part = str(part)
-            if part.startswith("/"):
-                raise ValueError("%r is absolute: resources are named "
-                                 "relative to their package" % part)
-            rel = posixpath.normpath(posixpath.join(rel, part)) if rel \
-                else posixpath.normpath(part)
-            if rel == "." or rel.startswith("../") or rel == "..":
-                raise ValueError("%r leaves the executable's tree" % part)
-        return VirtualPath(rel)
-
-    def __truediv__(self, child):
-        return self.joinpath(child)
-
-    def read_bytes(self):
-        data = read(self._rel)
-        if data is None:
-            raise _not_found(self._rel)
-        return data
-
-    def read_text(self, encoding=None, errors=None):
-        return self.read_bytes().decode(encoding or "utf-8",
-                                        errors or "strict")
-
-    def open(self, mode="r", *args, **kwargs):
-        if mode not in ("r", "rb", "rt"):
-            raise ValueError("%s is read-only: mode %r is not supported" %
-                             (self, mode))
-        stream = io.BytesIO(self.read_bytes())
-        if "b" in mode:
-            return stream
-        return io.TextIOWrapper(stream, *args, **kwargs)
+VirtualPath = ResourceReader = None
 
 
-class ResourceReader(TraversableResources):
-    """What the loader's get_resource_reader() returns: files() is the
-    package's virtual directory."""
+def _define_classes():
+    """Define VirtualPath and ResourceReader on first use: their base
+    classes import importlib.resources (pathlib, tempfile, ...), which a
+    program that only imports linecache must not pay for."""
+    global VirtualPath, ResourceReader
+    if VirtualPath is not None:
+        return
+    try:
+        from importlib.resources.abc import (Traversable,
+                                             TraversableResources)
+    except ImportError:  # 3.10
+        from importlib.abc import Traversable, TraversableResources
 
-    def __init__(self, rel):
-        self._rel = rel
+    class _VirtualPath(Traversable):
+        """A file or directory of the executable's virtual tree (a
+        Traversable): read from memory, never from the disk."""
 
-    def files(self):
-        return VirtualPath(self._rel)
+        def __init__(self, rel):
+            self._rel = rel.strip("/")
+
+        def __repr__(self):
+            return "VirtualPath(%r)" % str(self)
+
+        def __str__(self):
+            return ROOT + "/" + self._rel if self._rel else ROOT
+
+        def __fspath__(self):
+            # Code that opens str(path) gets a clear error, not a wrong file.
+            return str(self)
+
+        def __eq__(self, other):
+            return isinstance(other, VirtualPath) and other._rel == self._rel
+
+        def __hash__(self):
+            return hash(self._rel)
+
+        @property
+        def name(self):
+            return self._rel.rpartition("/")[2] or posixpath.basename(ROOT)
+
+        @property
+        def parent(self):
+            return VirtualPath(self._rel.rpartition("/")[0])
+
+        @property
+        def suffix(self):
+            return posixpath.splitext(self.name)[1]
+
+        @property
+        def stem(self):
+            return posixpath.splitext(self.name)[0]
+
+        def is_dir(self):
+            return is_dir(self._rel)
+
+        def is_file(self):
+            return is_file(self._rel)
+
+        def exists(self):
+            return self.is_dir() or self.is_file()
+
+        def iterdir(self):
+            if not self.is_dir():
+                raise _not_found(self._rel, "directory")
+            prefix = self._rel + "/" if self._rel else ""
+            return iter([VirtualPath(prefix + n) for n in listdir(self._rel)])
+
+        def joinpath(self, *descendants):
+            rel = self._rel
+            for part in descendants:
+                part = str(part)
+                if part.startswith("/"):
+                    raise ValueError("%r is absolute: resources are named "
+                                     "relative to their package" % part)
+                rel = posixpath.normpath(posixpath.join(rel, part)) if rel \
+                    else posixpath.normpath(part)
+                if rel == "." or rel.startswith("../") or rel == "..":
+                    raise ValueError("%r leaves the executable's tree" % part)
+            return VirtualPath(rel)
+
+        def __truediv__(self, child):
+            return self.joinpath(child)
+
+        def read_bytes(self):
+            data = read(self._rel)
+            if data is None:
+                raise _not_found(self._rel)
+            return data
+
+        def read_text(self, encoding=None, errors=None):
+            return self.read_bytes().decode(encoding or "utf-8",
+                                            errors or "strict")
+
+        def open(self, mode="r", *args, **kwargs):
+            if mode not in ("r", "rb", "rt"):
+                raise ValueError("%s is read-only: mode %r is not supported" %
+                                 (self, mode))
+            stream = io.BytesIO(self.read_bytes())
+            if "b" in mode:
+                return stream
+            return io.TextIOWrapper(stream, *args, **kwargs)
+
+
+    class _ResourceReader(TraversableResources):
+        """What the loader's get_resource_reader() returns: files() is the
+        package's virtual directory."""
+
+        def __init__(self, rel):
+            self._rel = rel
+
+        def files(self):
+            return VirtualPath(self._rel)
+
+    _VirtualPath.__name__ = _VirtualPath.__qualname__ = "VirtualPath"
+    _ResourceReader.__name__ = "ResourceReader"
+    _ResourceReader.__qualname__ = "ResourceReader"
+    VirtualPath, ResourceReader = _VirtualPath, _ResourceReader
 
 
 def resource_reader(fullname):
     """The reader for module fullname: its own directory for a package, its
     package's for a module (as FileLoader does)."""
+    _define_classes()
     kind = _inbuilt.module_kind(fullname)
     if kind in (KIND_PACKAGE, KIND_NAMESPACE):
         return ResourceReader(fullname.replace(".", "/"))
@@ -316,10 +333,12 @@ def _make_distribution_class():
             return data.decode("utf-8")
 
         def locate_file(self, path):
+            _define_classes()
             return VirtualPath(str(path))
 
         @property
         def _path(self):
+            _define_classes()
             return VirtualPath(self._dirname)
 
     return InbuiltDistribution

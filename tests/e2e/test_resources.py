@@ -14,7 +14,8 @@ data = root / "data"
 out = {
     "names": sorted(p.name for p in root.iterdir()),
     "data_names": sorted(p.name for p in data.iterdir()),
-    "is_dir": [data.is_dir(), data.is_file(), (data / "greeting.txt").is_dir()],
+    "is_dir": [data.is_dir(), data.is_file(),
+               (data / "greeting.txt").is_dir()],
     "is_file": (data / "greeting.txt").is_file(),
     "text": data.joinpath("greeting.txt").read_text(),
     "bytes": list((data / "sub" / "blob.bin").read_bytes()),
@@ -64,7 +65,8 @@ def test_get_data_accepts_paths_built_from_file(data_exe):
 
 def test_missing_resource_names_package_and_file(data_exe):
     code = ("from importlib import resources\n"
-            "(resources.files('datapkg') / 'data' / 'nope.txt').read_bytes()\n")
+            "r = resources.files('datapkg')\n"
+            "(r / 'data' / 'nope.txt').read_bytes()\n")
     r = run([data_exe, "-c", code])
     assert r.returncode == 1
     last = r.stderr.splitlines()[-1]
@@ -79,13 +81,15 @@ def test_missing_resource_names_package_and_file(data_exe):
 def test_exclude_data_drops_matching_files(data_exe):
     code = ("from importlib import resources\n"
             "r = resources.files('datapkg')\n"
-            "print((r / 'notes.skip').is_file(), (r / 'table.csv').is_file())\n")
+            "print((r / 'notes.skip').is_file(),\n"
+            "      (r / 'table.csv').is_file())\n")
     assert run_ok([data_exe, "-c", code]).split() == ["False", "True"]
 
 
 def test_stdlib_data_files_are_embedded(data_exe):
     code = ("import pkgutil\n"
-            "print(len(pkgutil.get_data('email', 'architecture.rst')) > 1000)\n")
+            "data = pkgutil.get_data('email', 'architecture.rst')\n"
+            "print(len(data) > 1000)\n")
     assert run_ok([data_exe, "-c", code]) == "True\n"
 
 

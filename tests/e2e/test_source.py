@@ -80,3 +80,13 @@ def test_no_source_leaves_source_out(nosource_exe, data_exe):
     assert 'datapkg/boom.py", line 6, in explode' in r.stderr
     assert "marker line" not in r.stderr
     assert nosource_exe.stat().st_size < data_exe.stat().st_size - 2_000_000
+
+
+def test_linecache_hook_loads_nothing_heavy(data_exe):
+    """linecache (imported by traceback, logging, ...) gets its hook without
+    importlib.resources, pathlib or tempfile being imported."""
+    code = ("import sys, linecache\n"
+            "print(sorted(m for m in ('importlib.resources', 'pathlib',\n"
+            "             'tempfile', 'importlib.metadata') "
+            "if m in sys.modules))\n")
+    assert run_ok([data_exe, "-c", code]) == "[]\n"
