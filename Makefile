@@ -30,7 +30,8 @@ BUILDER_SRC = $(wildcard src/builder/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
-BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o)
+BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
+	$(BUILD)/obj/gen/support_py.o
 
 BASE_CFLAGS = $(CFLAGS) $(WARN) $(DEPFLAGS) -std=gnu11 -fvisibility=hidden \
 	-iquote include -iquote src/common -I$(PY_INCLUDE) -I$(PY_PLATINCLUDE)
@@ -62,13 +63,26 @@ $(BUILD)/obj/builder/%.o: src/builder/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -iquote src/builder $(BUILDER_DEFS) -c $< -o $@
 
+# The runtime's Python half, as text the builder compiles into every archive.
+$(BUILD)/gen/support_py.c: src/runtime/support.py
+	@mkdir -p $(@D)
+	{ echo '#include <stddef.h>'; \
+	  echo 'const char inb_support_py[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0};'; \
+	  echo 'const size_t inb_support_py_len = sizeof(inb_support_py) - 1;'; \
+	} > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/support_py.o: $(BUILD)/gen/support_py.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # The builder embeds the same static libpython to compile bytecode.
 $(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/libinbuilt-rt.a
 	$(CC) -no-pie -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) $(PY_STATICLIB) $(PY_LIBS) \
-		-lelf
+		-lelf -lz
 
 # Unit tests: pure-C modules with sanitizers and assertions on.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -98,7 +112,8 @@ deps:
 	@sh scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-mdsfs
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-mdsfs \
+		check-cpython-quick
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -135,6 +150,15 @@ $(BUILD)/mdsfs: $(MDSFS_SRC) $(wildcard bench/mdsfs/*.h)
 check-mdsfs: $(BUILD)/mdsfs
 	MDSFS=$(abspath $(BUILD)/mdsfs) $(PY_EXE) -m pytest -q tests/mdsfs \
 		$(PYTEST_ARGS)
+
+# CPython's regression tests (from libpython3.X-testsuite, on disk) run by an
+# executable with the stdlib in memory, against stock python3, test by test.
+.PHONY: check-cpython check-cpython-quick
+check-cpython: deps
+	@$(MAKE) --no-print-directory all
+	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) $(BUILD)
+check-cpython-quick: all
+	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) --quick $(BUILD)
 
 # numpy's whole test suite inside an executable against stock python3.
 check-numpy: deps

@@ -115,6 +115,11 @@ stdlib_keeps(const char *name)
             return 0;
         }
     }
+    /* Always frozen into libpython (a bootstrap module): left to CPython's
+     * FrozenImporter, so that importlib's _setup() finds it as frozen. */
+    if (strcmp(name, "zipimport") == 0) {
+        return 0;
+    }
     for (i = 0; last != NULL && leaf[i] != NULL; i++) {
         if (strcmp(last + 1, leaf[i]) == 0) {
             return 0;

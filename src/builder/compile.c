@@ -7,6 +7,7 @@
 #include "compile.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int started;
@@ -107,29 +108,29 @@ report_error(const char *path)
 }
 
 int
-inb_compile_file(const char *path, const char *relname, int optimize,
-                 struct inb_buf *out)
+inb_compile_source(const char *src, size_t len, const char *path,
+                   const char *relname, int optimize, struct inb_buf *out)
 {
-    struct inb_buf src = {0};
     PyCompilerFlags flags = {0, PY_MINOR_VERSION};
     PyObject *code = NULL, *filename = NULL, *data = NULL;
+    char *text;
     int rc = -1;
 
-    if (inb_buf_readfile(&src, path) < 0) {
-        fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (memchr(src.data, '\0', src.len) != NULL) {
+    if (memchr(src, '\0', len) != NULL) {
         fprintf(stderr, "%s:0:0: SyntaxError: source contains NUL bytes\n",
                 path);
-        goto done;
+        return -1;
+    }
+    text = strndup(src, len);
+    if (text == NULL) {
+        inb_fatal("out of memory");
     }
     filename = PyUnicode_DecodeFSDefault(relname);
     if (filename == NULL) {
         report_error(path);
         goto done;
     }
-    code = Py_CompileStringObject(src.data, filename, Py_file_input, &flags,
+    code = Py_CompileStringObject(text, filename, Py_file_input, &flags,
                                   optimize);
     if (code == NULL) {
         report_error(path);
@@ -146,6 +147,22 @@ done:
     Py_XDECREF(data);
     Py_XDECREF(code);
     Py_XDECREF(filename);
+    free(text);
+    return rc;
+}
+
+int
+inb_compile_file(const char *path, const char *relname, int optimize,
+                 struct inb_buf *out)
+{
+    struct inb_buf src = {0};
+    int rc;
+
+    if (inb_buf_readfile(&src, path) < 0) {
+        fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+        return -1;
+    }
+    rc = inb_compile_source(src.data, src.len, path, relname, optimize, out);
     inb_buf_free(&src);
     return rc;
 }

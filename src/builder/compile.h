@@ -17,6 +17,11 @@ INB_HIDDEN void inb_compile_init(void);
  * "path:line:col: SyntaxError: message" (or the I/O error) to stderr. */
 INB_HIDDEN int inb_compile_file(const char *path, const char *relname,
                                 int optimize, struct inb_buf *out);
+/* inb_compile_file() for source src[0..len) (path names it in
+ * messages). */
+INB_HIDDEN int inb_compile_source(const char *src, size_t len,
+                                  const char *path, const char *relname,
+                                  int optimize, struct inb_buf *out);
 /* The bytecode magic number and PY_VERSION_HEX of the embedded CPython. */
 INB_HIDDEN uint32_t inb_compile_magic(void);
 INB_HIDDEN uint32_t inb_compile_version(void);

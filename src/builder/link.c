@@ -176,6 +176,9 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
         inb_argv_add(&argv, &argc, ext_libs.v[i]);
     }
     inb_split_words(INB_PY_LIBS, &argv, &argc);
+    /* The runtime inflates module source with zlib (resources.c), which a
+     * libpython with zlib as a shared module does not link. */
+    inb_argv_add(&argv, &argc, "-lz");
     /* Loaded at start even if nothing refers to them yet. */
     inb_argv_add(&argv, &argc, "-Wl,--no-as-needed");
     for (size_t i = 0; i < nlibs; i++) {

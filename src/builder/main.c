@@ -11,10 +11,13 @@
 #include "capture.h"
 #include "collect.h"
 #include "compile.h"
+#include "data.h"
 #include "deps.h"
 #include "extension.h"
 #include "inbuilt.h"
 #include "link.h"
+#include "lint.h"
+#include "meta.h"
 #include "setup.h"
 #include "shlib.h"
 #include "stdext.h"
@@ -55,6 +58,12 @@ static const char usage_text[] =
     "  --allow-filesystem      let OUT also import from sys.path on disk,\n"
     "                          after its own modules (at run time, the same:\n"
     "                          INBUILT_ALLOW_FILESYSTEM=1)\n"
+    "  --exclude-data PATTERN  leave out package data files whose path in "
+    "the\n"
+    "                          archive (pkg/sub/file.txt) matches the shell\n"
+    "                          PATTERN (repeatable), e.g. '*.csv'\n"
+    "  --no-source             leave module source out (tracebacks then show\n"
+    "                          no source lines; inspect.getsource fails)\n"
     "  --optimize N            compile with optimization level 0, 1 (like "
     "-O)\n"
     "                          or 2 (like -OO); default 0\n"
@@ -113,6 +122,8 @@ enum {
     OPT_SETUP,
     OPT_BUNDLE,
     OPT_CPYTHON_SOURCE,
+    OPT_EXCLUDE_DATA,
+    OPT_NO_SOURCE,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -122,10 +133,11 @@ struct options {
     const char *output;
     const char *python;
     const char *entry;
-    struct inb_strv includes, paths, excludes;
+    struct inb_strv includes, paths, excludes, exclude_data;
     struct inb_exts exts; /* --extension and --setup, in order */
     int allow_filesystem;
     int no_deps;
+    int no_source;
     int optimize;
     const char *so_mode;        /* "memory", "cache" or NULL (memory) */
     const char *cpython_source; /* --cpython-source DIR, or NULL */
@@ -188,6 +200,8 @@ parse_build(int argc, char **argv, struct options *o)
         {"setup", required_argument, NULL, OPT_SETUP},
         {"bundle", required_argument, NULL, OPT_BUNDLE},
         {"cpython-source", required_argument, NULL, OPT_CPYTHON_SOURCE},
+        {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
+        {"no-source", no_argument, NULL, OPT_NO_SOURCE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -250,6 +264,12 @@ parse_build(int argc, char **argv, struct options *o)
             free(manifest);
             break;
         }
+        case OPT_EXCLUDE_DATA:
+            inb_strv_add(&o->exclude_data, optarg);
+            break;
+        case OPT_NO_SOURCE:
+            o->no_source = 1;
+            break;
         case 'v':
             inb_verbose = 1;
             break;
@@ -464,7 +484,7 @@ cmd_build(int argc, char **argv)
     struct inb_output out = {0};
     inb_archive_writer *w;
     unsigned char *archive = NULL;
-    size_t size = 0, bytes = 0, i, nmods = 0, nlibs;
+    size_t size = 0, bytes = 0, extra = 0, i, nmods = 0, nlibs;
     const char *const *libs;
     char err[256], *entry_mod = NULL;
     double t0 = now();
@@ -511,6 +531,7 @@ cmd_build(int argc, char **argv)
     if (w == NULL) {
         inb_fatal("out of memory");
     }
+    inb_lint_file_reads(&c);
     failures = add_modules(w, &c, o.optimize, &o.exts, &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
@@ -519,6 +540,12 @@ cmd_build(int argc, char **argv)
     for (i = 0; i < c.n; i++) {
         nmods += c.mods[i].kind != INB_KIND_EXT_ABSENT;
     }
+    inb_data_add_support(w, o.optimize, !o.no_source);
+    if (!o.no_source) {
+        extra += inb_data_add_sources(w, &c);
+    }
+    extra += inb_data_add_files(w, &c, &o.exclude_data);
+    extra += inb_meta_add(w, &c);
     if (o.entry != NULL) {
         add_config(w, "entry", o.entry);
     }
@@ -543,10 +570,10 @@ cmd_build(int argc, char **argv)
         inb_fatal("cannot stat %s:", o.output);
     }
     fprintf(stderr,
-            "%s: wrote %s: %zu modules (%.1f MB of bytecode), %.1f MB, in "
-            "%.1f s\n",
+            "%s: wrote %s: %zu modules (%.1f MB of bytecode, %.1f MB of "
+            "source, data and metadata), %.1f MB, in %.1f s\n",
             inb_argv0, o.output, nmods, (double)bytes / 1e6,
-            (double)st.st_size / 1e6, now() - t0);
+            (double)extra / 1e6, (double)st.st_size / 1e6, now() - t0);
     free(entry_mod);
     return 0;
 }

@@ -368,6 +368,20 @@ inb_strv_has(const struct inb_strv *l, const char *s)
     return 0;
 }
 
+static int
+compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+inb_strv_sort(struct inb_strv *l)
+{
+    if (l->n > 1) {
+        qsort(l->v, l->n, sizeof(char *), compare_strings);
+    }
+}
+
 void
 inb_strv_free(struct inb_strv *l)
 {

@@ -62,6 +62,8 @@ INB_HIDDEN int inb_record_next(struct inb_buf *b, size_t *pos, char **key,
 INB_HIDDEN void inb_strv_add(struct inb_strv *l, const char *s);
 /* Whether l holds a string equal to s. */
 INB_HIDDEN int inb_strv_has(const struct inb_strv *l, const char *s);
+/* Sort l's strings by strcmp(). */
+INB_HIDDEN void inb_strv_sort(struct inb_strv *l);
 /* Free l's strings and reset it to empty. */
 INB_HIDDEN void inb_strv_free(struct inb_strv *l);
 

@@ -22,10 +22,10 @@
 enum inb_ns {
     INB_NS_CONFIG = 0, /* build settings: "entry", "allow_filesystem" */
     INB_NS_MODULE = 1, /* importable modules, by full dotted name */
-    INB_NS_SOURCE = 2, /* reserved: module source, by dotted name */
-    INB_NS_DATA = 3,   /* reserved: package data files, "pkg/sub/file" */
-    INB_NS_SHLIB = 4,  /* reserved: shared libraries, by soname */
-    INB_NS_META = 5,   /* reserved: distribution metadata */
+    INB_NS_SOURCE = 2, /* module source, by dotted name: u32 size, zlib */
+    INB_NS_DATA = 3,   /* package data files, "pkg/sub/file" */
+    INB_NS_SHLIB = 4,  /* shared libraries, by soname */
+    INB_NS_META = 5,   /* distribution metadata, "X-1.0.dist-info/FILE" */
     INB_NS_COUNT
 };
 

@@ -8,12 +8,14 @@
  *  - the loader: exec_module() unmarshals the code object straight from the
  *    archive's read-only data and runs it in the module's namespace;
  *    get_code(), is_package(), get_source() and get_filename() serve runpy
- *    (-m) and other InspectLoader users.  For an extension module,
- *    create_module() has memso.c make its .so loadable from memory and
- *    CPython's own extension loader (_imp.create_dynamic) initialize it,
- *    and exec_module() runs _imp.exec_dynamic.  An extension module linked
- *    into the executable (kind builtin-ext) is created by builtin.c, with
- *    origin 'built-in';
+ *    (-m) and other InspectLoader users; get_source(), get_data(),
+ *    get_resource_reader() and, as a meta-path finder, find_distributions()
+ *    serve source, package data and metadata through resources.c.  For an
+ *    extension module, create_module() has memso.c make its .so loadable
+ *    from memory and CPython's own extension loader (_imp.create_dynamic)
+ *    initialize it, and exec_module() runs _imp.exec_dynamic.  An extension
+ *    module linked into the executable (kind builtin-ext) is created by
+ *    builtin.c, with origin 'built-in';
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
  *    import of an extension module that the build left out (CPython's test
  *    helpers) into a ModuleNotFoundError that says so;
@@ -33,6 +35,7 @@
 
 #include "builtin.h"
 #include "memso.h"
+#include "resources.h"
 
 #include <limits.h>
 #include <marshal.h>
@@ -613,6 +616,9 @@ Importer_exec_module(Importer *self, PyObject *module)
             goto error;
         }
         Py_DECREF(res);
+        if (inb_resources_after_exec(name, module) < 0) {
+            goto error;
+        }
     }
     Py_XDECREF(dict);
     Py_DECREF(code);
@@ -647,7 +653,8 @@ Importer_is_package(Importer *self, PyObject *name)
     return PyBool_FromLong(is_package_kind(e.kind));
 }
 
-/* get_source(fullname): None: source is not kept in the archive. */
+/* get_source(fullname): new reference to the source, None when the build
+ * left it out (--no-source) or the module has none. */
 static PyObject *
 Importer_get_source(Importer *self, PyObject *name)
 {
@@ -657,7 +664,50 @@ Importer_get_source(Importer *self, PyObject *name)
     if (find_required(name, &e) < 0) {
         return NULL;
     }
-    Py_RETURN_NONE;
+    return inb_resources_get_source(name);
+}
+
+/* get_data(path): new reference to the bytes of a file of the virtual
+ * tree (package data, module source), or of a file on disk outside it. */
+static PyObject *
+Importer_get_data(Importer *self, PyObject *path)
+{
+    (void)self;
+    return inb_resources_call("get_data", path);
+}
+
+/* get_resource_reader(fullname): new reference to the importlib.resources
+ * reader of a package (or of a module's package). */
+static PyObject *
+Importer_get_resource_reader(Importer *self, PyObject *name)
+{
+    (void)self;
+    return inb_resources_call("resource_reader", name);
+}
+
+/* find_distributions(context=None): new reference to an iterator over the
+ * embedded distributions (importlib.metadata); empty but for the finder
+ * first on sys.meta_path, so that each is found once. */
+static PyObject *
+Importer_find_distributions(Importer *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"context", NULL};
+    PyObject *context = Py_None, *empty, *it;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:find_distributions",
+                                     kwlist, &context)) {
+        return NULL;
+    }
+    if ((PyObject *)self == finder) {
+        return inb_resources_call("find_distributions", context);
+    }
+    empty = PyTuple_New(0);
+    if (empty == NULL) {
+        return NULL;
+    }
+    it = PyObject_GetIter(empty);
+    Py_DECREF(empty);
+    return it;
 }
 
 /* get_filename(fullname): new reference to the module's virtual path. */
@@ -847,6 +897,12 @@ static PyMethodDef Importer_methods[] = {
     {"is_package", (PyCFunction)Importer_is_package, METH_O, NULL},
     {"get_source", (PyCFunction)Importer_get_source, METH_O, NULL},
     {"get_filename", (PyCFunction)Importer_get_filename, METH_O, NULL},
+    {"get_data", (PyCFunction)Importer_get_data, METH_O, NULL},
+    {"get_resource_reader", (PyCFunction)Importer_get_resource_reader, METH_O,
+     NULL},
+    {"find_distributions",
+     (PyCFunction)(void (*)(void))Importer_find_distributions,
+     METH_VARARGS | METH_KEYWORDS, NULL},
     {"path_hook", (PyCFunction)Importer_path_hook, METH_O, NULL},
     {"iter_modules", (PyCFunction)(void (*)(void))Importer_iter_modules,
      METH_VARARGS | METH_KEYWORDS, NULL},
@@ -895,6 +951,9 @@ inb_finder_init_module(void)
         goto error;
     }
     if (finder != NULL && PyModule_AddObjectRef(m, "importer", finder) < 0) {
+        goto error;
+    }
+    if (inb_resources_add_to_module(m) < 0) {
         goto error;
     }
     return m;
@@ -950,6 +1009,7 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     if (root == NULL) {
         return -1;
     }
+    inb_resources_init(a, root);
     module_spec = import_attr("_frozen_importlib", "ModuleSpec");
     if (module_spec == NULL) {
         return -1;
@@ -982,7 +1042,11 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     if (PyList_Insert(meta_path, 0, finder) < 0) {
         return -1;
     }
-    if (PySys_SetObject("frozen", Py_True) < 0) {
+    /* The stdlib's directory is the virtual root (getpath leaves it unset
+     * when the search path is given); set before the main phase, so that
+     * the frozen modules it imports (zipimport) get their file names. */
+    if (PySys_SetObject("frozen", Py_True) < 0 ||
+        PySys_SetObject("_stdlib_dir", root) < 0) {
         return -1;
     }
     return 0;
@@ -1017,17 +1081,15 @@ inb_finder_configure(int strict)
                         "sys.meta_path or sys.path_hooks is not a list");
         goto error;
     }
-    /* Start-up read the path through /proc/self/exe; show the real one.
-     * The stdlib's directory is the virtual root (getpath leaves it
-     * unset when the search path is given). */
-    if (PySys_SetObject("_base_executable", root) < 0 ||
-        PySys_SetObject("_stdlib_dir", root) < 0) {
+    /* Start-up read the path through /proc/self/exe; show the real one. */
+    if (PySys_SetObject("_base_executable", root) < 0) {
         goto error;
     }
     /* In both modes: pkgutil and others hand __path__ entries to the path
      * hooks, and zipimport's would open the executable. */
     hook = PyObject_GetAttrString(finder, "path_hook");
-    if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0) {
+    if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0 ||
+        inb_resources_configure() < 0) {
         goto error;
     }
     if (strict) {

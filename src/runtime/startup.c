@@ -59,10 +59,74 @@ status_exit(PyStatus status)
     return 1;
 }
 
+/* The first argument with which multiprocessing's spawn and forkserver
+ * start methods re-execute a frozen interpreter (sys.frozen is true), as
+ * multiprocessing.spawn.get_command_line() writes it; and what such a
+ * child runs: spawn_main() with the arguments that follow. */
+#define MP_FORK_ARG "--multiprocessing-fork"
+#define MP_FORK_COMMAND \
+    "from multiprocessing.spawn import freeze_support\nfreeze_support()\n"
+
+/* When the filesystem is allowed: put the directories of PYTHONPATH
+ * (colon-separated) on the module search path, as python3 does, so that
+ * packages left out of the executable (CPython's test suite) can be found
+ * on disk, by child processes too.  Returns a status. */
+static PyStatus
+add_pythonpath(PyConfig *config)
+{
+    const char *env = getenv("PYTHONPATH");
+    PyStatus status = PyStatus_Ok();
+    char *copy, *dir, *save = NULL;
+    wchar_t *wdir;
+
+    if (env == NULL || *env == '\0') {
+        return status;
+    }
+    copy = strdup(env);
+    if (copy == NULL) {
+        return PyStatus_NoMemory();
+    }
+    for (dir = strtok_r(copy, ":", &save); dir != NULL;
+         dir = strtok_r(NULL, ":", &save)) {
+        wdir = Py_DecodeLocale(dir, NULL);
+        if (wdir == NULL) {
+            status = PyStatus_Error("cannot decode PYTHONPATH");
+            break;
+        }
+        status = PyWideStringList_Append(&config->module_search_paths, wdir);
+        PyMem_RawFree(wdir);
+        if (PyStatus_Exception(status)) {
+            break;
+        }
+    }
+    free(copy);
+    return status;
+}
+
+/* Whether argv is a helper process that multiprocessing starts with
+ * sys.executable as a python3 (the forkserver and the resource tracker):
+ * interpreter options, then -c and a command importing from
+ * multiprocessing.  A tool runs those as python3 would, not its entry
+ * point. */
+static int
+is_multiprocessing_helper(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-c") == 0) {
+            return i + 1 < argc &&
+                   strncmp(argv[i + 1], "from multiprocessing.", 21) == 0;
+        }
+    }
+    return 0;
+}
+
 /* Fill the path configuration so that CPython derives nothing from the
  * disk.  exe is the executable's real path; it is also the virtual root of
  * every module's location.  entry: "module" or "module:func", or NULL to act
- * like python3.  Returns a status. */
+ * like python3; MP_FORK_ARG runs a multiprocessing child.  Returns a
+ * status. */
 static PyStatus
 config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
             char **argv)
@@ -91,6 +155,12 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     config->user_site_directory = 0;
     config->pathconfig_warnings = 0;
     config->module_search_paths_set = 1; /* empty: nothing on disk */
+#if PY_VERSION_HEX >= 0x030B0000
+    /* The archive serves the stdlib modules CPython also has frozen (os,
+     * codecs, ...): _imp.is_frozen() must not claim them, or importlib's
+     * _setup() (a fresh importlib) takes them for FrozenImporter's. */
+    config->use_frozen_modules = 0;
+#endif
     config->parse_argv = entry == NULL;
 #if PY_VERSION_HEX >= 0x030B0000
     /* An entry point's argv[0] is this executable: do not put its
@@ -125,6 +195,10 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     }
     if (entry == NULL) {
         return PyStatus_Ok();
+    }
+    if (strcmp(entry, MP_FORK_ARG) == 0) {
+        return PyConfig_SetBytesString(config, &config->run_command,
+                                       MP_FORK_COMMAND);
     }
     colon = strchr(entry, ':');
     if (colon == NULL) {
@@ -338,6 +412,15 @@ inb_main(int argc, char **argv)
                 argv[0]);
         return 1;
     }
+    /* Children and helpers of multiprocessing, in a tool as in a
+     * python3. */
+    if (has_entry && is_multiprocessing_helper(argc, argv)) {
+        has_entry = 0;
+    }
+    if (argc > 1 && strcmp(argv[1], MP_FORK_ARG) == 0) {
+        has_entry = 1;
+        snprintf(entry, sizeof(entry), "%s", MP_FORK_ARG);
+    }
     strict = config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
              strcmp(allow, "1") != 0;
     env = getenv("INBUILT_ALLOW_FILESYSTEM");
@@ -365,6 +448,9 @@ inb_main(int argc, char **argv)
     }
     PyConfig_InitPythonConfig(&config);
     status = config_fill(&config, exe, has_entry ? entry : NULL, argc, argv);
+    if (!PyStatus_Exception(status) && !strict) {
+        status = add_pythonpath(&config);
+    }
     if (PyStatus_Exception(status)) {
         PyConfig_Clear(&config);
         return status_exit(status);

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from helpers import INBUILT, PKGS, describe, inbuilt
+from helpers import DISTS, INBUILT, PKGS, describe, inbuilt
 
 
 class Builder:
@@ -94,3 +94,21 @@ def module_entry_exe(builder):
     """A tool running module solo as __main__."""
     return builder.get("solo-tool", "--path", PKGS, "--include", "solo",
                        "--entry", "solo")
+
+
+@pytest.fixture(scope="session")
+def data_exe(builder):
+    """The stdlib, datapkg (data files, a module that raises) and the
+    distributions plughost and plugin_a with their metadata; notes.skip is
+    dropped with --exclude-data."""
+    return builder.get(
+        "data", "--path", PKGS, "--include", "datapkg", "--path", DISTS,
+        "--include", "plughost", "--include", "plugin_a",
+        "--exclude-data", "*.skip")
+
+
+@pytest.fixture(scope="session")
+def nosource_exe(builder):
+    """data_exe's modules, built with --no-source."""
+    return builder.get("nosource", "--path", PKGS, "--include", "datapkg",
+                       "--no-source")

@@ -12,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 PKGS = FIXTURES / "pkgs"
+DISTS = FIXTURES / "dists"
 INBUILT = Path(os.environ.get("INBUILT") or REPO / "build" / "inbuilt")
 PYTHON_TARGET = os.environ.get("PYTHON_TARGET", "/usr/bin/python3.11")
 

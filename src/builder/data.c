@@ -1,0 +1,314 @@
+/* data.c: what the archive carries besides code: each module's source
+ * (namespace source, zlib-compressed), the data files of the packages
+ * (namespace data), and the runtime's Python half, _inbuilt_support. */
+#include "data.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "archive.h"
+#include "compile.h"
+
+/* The text of src/runtime/support.py, generated into the build directory
+ * by the Makefile. */
+extern const char inb_support_py[];
+extern const size_t inb_support_py_len;
+
+/* One data file found: its name in the archive and its path on disk. */
+struct found {
+    char *rel;
+    char *path;
+    size_t order;
+};
+
+/* The data files found so far. */
+struct datawalk {
+    const struct inb_collect *c;
+    const struct inb_strv *excludes; /* --exclude-data patterns */
+    struct found *v;
+    size_t n, cap;
+};
+
+static void
+add_entry(inb_archive_writer *w, int ns, const char *name, const void *data,
+          size_t size)
+{
+    if (inb_archive_writer_add(w, ns, INB_KIND_BLOB, 0, name, strlen(name),
+                               data, size) < 0) {
+        inb_fatal("out of memory adding %s:%s to the archive",
+                  inb_archive_ns_name(ns), name);
+    }
+}
+
+/* A malloc'd source entry for src[0..len): its length as a u32, then the
+ * zlib stream; *size is the entry's size.  Exits on failure. */
+static unsigned char *
+deflate_source(const char *src, size_t len, size_t *size)
+{
+    uLongf zlen = compressBound((uLong)len);
+    unsigned char *z = inb_xmalloc(4 + zlen);
+
+    if (len > UINT32_MAX) {
+        inb_fatal("source larger than 4 GB");
+    }
+    z[0] = (unsigned char)len;
+    z[1] = (unsigned char)(len >> 8);
+    z[2] = (unsigned char)(len >> 16);
+    z[3] = (unsigned char)(len >> 24);
+    if (compress2(z + 4, &zlen, (const Bytef *)src, (uLong)len,
+                  Z_BEST_COMPRESSION) != Z_OK) {
+        inb_fatal("zlib cannot compress source");
+    }
+    *size = 4 + zlen;
+    return z;
+}
+
+size_t
+inb_data_add_sources(inb_archive_writer *w, const struct inb_collect *c)
+{
+    struct inb_buf src = {0};
+    unsigned char *z;
+    size_t i, size, total = 0;
+
+    for (i = 0; i < c->n; i++) {
+        const struct inb_module *m = &c->mods[i];
+
+        if (m->kind != INB_KIND_MODULE && m->kind != INB_KIND_PACKAGE) {
+            continue;
+        }
+        src.len = 0;
+        if (inb_buf_readfile(&src, m->path) < 0) {
+            inb_fatal("cannot read %s:", m->path);
+        }
+        z = deflate_source(src.data, src.len, &size);
+        add_entry(w, INB_NS_SOURCE, m->name, z, size);
+        free(z);
+        total += size;
+    }
+    inb_buf_free(&src);
+    return total;
+}
+
+void
+inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
+{
+    struct inb_buf code = {0};
+    unsigned char *z;
+    size_t size;
+
+    if (inb_compile_source(inb_support_py, inb_support_py_len,
+                           "src/runtime/support.py", INB_SUPPORT_MODULE ".py",
+                           optimize, &code) < 0) {
+        inb_fatal("cannot compile the runtime's support module");
+    }
+    if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_MODULE, 0,
+                               INB_SUPPORT_MODULE, strlen(INB_SUPPORT_MODULE),
+                               code.data, code.len) < 0) {
+        inb_fatal("out of memory");
+    }
+    inb_buf_free(&code);
+    if (with_source) {
+        z = deflate_source(inb_support_py, inb_support_py_len, &size);
+        add_entry(w, INB_NS_SOURCE, INB_SUPPORT_MODULE, z, size);
+        free(z);
+    }
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Whether s is one Python identifier (ASCII rules; other bytes accepted). */
+static int
+is_identifier(const char *s)
+{
+    const char *p;
+
+    if (*s == '\0' || (*s >= '0' && *s <= '9')) {
+        return 0;
+    }
+    for (p = s; *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
+              (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch >= 0x80)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+compare_found(const void *a, const void *b)
+{
+    const struct found *x = a, *y = b;
+    int d = strcmp(x->rel, y->rel);
+
+    if (d != 0) {
+        return d;
+    }
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Whether file f of a package directory is code, not data: Python source
+ * and bytecode, and shared objects (extension modules and the libraries
+ * they bring, which shlib.c embeds as needed). */
+static int
+is_code_file(const char *f)
+{
+    return ends_with(f, ".py") || ends_with(f, ".pyc") ||
+           ends_with(f, ".pyo") || ends_with(f, ".so") ||
+           strstr(f, ".so.") != NULL;
+}
+
+static void
+found_add(struct datawalk *d, const char *rel, const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < d->excludes->n; i++) {
+        if (fnmatch(d->excludes->v[i], rel, 0) == 0) {
+            inb_note("data %s left out (--exclude-data %s)", rel,
+                     d->excludes->v[i]);
+            return;
+        }
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->v = inb_xrealloc(d->v, d->cap * sizeof(*d->v));
+    }
+    d->v[d->n].rel = inb_xstrdup(rel);
+    d->v[d->n].path = inb_xstrdup(path);
+    d->v[d->n].order = d->n;
+    d->n++;
+}
+
+/* Add the data files under dir, whose name in the archive is rel
+ * ("pkg/sub").  dotted is the package dir stands for ("pkg.sub"), or NULL
+ * for a directory of plain data inside a package, where every file is
+ * data.  Subdirectories that are packages are walked when the collection
+ * kept them (and only the portion it took), skipped when it dropped them. */
+static void
+walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
+     int depth)
+{
+    DIR *dp;
+    struct dirent *de;
+    struct inb_strv names = {0};
+    size_t i;
+
+    if (depth > 32 || (dp = opendir(dir)) == NULL) {
+        return;
+    }
+    while ((de = readdir(dp)) != NULL) {
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "__pycache__") != 0) {
+            inb_strv_add(&names, de->d_name);
+        }
+    }
+    closedir(dp);
+    inb_strv_sort(&names);
+    for (i = 0; i < names.n; i++) {
+        const char *f = names.v[i];
+        char *path = inb_xprintf("%s/%s", dir, f);
+        char *subrel = inb_xprintf("%s/%s", rel, f);
+        struct stat st;
+
+        if (stat(path, &st) < 0) {
+            /* a dangling link: nothing to embed */
+        }
+        else if (S_ISREG(st.st_mode)) {
+            if (dotted == NULL ? !ends_with(f, ".pyc") : !is_code_file(f)) {
+                found_add(d, subrel, path);
+            }
+        }
+        else if (S_ISDIR(st.st_mode)) {
+            char *sub = dotted != NULL && is_identifier(f)
+                            ? inb_xprintf("%s.%s", dotted, f)
+                            : NULL;
+            const struct inb_module *m =
+                sub != NULL ? inb_collect_find(d->c, sub) : NULL;
+            char *init = inb_xprintf("%s/__init__.py", path);
+
+            if (m != NULL && m->kind == INB_KIND_NAMESPACE) {
+                walk(d, path, subrel, sub, depth + 1);
+            }
+            else if (m != NULL && m->kind == INB_KIND_PACKAGE) {
+                /* The package may have come from another root. */
+                if (strcmp(m->path, init) == 0) {
+                    walk(d, path, subrel, sub, depth + 1);
+                }
+            }
+            else if (sub == NULL || (stat(init, &st) < 0 &&
+                                     !inb_collect_excluded(d->c, sub))) {
+                walk(d, path, subrel, NULL, depth + 1);
+            }
+            free(init);
+            free(sub);
+        }
+        free(subrel);
+        free(path);
+    }
+    inb_strv_free(&names);
+}
+
+size_t
+inb_data_add_files(inb_archive_writer *w, const struct inb_collect *c,
+                   const struct inb_strv *excludes)
+{
+    struct datawalk d = {.c = c, .excludes = excludes};
+    struct inb_buf buf = {0};
+    size_t i, j, total = 0;
+
+    for (i = 0; i < c->n; i++) {
+        const struct inb_module *m = &c->mods[i];
+
+        if (strchr(m->name, '.') != NULL) {
+            continue;
+        }
+        if (m->kind == INB_KIND_PACKAGE) {
+            char *dir = inb_xstrdup(m->path);
+
+            *strrchr(dir, '/') = '\0';
+            walk(&d, dir, m->name, m->name, 0);
+            free(dir);
+        }
+        else if (m->kind == INB_KIND_NAMESPACE) {
+            for (j = 0; j < c->roots.n; j++) {
+                char *dir = inb_xprintf("%s/%s", c->roots.v[j], m->name);
+
+                walk(&d, dir, m->name, m->name, 0);
+                free(dir);
+            }
+        }
+    }
+    if (d.n > 0) {
+        qsort(d.v, d.n, sizeof(*d.v), compare_found);
+    }
+    /* The first portion that has a file wins, as for modules. */
+    for (i = 0; i < d.n; i++) {
+        if (i == 0 || strcmp(d.v[i].rel, d.v[i - 1].rel) != 0) {
+            buf.len = 0;
+            if (inb_buf_readfile(&buf, d.v[i].path) < 0) {
+                inb_fatal("cannot read data file %s:", d.v[i].path);
+            }
+            add_entry(w, INB_NS_DATA, d.v[i].rel, buf.data, buf.len);
+            total += buf.len;
+        }
+    }
+    for (i = 0; i < d.n; i++) {
+        free(d.v[i].rel);
+        free(d.v[i].path);
+    }
+    free(d.v);
+    inb_buf_free(&buf);
+    return total;
+}

@@ -1,0 +1,148 @@
+/* lint.c: find code that reads files next to its own __file__, which no
+ * longer exist once the package is embedded.  The check walks each module's
+ * syntax tree with the builder's embedded CPython (ast): a call of open()
+ * (builtins, io, codecs, os) or of Path.open/read_text/read_bytes whose
+ * file argument or receiver uses __file__, directly or through a name an
+ * assignment anywhere in the module bound to an expression using it. */
+#include <Python.h>
+
+#include "lint.h"
+
+#include <string.h>
+
+#include "archive.h"
+#include "util.h"
+
+static const char checker_py[] =
+    "import ast\n"
+    "OPENERS = {'open', 'open_code'}\n"
+    "PATH_READERS = {'open', 'read_text', 'read_bytes'}\n"
+    "def check(source, filename):\n"
+    "    try:\n"
+    "        tree = ast.parse(source, filename)\n"
+    "    except (SyntaxError, ValueError):\n"
+    "        return []\n"
+    "    tainted = set()\n"
+    "    def uses_file(node):\n"
+    "        for n in ast.walk(node):\n"
+    "            if isinstance(n, ast.Name) and (n.id == '__file__'\n"
+    "                                            or n.id in tainted):\n"
+    "                return True\n"
+    "        return False\n"
+    "    assigns = [n for n in ast.walk(tree)\n"
+    "               if isinstance(n, (ast.Assign, ast.AnnAssign))\n"
+    "               and n.value is not None]\n"
+    "    changed = True\n"
+    "    while changed:\n"
+    "        changed = False\n"
+    "        for a in assigns:\n"
+    "            if not uses_file(a.value):\n"
+    "                continue\n"
+    "            for t in getattr(a, 'targets', None) or [a.target]:\n"
+    "                for n in ast.walk(t):\n"
+    "                    if isinstance(n, ast.Name) and n.id not in tainted:\n"
+    "                        tainted.add(n.id)\n"
+    "                        changed = True\n"
+    "    lines = set()\n"
+    "    for n in ast.walk(tree):\n"
+    "        if not isinstance(n, ast.Call):\n"
+    "            continue\n"
+    "        f = n.func\n"
+    "        if isinstance(f, ast.Name) and f.id in OPENERS and n.args:\n"
+    "            hit = uses_file(n.args[0])\n"
+    "        elif isinstance(f, ast.Attribute) and f.attr in OPENERS \\\n"
+    "                and n.args and isinstance(f.value, ast.Name) \\\n"
+    "                and f.value.id in ('io', 'codecs', 'os'):\n"
+    "            hit = uses_file(n.args[0])\n"
+    "        elif isinstance(f, ast.Attribute) and f.attr in PATH_READERS:\n"
+    "            hit = uses_file(f.value)\n"
+    "        else:\n"
+    "            hit = False\n"
+    "        if hit:\n"
+    "            lines.add(n.lineno)\n"
+    "    return sorted(lines)\n";
+
+/* New reference: the checker function, or NULL with an exception set. */
+static PyObject *
+make_checker(void)
+{
+    PyObject *globals = NULL, *res = NULL, *check = NULL;
+
+    globals = PyDict_New();
+    if (globals == NULL || PyDict_SetItemString(globals, "__builtins__",
+                                                PyEval_GetBuiltins()) < 0) {
+        goto done;
+    }
+    res = PyRun_String(checker_py, Py_file_input, globals, globals);
+    if (res == NULL) {
+        goto done;
+    }
+    check = PyDict_GetItemString(globals, "check"); /* borrowed */
+    Py_XINCREF(check);
+done:
+    Py_XDECREF(res);
+    Py_XDECREF(globals);
+    return check;
+}
+
+/* Warn for the lines of module m; returns how many. */
+static int
+lint_module(PyObject *check, const struct inb_module *m)
+{
+    struct inb_buf src = {0};
+    PyObject *text = NULL, *lines = NULL;
+    char *package = inb_xstrdup(m->name), *dot;
+    Py_ssize_t i, n = 0;
+
+    if (m->kind == INB_KIND_MODULE && (dot = strrchr(package, '.')) != NULL) {
+        *dot = '\0';
+    }
+    if (inb_buf_readfile(&src, m->path) == 0) {
+        text = PyBytes_FromStringAndSize(src.data, (Py_ssize_t)src.len);
+    }
+    if (text != NULL) {
+        lines = PyObject_CallFunction(check, "Os", text, m->path);
+    }
+    if (lines != NULL && PyList_Check(lines)) {
+        n = PyList_GET_SIZE(lines);
+        for (i = 0; i < n; i++) {
+            inb_warn("%s:%ld: %s opens a file next to its __file__ with "
+                     "open(): embedded, the package has no directory on "
+                     "disk; read the file with "
+                     "importlib.resources.files('%s') (or pkgutil.get_data) "
+                     "instead",
+                     m->path, PyLong_AsLong(PyList_GET_ITEM(lines, i)),
+                     m->name, package);
+        }
+    }
+    PyErr_Clear();
+    Py_XDECREF(lines);
+    Py_XDECREF(text);
+    inb_buf_free(&src);
+    free(package);
+    return (int)n;
+}
+
+int
+inb_lint_file_reads(const struct inb_collect *c)
+{
+    PyObject *check = make_checker();
+    size_t i;
+    int warnings = 0;
+
+    if (check == NULL) {
+        PyErr_Clear();
+        inb_note("cannot check for file reads next to __file__: no ast");
+        return 0;
+    }
+    for (i = 0; i < c->n; i++) {
+        const struct inb_module *m = &c->mods[i];
+
+        if (m->priority == 0 &&
+            (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE)) {
+            warnings += lint_module(check, m);
+        }
+    }
+    Py_DECREF(check);
+    return warnings;
+}

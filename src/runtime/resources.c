@@ -1,0 +1,380 @@
+/* resources.c: module source, package data and distribution metadata from
+ * the archive, for Python.
+ *
+ * The C side is small: primitives over three namespaces of the archive
+ * (source, data, meta; docs/FORMAT.md) added to the built-in module
+ * _inbuilt, the loader's get_source(), and a call into _inbuilt_support,
+ * the Python module the builder compiles from src/runtime/support.py into
+ * every archive, which builds the virtual tree, the importlib.resources
+ * reader, get_data() and the importlib.metadata distributions on these
+ * primitives.  Nothing here touches the disk.
+ *
+ * A source entry's data is a u32 (little-endian) holding the length of the
+ * source, then the source bytes compressed as one zlib stream; data and
+ * meta entries hold the file's bytes as they are.
+ */
+#define PY_SSIZE_T_CLEAN
+#include "resources.h"
+
+#include <string.h>
+#include <zlib.h>
+
+static const inb_archive *archive; /* borrowed: lives as long as the process */
+static PyObject *root;             /* borrowed: the finder keeps it */
+static PyObject *support;          /* _inbuilt_support, once imported */
+
+/* Map a namespace's name to its number; -1 with ValueError. */
+static int
+ns_of(const char *ns)
+{
+    static const struct {
+        const char *name;
+        int ns;
+    } table[] = {
+        {"source", INB_NS_SOURCE},
+        {"data", INB_NS_DATA},
+        {"meta", INB_NS_META},
+        {"module", INB_NS_MODULE},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(ns, table[i].name) == 0) {
+            return table[i].ns;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "unknown archive namespace %s", ns);
+    return -1;
+}
+
+/* Set ImportError for the corrupt source entry of module name[0..len),
+ * saying why (reason), and return NULL (never a reference). */
+static PyObject *
+corrupt_source(const char *name, size_t len, const char *reason)
+{
+    PyObject *n = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
+
+    if (n != NULL) {
+        PyErr_Format(PyExc_ImportError,
+                     "corrupt source entry for module %R in the embedded "
+                     "archive: %s",
+                     n, reason);
+        Py_DECREF(n);
+    }
+    return NULL;
+}
+
+/* New reference: the uncompressed bytes of source entry e of module
+ * name[0..len), or NULL with ImportError saying why it is corrupt. */
+static PyObject *
+inflate_source(const inb_entry *e, const char *name, size_t len)
+{
+    PyObject *out;
+    uLongf outlen;
+    uint32_t size;
+    int z;
+
+    if (e->size < 4) {
+        return corrupt_source(name, len, "shorter than its length field");
+    }
+    size = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
+           (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (out == NULL) {
+        return NULL;
+    }
+    outlen = size;
+    z = uncompress((Bytef *)PyBytes_AS_STRING(out), &outlen, e->data + 4,
+                   (uLong)(e->size - 4));
+    if (z != Z_OK || outlen != size) {
+        Py_DECREF(out);
+        return corrupt_source(name, len,
+                              z != Z_OK ? zError(z)
+                                        : "shorter than its length field");
+    }
+    return out;
+}
+
+/* New reference: the bytes of entry (ns, name[0..len)), inflated for a
+ * source entry; None when absent; NULL with an exception set. */
+static PyObject *
+entry_bytes(int ns, const char *name, size_t len)
+{
+    inb_entry e;
+
+    if (!inb_archive_find(archive, ns, name, len, &e)) {
+        Py_RETURN_NONE;
+    }
+    if (ns == INB_NS_SOURCE) {
+        return inflate_source(&e, name, len);
+    }
+    return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
+}
+
+/* Parse (ns, name) arguments with format: *name and *len get the name. Returns
+ * the namespace, or -1 with an exception set. */
+static int
+parse_key(PyObject *args, const char *format, const char **name,
+          Py_ssize_t *len)
+{
+    const char *nsname;
+
+    if (!PyArg_ParseTuple(args, format, &nsname, name, len)) {
+        return -1;
+    }
+    return ns_of(nsname);
+}
+
+/* read(ns, name): new reference to the bytes of the entry, None when
+ * absent. */
+static PyObject *
+resources_read(PyObject *self, PyObject *args)
+{
+    const char *name;
+    Py_ssize_t len;
+    int ns = parse_key(args, "ss#:read", &name, &len);
+
+    (void)self;
+    if (ns < 0) {
+        return NULL;
+    }
+    return entry_bytes(ns, name, (size_t)len);
+}
+
+/* has(ns, name): new reference to a bool, whether the entry exists. */
+static PyObject *
+resources_has(PyObject *self, PyObject *args)
+{
+    const char *name;
+    Py_ssize_t len;
+    int ns = parse_key(args, "ss#:has", &name, &len);
+
+    (void)self;
+    if (ns < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(
+        inb_archive_find(archive, ns, name, (size_t)len, NULL));
+}
+
+/* names(ns, prefix): new reference to the sorted list of the names in ns
+ * that start with prefix. */
+static PyObject *
+resources_names(PyObject *self, PyObject *args)
+{
+    const char *prefix;
+    Py_ssize_t len;
+    PyObject *list = NULL, *item = NULL;
+    uint32_t i;
+    inb_entry e;
+    int ns = parse_key(args, "ss#:names", &prefix, &len);
+
+    (void)self;
+    if (ns < 0) {
+        return NULL;
+    }
+    list = PyList_New(0);
+    if (list == NULL) {
+        return NULL;
+    }
+    for (i = inb_archive_lower_bound(archive, ns, prefix, (size_t)len);
+         i < archive->count; i++) {
+        inb_archive_entry(archive, i, &e);
+        if (e.ns != ns || e.name_len < (size_t)len ||
+            memcmp(e.name, prefix, (size_t)len) != 0) {
+            break;
+        }
+        item = PyUnicode_DecodeUTF8(e.name, (Py_ssize_t)e.name_len,
+                                    "surrogateescape");
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            goto error;
+        }
+        Py_CLEAR(item);
+    }
+    return list;
+error:
+    Py_XDECREF(item);
+    Py_DECREF(list);
+    return NULL;
+}
+
+/* module_kind(name): new reference to an int: 0 not in the archive, 1
+ * module, 2 package, 3 namespace package, 4 anything else (an extension
+ * module). */
+static PyObject *
+resources_module_kind(PyObject *self, PyObject *arg)
+{
+    const char *name;
+    Py_ssize_t len;
+    inb_entry e;
+    long kind = 0;
+
+    (void)self;
+    name = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (name == NULL) {
+        return NULL;
+    }
+    if (inb_archive_find(archive, INB_NS_MODULE, name, (size_t)len, &e)) {
+        switch (e.kind) {
+        case INB_KIND_MODULE:
+            kind = 1;
+            break;
+        case INB_KIND_PACKAGE:
+            kind = 2;
+            break;
+        case INB_KIND_NAMESPACE:
+            kind = 3;
+            break;
+        default:
+            kind = 4;
+        }
+    }
+    return PyLong_FromLong(kind);
+}
+
+/* excepthook(type, value, traceback): new reference to None.  Prints the
+ * exception with the traceback module, which reads source lines through
+ * linecache (hence from the archive); with CPython's own printer a
+ * KeyboardInterrupt, or when that module cannot be used. */
+static PyObject *
+resources_excepthook(PyObject *self, PyObject *args)
+{
+    PyObject *type, *value, *tb, *mod = NULL, *res = NULL;
+
+    (void)self;
+    if (!PyArg_UnpackTuple(args, "excepthook", 3, 3, &type, &value, &tb)) {
+        return NULL;
+    }
+    /* Running Python code (exec, eval) clears CPython's record of an
+     * unhandled KeyboardInterrupt, which makes the process end by SIGINT:
+     * that one is printed by CPython alone. */
+    if (PyType_Check(type) &&
+        PyType_IsSubtype((PyTypeObject *)type,
+                         (PyTypeObject *)PyExc_KeyboardInterrupt)) {
+        PyErr_Display(type, value, tb);
+        Py_RETURN_NONE;
+    }
+    mod = PyImport_ImportModule("traceback");
+    if (mod != NULL) {
+        res = PyObject_CallMethod(mod, "print_exception", "OOO", type, value,
+                                  tb);
+        Py_DECREF(mod);
+    }
+    if (res == NULL) {
+        PyErr_Clear();
+        PyErr_Display(type, value, tb);
+    }
+    Py_XDECREF(res);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef resources_methods[] = {
+    {"read", resources_read, METH_VARARGS,
+     "read(ns, name): the bytes of an archive entry, or None."},
+    {"has", resources_has, METH_VARARGS,
+     "has(ns, name): whether the archive has the entry."},
+    {"names", resources_names, METH_VARARGS,
+     "names(ns, prefix): the sorted names in ns starting with prefix."},
+    {"module_kind", resources_module_kind, METH_O,
+     "module_kind(name): 0 absent, 1 module, 2 package, 3 namespace, 4 "
+     "other."},
+    {"excepthook", resources_excepthook, METH_VARARGS,
+     "excepthook(type, value, tb): print through the traceback module."},
+    {NULL, NULL, 0, NULL},
+};
+
+void
+inb_resources_init(const inb_archive *a, PyObject *r)
+{
+    archive = a;
+    root = r;
+}
+
+int
+inb_resources_add_to_module(PyObject *module)
+{
+    if (root != NULL && PyModule_AddObjectRef(module, "root", root) < 0) {
+        return -1;
+    }
+    return PyModule_AddFunctions(module, resources_methods);
+}
+
+PyObject *
+inb_resources_get_source(PyObject *name)
+{
+    PyObject *bytes = NULL, *decode = NULL, *res = NULL;
+    const char *s;
+    Py_ssize_t len;
+
+    s = PyUnicode_AsUTF8AndSize(name, &len);
+    if (s == NULL) {
+        return NULL;
+    }
+    bytes = entry_bytes(INB_NS_SOURCE, s, (size_t)len);
+    if (bytes == NULL || bytes == Py_None) {
+        return bytes;
+    }
+    /* As SourceLoader.get_source: PEP 263 coding cookie, universal
+     * newlines. */
+    decode = PyImport_ImportModule("_frozen_importlib_external");
+    if (decode != NULL) {
+        Py_SETREF(decode, PyObject_GetAttrString(decode, "decode_source"));
+    }
+    if (decode != NULL) {
+        res = PyObject_CallOneArg(decode, bytes);
+    }
+    Py_XDECREF(decode);
+    Py_DECREF(bytes);
+    return res;
+}
+
+PyObject *
+inb_resources_call(const char *func, PyObject *arg)
+{
+    if (support == NULL) {
+        support = PyImport_ImportModule(INB_SUPPORT_MODULE);
+        if (support == NULL) {
+            return NULL;
+        }
+    }
+    return PyObject_CallMethod(support, func, "O", arg);
+}
+
+int
+inb_resources_after_exec(PyObject *name, PyObject *module)
+{
+    PyObject *res;
+
+    if (!PyUnicode_Check(name) ||
+        PyUnicode_CompareWithASCIIString(name, "linecache") != 0) {
+        return 0;
+    }
+    res = inb_resources_call("install_linecache", module);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+inb_resources_configure(void)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    PyObject *hook = NULL, *mod = PyImport_ImportModule("_inbuilt");
+    int rc = -1;
+
+    if (mod == NULL) {
+        return -1;
+    }
+    hook = PyObject_GetAttrString(mod, "excepthook");
+    if (hook != NULL) {
+        rc = PySys_SetObject("excepthook", hook);
+    }
+    Py_XDECREF(hook);
+    Py_DECREF(mod);
+    return rc;
+#else
+    return 0;
+#endif
+}

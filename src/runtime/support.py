@@ -1,0 +1,398 @@
+"""_inbuilt_support: the Python half of an inbuilt executable's loader.
+
+The builder compiles this file into every archive as the module
+_inbuilt_support; the C loader (src/runtime/finder.c, resources.c) imports
+it only when one of these services is first asked for, so a program that
+never reads a resource or metadata never loads it.
+
+It presents what the archive holds as one read-only virtual tree under the
+executable's path ROOT, the way a wheel's files would sit in site-packages:
+
+- ROOT/a/b/ is a directory for every package or namespace package a.b, and
+  for every directory that holds a package data file (namespace data);
+- ROOT/a/b/f.txt is a data file (namespace data, named "a/b/f.txt");
+- ROOT/a/b.py and ROOT/a/__init__.py are the source of module a.b and of
+  package a, when the build kept source (namespace source);
+- ROOT/X-1.0.dist-info/METADATA is a file of an embedded distribution's
+  metadata (namespace meta, named "X-1.0.dist-info/METADATA").
+
+On it are built: the resource reader of importlib.resources (files()
+returns a Traversable, VirtualPath), loader.get_data(), the distributions
+of importlib.metadata, and linecache lookups that never touch the disk.
+The C primitives it uses are _inbuilt.read(ns, name) (bytes or None),
+_inbuilt.has(ns, name), _inbuilt.names(ns, prefix) (sorted names) and
+_inbuilt.module_kind(name).
+"""
+
+import errno
+import io
+import posixpath
+import sys
+
+import _inbuilt
+
+ROOT = _inbuilt.root
+
+# What _inbuilt.module_kind() answers.
+KIND_NONE, KIND_MODULE, KIND_PACKAGE, KIND_NAMESPACE, KIND_OTHER = range(5)
+
+
+def relative(path):
+    """The archive-relative form of path ("a/b/f.txt", "" for ROOT itself),
+    or None when path is not under ROOT."""
+    path = posixpath.normpath(str(path))
+    if path == ROOT:
+        return ""
+    if path.startswith(ROOT + "/"):
+        return path[len(ROOT) + 1:]
+    return None
+
+
+def _module_of_source(rel):
+    """The dotted module name whose source file rel would be, or None."""
+    if not rel.endswith(".py"):
+        return None
+    stem = rel[:-3]
+    if stem.endswith("/__init__"):
+        name, want = stem[:-9].replace("/", "."), KIND_PACKAGE
+    else:
+        name, want = stem.replace("/", "."), KIND_MODULE
+    if name and _inbuilt.module_kind(name) == want:
+        return name
+    return None
+
+
+def locate(rel):
+    """The archive entry (namespace, name) holding file rel of the virtual
+    tree, or None when rel is no file."""
+    if _inbuilt.has("data", rel):
+        return "data", rel
+    top, slash, rest = rel.partition("/")
+    if slash and "/" not in rest and top.endswith((".dist-info",
+                                                   ".egg-info")):
+        return ("meta", rel) if _inbuilt.has("meta", rel) else None
+    name = _module_of_source(rel)
+    if name is not None and _inbuilt.has("source", name):
+        return "source", name
+    return None
+
+
+def read(rel):
+    """The bytes of the file rel of the virtual tree, or None when it is no
+    file."""
+    where = locate(rel)
+    return _inbuilt.read(*where) if where is not None else None
+
+
+def is_dir(rel):
+    """Whether rel is a directory of the virtual tree."""
+    if rel == "":
+        return True
+    if _inbuilt.module_kind(rel.replace("/", ".")) in (KIND_PACKAGE,
+                                                        KIND_NAMESPACE):
+        return True
+    if _inbuilt.names("data", rel + "/"):
+        return True
+    return "/" not in rel and bool(_inbuilt.names("meta", rel + "/"))
+
+
+def is_file(rel):
+    """Whether rel is a file of the virtual tree."""
+    return locate(rel) is not None
+
+
+def listdir(rel):
+    """The sorted names directly inside directory rel."""
+    prefix = rel + "/" if rel else ""
+    found = set()
+    for name in _inbuilt.names("data", prefix):
+        found.add(name[len(prefix):].split("/", 1)[0])
+    if not rel:
+        for name in _inbuilt.names("meta", ""):
+            found.add(name.split("/", 1)[0])
+    dotted = rel.replace("/", ".") + "." if rel else ""
+    if rel and _inbuilt.module_kind(rel.replace("/", ".")) == KIND_PACKAGE:
+        if _inbuilt.has("source", rel.replace("/", ".")):
+            found.add("__init__.py")
+    for name in _inbuilt.names("module", dotted):
+        child = name[len(dotted):]
+        if "." in child:
+            continue
+        kind = _inbuilt.module_kind(name)
+        if kind in (KIND_PACKAGE, KIND_NAMESPACE):
+            found.add(child)
+        elif kind == KIND_MODULE and _inbuilt.has("source", name):
+            found.add(child + ".py")
+    return sorted(found)
+
+
+def _not_found(rel, what="file"):
+    """A FileNotFoundError for rel that names its package (the deepest one
+    whose directory holds it) and the file, relative to that package."""
+    parts = rel.split("/")
+    for i in range(len(parts) - 1, 0, -1):
+        package = ".".join(parts[:i])
+        if _inbuilt.module_kind(package) in (KIND_PACKAGE, KIND_NAMESPACE):
+            where = "in package %r" % package
+            name = "/".join(parts[i:])
+            break
+    else:
+        where, name = "at the top level", rel
+    return FileNotFoundError(
+        errno.ENOENT, "No %s %r %s of this executable (%s)" %
+        (what, name, where, sys.executable), ROOT + "/" + rel)
+
+
+VirtualPath = ResourceReader = None
+
+
+def _define_classes():
+    """Define VirtualPath and ResourceReader on first use: their base
+    classes import importlib.resources (pathlib, tempfile, ...), which a
+    program that only imports linecache must not pay for."""
+    global VirtualPath, ResourceReader
+    if VirtualPath is not None:
+        return
+    try:
+        from importlib.resources.abc import (Traversable,
+                                             TraversableResources)
+    except ImportError:  # 3.10
+        from importlib.abc import Traversable, TraversableResources
+
+    class _VirtualPath(Traversable):
+        """A file or directory of the executable's virtual tree (a
+        Traversable): read from memory, never from the disk."""
+
+        def __init__(self, rel):
+            self._rel = rel.strip("/")
+
+        def __repr__(self):
+            return "VirtualPath(%r)" % str(self)
+
+        def __str__(self):
+            return ROOT + "/" + self._rel if self._rel else ROOT
+
+        def __fspath__(self):
+            # Code that opens str(path) gets a clear error, not a wrong file.
+            return str(self)
+
+        def __eq__(self, other):
+            return isinstance(other, VirtualPath) and other._rel == self._rel
+
+        def __hash__(self):
+            return hash(self._rel)
+
+        @property
+        def name(self):
+            return self._rel.rpartition("/")[2] or posixpath.basename(ROOT)
+
+        @property
+        def parent(self):
+            return VirtualPath(self._rel.rpartition("/")[0])
+
+        @property
+        def suffix(self):
+            return posixpath.splitext(self.name)[1]
+
+        @property
+        def stem(self):
+            return posixpath.splitext(self.name)[0]
+
+        def is_dir(self):
+            return is_dir(self._rel)
+
+        def is_file(self):
+            return is_file(self._rel)
+
+        def exists(self):
+            return self.is_dir() or self.is_file()
+
+        def iterdir(self):
+            if not self.is_dir():
+                raise _not_found(self._rel, "directory")
+            prefix = self._rel + "/" if self._rel else ""
+            return iter([VirtualPath(prefix + n) for n in listdir(self._rel)])
+
+        def joinpath(self, *descendants):
+            rel = self._rel
+            for part in descendants:
+                part = str(part)
+                if part.startswith("/"):
+                    raise ValueError("%r is absolute: resources are named "
+                                     "relative to their package" % part)
+                rel = posixpath.normpath(posixpath.join(rel, part)) if rel \
+                    else posixpath.normpath(part)
+                if rel == "." or rel.startswith("../") or rel == "..":
+                    raise ValueError("%r leaves the executable's tree" % part)
+            return VirtualPath(rel)
+
+        def __truediv__(self, child):
+            return self.joinpath(child)
+
+        def read_bytes(self):
+            data = read(self._rel)
+            if data is None:
+                raise _not_found(self._rel)
+            return data
+
+        def read_text(self, encoding=None, errors=None):
+            return self.read_bytes().decode(encoding or "utf-8",
+                                            errors or "strict")
+
+        def open(self, mode="r", *args, **kwargs):
+            if mode not in ("r", "rb", "rt"):
+                raise ValueError("%s is read-only: mode %r is not supported" %
+                                 (self, mode))
+            stream = io.BytesIO(self.read_bytes())
+            if "b" in mode:
+                return stream
+            return io.TextIOWrapper(stream, *args, **kwargs)
+
+
+    class _ResourceReader(TraversableResources):
+        """What the loader's get_resource_reader() returns: files() is the
+        package's virtual directory."""
+
+        def __init__(self, rel):
+            self._rel = rel
+
+        def files(self):
+            return VirtualPath(self._rel)
+
+    _VirtualPath.__name__ = _VirtualPath.__qualname__ = "VirtualPath"
+    _ResourceReader.__name__ = "ResourceReader"
+    _ResourceReader.__qualname__ = "ResourceReader"
+    VirtualPath, ResourceReader = _VirtualPath, _ResourceReader
+
+
+def resource_reader(fullname):
+    """The reader for module fullname: its own directory for a package, its
+    package's for a module (as FileLoader does)."""
+    _define_classes()
+    kind = _inbuilt.module_kind(fullname)
+    if kind in (KIND_PACKAGE, KIND_NAMESPACE):
+        return ResourceReader(fullname.replace(".", "/"))
+    return ResourceReader(fullname.rpartition(".")[0].replace(".", "/"))
+
+
+def get_data(path):
+    """loader.get_data(path): the bytes of a file of the virtual tree, or of
+    a file on disk for a path outside it (as FileLoader reads any path)."""
+    rel = relative(path)
+    if rel is None:
+        with io.open_code(str(path)) as f:
+            return f.read()
+    data = read(rel)
+    if data is None:
+        raise _not_found(rel)
+    return data
+
+
+# importlib.metadata
+
+def _normalize(name):
+    """A project name as PEP 503 compares them, with '_' for separators."""
+    out, sep = [], False
+    for ch in name.lower():
+        if ch in "-_.":
+            sep = True
+            continue
+        if sep and out:
+            out.append("_")
+        sep = False
+        out.append(ch)
+    return "".join(out)
+
+
+def _metadata_dirs():
+    """The names of the embedded .dist-info/.egg-info directories."""
+    dirs = []
+    for name in _inbuilt.names("meta", ""):
+        top = name.split("/", 1)[0]
+        if not dirs or dirs[-1] != top:
+            dirs.append(top)
+    return dirs
+
+
+def _make_distribution_class():
+    import importlib.metadata as metadata
+
+    class InbuiltDistribution(metadata.Distribution):
+        """A distribution whose metadata is embedded in the executable."""
+
+        def __init__(self, dirname):
+            self._dirname = dirname
+
+        def __repr__(self):
+            return "<InbuiltDistribution %s in %s>" % (self._dirname, ROOT)
+
+        def read_text(self, filename):
+            data = _inbuilt.read("meta", self._dirname + "/" + filename)
+            if data is None:
+                return None
+            return data.decode("utf-8")
+
+        def locate_file(self, path):
+            _define_classes()
+            return VirtualPath(str(path))
+
+        @property
+        def _path(self):
+            _define_classes()
+            return VirtualPath(self._dirname)
+
+    return InbuiltDistribution
+
+
+_distribution_class = None
+
+
+def find_distributions(context=None):
+    """The embedded distributions named context.name (all when None), when
+    the search path is sys.path (the default) or holds ROOT: a search of
+    other directories is not about this executable."""
+    global _distribution_class
+    path = vars(context).get("path") if context is not None else None
+    if path is not None and path is not sys.path and ROOT not in path:
+        return
+    if _distribution_class is None:
+        _distribution_class = _make_distribution_class()
+    wanted = getattr(context, "name", None)
+    wanted = _normalize(wanted) if wanted is not None else None
+    for dirname in _metadata_dirs():
+        project = dirname.rpartition(".")[0].partition("-")[0]
+        if wanted is None or _normalize(project) == wanted:
+            yield _distribution_class(dirname)
+
+
+# linecache
+
+def install_linecache(linecache):
+    """Make linecache answer for files of the virtual tree from the archive:
+    no stat, no open.  Other files go to the original updatecache."""
+    original = linecache.updatecache
+
+    def updatecache(filename, module_globals=None):
+        rel = relative(filename) if isinstance(filename, str) else None
+        try:
+            data = read(rel) if rel else None
+        except ImportError:
+            # A corrupt source entry: no lines, as for a missing file;
+            # get_source() reports the corruption.
+            return []
+        if data is None:
+            return original(filename, module_globals)
+        import tokenize
+        text = data.decode(tokenize.detect_encoding(
+            io.BytesIO(data).readline)[0], "replace")
+        lines = text.splitlines(True)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        # mtime None: checkcache() leaves the entry alone, as it does for
+        # source a __loader__ gave.
+        linecache.cache[filename] = (len(data), None, lines, filename)
+        return lines
+
+    updatecache.__wrapped__ = original
+    updatecache.__doc__ = original.__doc__
+    linecache.updatecache = updatecache
