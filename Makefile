@@ -195,9 +195,14 @@ bench-pynamic: deps
 
 # Debian's source of the target CPython, for --cpython-source and its test
 # (tests/e2e/test_cpython_source.py); needs deb-src lines and dpkg-dev.
+# The newest source version first; a mirror may lack it (then the next).
 cpython-source:
 	@mkdir -p $(BUILD)/cpython-source
-	cd $(BUILD)/cpython-source && apt-get source python$(PY_VERSION)
+	cd $(BUILD)/cpython-source && for v in $$(apt-cache showsrc \
+		python$(PY_VERSION) | sed -n 's/^Version: //p' | sort -rV); do \
+		apt-get source python$(PY_VERSION)=$$v && exit 0; done; \
+		echo "cannot get the source of python$(PY_VERSION): add deb-src" \
+		"lines to apt's sources, install dpkg-dev" >&2; exit 1
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt

@@ -355,6 +355,18 @@ inb_ext_build(struct inb_exts *l)
             inb_strv_free(&objects);
             continue; /* an optional extension left out */
         }
+        /* Its static libraries inside its isolated object, in order: ld -r
+         * takes the members its objects need. */
+        for (j = 0; e->embed_archives && j < e->libs.n; j++) {
+            if (ends_with(e->libs.v[j], ".a")) {
+                inb_strv_add(&objects, e->libs.v[j]);
+                free(e->libs.v[j]);
+                memmove(&e->libs.v[j], &e->libs.v[j + 1],
+                        (e->libs.n - j - 1) * sizeof(*e->libs.v));
+                e->libs.n--;
+                j--;
+            }
+        }
         init = inb_xprintf("PyInit_%s", last ? last + 1 : e->name);
         e->init = init_symbol(e->name);
         e->object = inb_xprintf("%s/%s.o", l->work, e->name);

@@ -19,6 +19,7 @@ struct inb_ext {
     struct inb_strv libs;   /* -l, -L, .a, .so, -Wl words: the final link */
     int cxx;                /* has C++ code: link the C++ runtime */
     int optional;           /* on a compile error, warn and leave it out */
+    int embed_archives;     /* link its .a libraries into its own object */
     char *object;           /* after inb_ext_build: the isolated object */
     char *init;             /* after inb_ext_build: its init function */
 };

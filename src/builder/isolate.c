@@ -199,6 +199,11 @@ inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
         inb_fatal("extension %s: no source or object file given", what);
     }
     for (i = 0; i < objects->n; i++) {
+        size_t n = strlen(objects->v[i]);
+
+        if (n > 2 && strcmp(objects->v[i] + n - 2, ".a") == 0) {
+            continue; /* a static library: ld checks its members */
+        }
         elf_open_object(&f, what, objects->v[i]);
         elf_close(&f);
     }

@@ -7,7 +7,8 @@
 #include "inb.h"
 #include "util.h"
 
-/* Check each of objects (ELF relocatable files for this machine), link
+/* Check each of objects (ELF relocatable files for this machine; static
+ * libraries, .a, may follow them and lend the members they need), link
  * them with `ld -r` (common symbols given space) into out, check that they
  * define init (PyInit_<last part of the name>), and make every defined
  * global symbol local but init, renamed newname.  what names the extension

@@ -7,8 +7,16 @@
  * variables: -lssl -lcrypto, -I../Modules/_decimal/libmpdec, ...), and
  * prints a Setup file (setup.c reads it) with absolute paths, one line per
  * module asked for, and a comment line "# skip NAME: reason" for each it
- * cannot give a recipe for.  Modules are compiled as CPython compiles its
- * static modules (-DPy_BUILD_CORE_BUILTIN, the internal headers).
+ * cannot give a recipe for.  The self-contained libraries of Debian's -dev
+ * packages they need (libssl, libcrypto, libsqlite3, libffi, libbz2,
+ * liblzma, libuuid, libcrypt) are taken as static archives and linked
+ * into each module's isolated object, so the executable does not depend
+ * on their shared objects.  A module that needs another library than
+ * those and libpython's own (libnsl for nis, libtk for _tkinter) is left a
+ * shared object, with that reason: the executable would load the library
+ * at every start.
+ * Modules are compiled as CPython compiles its static modules
+ * (-DPy_BUILD_CORE_BUILTIN, the internal headers).
  */
 #include "stdext.h"
 
@@ -73,6 +81,21 @@ static const char recipe_script[] =
     "    if w.endswith('.c'):\n"
     "        return os.path.join(mods, w)\n"
     "    return w\n"
+    "libdirs = [d for d in (v.get('LIBDIR'), os.path.join(v.get('LIBDIR') "
+    "or '', v.get('MULTIARCH') or '')) if d]\n"
+    "def static(w):\n"
+    "    # A self-contained library of the -dev packages, linked into the\n"
+    "    # module's object (so the executable needs no libssl.so & co.).\n"
+    "    if w[2:] not in ('ssl', 'crypto', 'sqlite3', 'ffi', 'bz2', 'lzma', "
+    "'uuid', 'crypt') or not w.startswith('-l'):\n"
+    "        return w\n"
+    "    for d in libdirs:\n"
+    "        if os.path.exists(os.path.join(d, 'lib%s.a' % w[2:])):\n"
+    "            return os.path.join(d, 'lib%s.a' % w[2:])\n"
+    "    return w\n"
+    "base = {'m', 'dl', 'pthread', 'rt', 'util', 'c'} | {w[2:] for w in "
+    "' '.join(v.get(k) or '' for k in ('LIBS', 'MODLIBS', 'SYSLIBS'))"
+    ".split() if w.startswith('-l')}\n"
     "internal = os.path.join(sysconfig.get_paths()['include'], 'internal')\n"
     "for name in names:\n"
     "    if name not in recipes:\n"
@@ -87,9 +110,16 @@ static const char recipe_script[] =
     "    extra = ((v.get('MODULE_%s_CFLAGS' % key) or '') + ' ' + "
     "(v.get('MODULE_%s_LDFLAGS' % key) or '')).split()\n"
     "    try:\n"
-    "        words = [path(w) for w in words + extra]\n"
+    "        words = [static(path(w)) for w in words + extra]\n"
     "    except LookupError as e:\n"
     "        print('# skip %s: %s' % (name, e))\n"
+    "        continue\n"
+    "    shared = [w for w in words if w.startswith('-l') and w[2:] not in "
+    "base]\n"
+    "    if shared:\n"
+    "        print('# skip %s: needs %s, not among the libraries linked "
+    "statically (the executable would load it at every start; as a shared "
+    "object it is loaded only when imported)' % (name, ' '.join(shared)))\n"
     "        continue\n"
     "    print(name, ' '.join(words), '-DPy_BUILD_CORE_BUILTIN', '-I' + "
     "internal, '-I' + os.path.join(src, 'Include', 'internal'))\n";
@@ -146,6 +176,7 @@ inb_stdext_declare(struct inb_exts *l, const struct inb_collect *c,
     }
     for (i = first; i < l->n; i++) {
         l->v[i].optional = 1;
+        l->v[i].embed_archives = 1;
         free(l->v[i].origin);
         l->v[i].origin = inb_xprintf("--cpython-source %s", dir);
     }

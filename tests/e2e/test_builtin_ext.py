@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from helpers import PYTHON_TARGET, REPO, inbuilt, run_ok
+from helpers import PYTHON_TARGET, REPO, clean_env, inbuilt, run_ok
 import measure  # bench/measure.py
 
 SRC = REPO / "tests" / "fixtures" / "builtin"
@@ -353,3 +353,22 @@ def test_compile_error_names_the_extension_and_shows_the_compiler(tmp_path):
     assert "broken.c:1:9: error:" in err
     assert "extension p._b (--extension p._b=%s): compiling %s failed" % (
         src, src) in err
+
+
+def test_setup_line_with_two_names_braces_and_environment(tmp_path):
+    # Two modules from one line share the sources, each with its own copy
+    # (own counter); ${VAR} comes from the environment when the file does
+    # not define it.
+    setup = tmp_path / "Setup"
+    setup.write_text("# two modules, one recipe\n"
+                     "one._ext two._ext ${INB_FIXTURES}/deep/_ext.c \\\n"
+                     "    -DUNUSED_FLAG=1\n")
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--setup", setup, "-o", exe,
+                env=dict(clean_env(),
+                         INB_FIXTURES=str(SRC)))
+    assert r.returncode == 0, r.stderr
+    code = ("import one._ext as a, two._ext as b\n"
+            "a.add(1, 1); a.add(1, 1); b.add(1, 1)\n"
+            "print(a.__name__, b.__name__, a.ncalls(), b.ncalls())\n")
+    assert run_ok([exe, "-c", code]).strip() == "one._ext two._ext 2 1"

@@ -45,6 +45,12 @@ def test_stdlib_shared_objects_become_built_in(tmp_path):
     for line in r.stderr.splitlines():
         if "warning: --cpython-source" in line:
             assert "stays a shared object" in line and ":" in line
+    # The libraries of the -dev packages are linked into the modules, so
+    # the executable starts with no more shared libraries than usual.
+    linked = " ".join(measure.linked_libraries(str(exe)))
+    for lib in ("libssl", "libcrypto", "libsqlite3", "libffi", "liblzma",
+                "libtk"):
+        assert lib not in linked, linked
     code = ("import importlib, decimal, ctypes, sqlite3, ssl, hashlib\n"
             "for n in %r:\n"
             "    print(n, importlib.import_module(n).__spec__.origin)\n"
