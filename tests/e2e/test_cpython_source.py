@@ -3,10 +3,9 @@ target ships only as .so files, compiled from a CPython source tree of its
 version and linked in as built-in modules.
 
 The source comes from $INBUILT_CPYTHON_SOURCE, or from the build directory
-where `make cpython-source` unpacks Debian's source package (apt-get source
-python3.11, which needs deb-src lines and dpkg-dev).  Without it the test
-says so in its skip reason.  The build compiles about 90 C files, hence a
-test of its own that `make check` runs only where the source was fetched.
+where scripts/cpython-source unpacks Debian's source package (`make check`
+and `make cpython-source` run it).  Where it cannot be had the test says so
+in its skip reason.  The build compiles about 90 C files.
 """
 import glob
 import os
