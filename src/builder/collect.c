@@ -100,12 +100,15 @@ inb_collect_excluded(const struct inb_collect *c, const char *name)
     return hit;
 }
 
-/* Whether the stdlib keeps name: not its tests, IDLE or Tk parts. */
+/* Whether the stdlib keeps name: not its tests, IDLE or Tk parts.  The Tk
+ * part includes _tkinter, tkinter's extension module: its libraries need
+ * X11's, which every executable would then link and need at start, on
+ * compute nodes that have no X11 either. */
 static int
 stdlib_keeps(const char *name)
 {
     static const char *const top[] = {"test", "idlelib", "tkinter",
-                                      "turtledemo", NULL};
+                                      "_tkinter", "turtledemo", NULL};
     static const char *const leaf[] = {"test", "tests", "idle_test", NULL};
     const char *last = strrchr(name, '.');
     size_t i, toplen = strcspn(name, ".");

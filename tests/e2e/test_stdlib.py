@@ -109,3 +109,14 @@ def test_builtin_extension_modules_of_libpython_import(stdlib_exe):
     code = ("import _io, _sre, _struct, math, itertools, posix, time\n"
             "print(math.sqrt(16), _struct.pack('>H', 258))\n")
     assert run_ok([stdlib_exe, "-c", code]).strip() == "4.0 b'\\x01\\x02'"
+
+
+def test_tk_is_left_out_so_the_executable_needs_no_x11(stdlib_exe):
+    # tkinter's extension needs Tk's libraries, and they X11's: with it in,
+    # every executable linked libX11 and would not start on a compute node
+    # without X11.
+    ldd = run_ok(["ldd", stdlib_exe])
+    assert not re.search(r"lib(X11|xcb|Xext|Xrender|tk|tcl)", ldd), ldd
+    r = run([stdlib_exe, "-c", "import _tkinter"])
+    assert r.returncode == 1
+    assert "ModuleNotFoundError: No module named '_tkinter'" in r.stderr
