@@ -84,7 +84,7 @@ def plot(rows, out):
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
     r0 = rows[0]
     cache = float(r0.get("cache") or 0)
-    fig.suptitle("Import storm through one mdsfs metadata server: "
+    fig.suptitle("Import storm, one mdsfs server:\n"
                  "L = %d us, K = %d, %s" % (
                      r0["L"], r0["K"], "node caches kept %g s" % cache
                      if cache else "caches off"))
@@ -92,7 +92,9 @@ def plot(rows, out):
     fig.tight_layout(rect=(0, 0.03 + 0.025 * ((len(labels) + 3) // 4)
                            / len(workloads), 1, 1))
     tmp = out + ".tmp.png"
-    fig.savefig(tmp, dpi=90)
+    # "tight" grows the canvas to the title and the legend, whatever the
+    # number of panels.
+    fig.savefig(tmp, dpi=90, bbox_inches="tight")
     os.replace(tmp, out)
 
 
