@@ -396,6 +396,8 @@ def main(argv):
                                           workload, launcher, n, m, servers)
                             rows.append(row)
                             progress(row)
+                            if args.csv:  # a failure later keeps these
+                                write_csv(args.csv, rows)
             shutil.rmtree(backing, ignore_errors=True)
     finally:
         for server in servers:
@@ -407,8 +409,6 @@ def main(argv):
                   file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    if args.csv:
-        write_csv(args.csv, rows)
     print_table(rows, args)
     print_targets(rows)
     print("\nstorm: %d runs in %.0f s" % (len(rows),

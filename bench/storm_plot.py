@@ -51,7 +51,8 @@ def plot(rows, out):
     workloads = ordered(r["workload"] for r in rows)
     ms = sorted(set(r["M"] for r in rows))
     fig, axes = plt.subplots(len(workloads), len(ms), squeeze=False,
-                             figsize=(5.5 * len(ms), 4.2 * len(workloads)))
+                             figsize=(max(8.5, 5.5 * len(ms)),
+                                      4.2 * len(workloads)))
     for i, workload in enumerate(workloads):
         for j, m in enumerate(ms):
             ax = axes[i][j]

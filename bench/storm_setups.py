@@ -363,12 +363,11 @@ class Inbuilt(Setup):
     name = "inbuilt"
 
     def prepare(self, backing, ctx):
-        out = os.path.join(backing, "npy")
-        if ctx.npy:
-            link_or_copy(ctx.npy, out)
-        else:
-            measure.build(ctx.inbuilt, out, "--include", "numpy")
-            ctx.npy = out
+        if not ctx.npy:
+            # outside every backing directory: those go after their runs
+            ctx.npy = os.path.join(ctx.work, "npy")
+            measure.build(ctx.inbuilt, ctx.npy, "--include", "numpy")
+        link_or_copy(ctx.npy, os.path.join(backing, "npy"))
 
     def argv(self, root, node, code):
         return [os.path.join(root, "npy"), "-c", code]
