@@ -52,28 +52,33 @@ def main(build_dir):
     site = os.path.dirname(os.path.dirname(subprocess.run(
         [PYTHON, "-c", "import numpy; print(numpy.__file__)"],
         capture_output=True, text=True, check=True).stdout.strip()))
-    reports, counts = {}, {}
+    reports, counts, runs = {}, {}, {}
+    # The two runs go side by side (each is mostly one core); each one's
+    # output goes to LABEL.log next to its JUnit report.
     for label, argv, extra in (
             ("stock", [PYTHON], {}),
             ("inbuilt", [exe], {"INBUILT_ALLOW_FILESYSTEM": "1"})):
-        xml = os.path.abspath(os.path.join(build_dir, "numpy-suite",
-                                           label + ".xml"))
+        base = os.path.abspath(os.path.join(build_dir, "numpy-suite", label))
         # numpy's big-memory tests size themselves from MemAvailable; two
         # of them together can exhaust this machine.  Bounded, they skip
         # alike in both runs.
         env = dict(os.environ, NPY_AVAILABLE_MEM="4 GB", **extra)
-        if os.path.exists(xml):
-            os.unlink(xml)
-        r = subprocess.run(argv + ARGS + ["--junitxml=" + xml], cwd=site,
-                           env=env, capture_output=True, text=True,
-                           errors="replace")
-        # pytest's summary line; compilers may print after it.
-        lines = [l for l in r.stdout.splitlines()
-                 if " passed" in l or " failed" in l] or ["(no summary)"]
+        if os.path.exists(base + ".xml"):
+            os.unlink(base + ".xml")
+        with open(base + ".log", "w") as log:
+            runs[label] = (base, subprocess.Popen(
+                argv + ARGS + ["--junitxml=" + base + ".xml"], cwd=site,
+                env=env, stdout=log, stderr=subprocess.STDOUT))
+    for label, (base, proc) in runs.items():
+        status = proc.wait()
+        with open(base + ".log", errors="replace") as log:
+            # pytest's summary line; compilers may print after it.
+            lines = [l for l in log.read().splitlines()
+                     if " passed" in l or " failed" in l] or ["(no summary)"]
         counts[label] = lines[-1].strip("= ")
-        if r.returncode not in (0, 1):
-            counts[label] += " (exit status %d)" % r.returncode
-        reports[label] = outcomes(xml)
+        if status not in (0, 1):
+            counts[label] += " (exit status %d)" % status
+        reports[label] = outcomes(base + ".xml")
         print("%-8s %s" % (label, counts[label]), flush=True)
     stock, ours = reports["stock"], reports["inbuilt"]
     differ = sorted(k for k in set(stock) | set(ours)
