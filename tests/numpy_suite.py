@@ -3,7 +3,10 @@ pytest inside an inbuilt executable, and by stock python3, with the same
 arguments; prints both counts and every test whose outcome differs.  Exits
 1 when the counts differ.
 
-Usage: python3.11 tests/numpy_suite.py BUILD_DIR
+Usage: python3.11 tests/numpy_suite.py BUILD_DIR [TEST_PATH...]
+
+TEST_PATHs (relative to the directory numpy is installed in, e.g.
+numpy/tests/test_public_api.py) run only those; the default is numpy.
 
 Test files are collected from disk with --import-mode=importlib (the
 embedded numpy package has no directory on disk to import them through),
@@ -19,8 +22,7 @@ PYTHON = "/usr/bin/python3.11"
 STACK = ["numpy", "pytest", "_pytest", "pluggy", "iniconfig", "packaging",
          "attr", "py", "hypothesis", "sortedcontainers"]
 ARGS = ["-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "--import-mode=importlib", "--continue-on-collection-errors",
-        "numpy"]
+        "--import-mode=importlib", "--continue-on-collection-errors"]
 
 
 def outcomes(xml_path):
@@ -42,7 +44,7 @@ def outcomes(xml_path):
     return result
 
 
-def main(build_dir):
+def main(build_dir, tests):
     exe = os.path.abspath(os.path.join(build_dir, "numpy-suite", "npy"))
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cmd = [os.path.join(build_dir, "inbuilt"), "build"]
@@ -67,7 +69,7 @@ def main(build_dir):
             os.unlink(base + ".xml")
         with open(base + ".log", "w") as log:
             runs[label] = (base, subprocess.Popen(
-                argv + ARGS + ["--junitxml=" + base + ".xml"], cwd=site,
+                argv + ARGS + tests + ["--junitxml=" + base + ".xml"], cwd=site,
                 env=env, stdout=log, stderr=subprocess.STDOUT))
     for label, (base, proc) in runs.items():
         status = proc.wait()
@@ -91,4 +93,5 @@ def main(build_dir):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build",
+                  sys.argv[2:] or ["numpy"]))
