@@ -3,7 +3,10 @@ pytest inside an inbuilt executable, and by stock python3, with the same
 arguments; prints both counts and every test whose outcome differs.  Exits
 1 when the counts differ.
 
-Usage: python3.11 tests/numpy_suite.py BUILD_DIR
+Usage: python3.11 tests/numpy_suite.py BUILD_DIR [TEST_PATH...]
+
+TEST_PATHs (relative to the directory numpy is installed in, e.g.
+numpy/tests/test_public_api.py) run only those; the default is numpy.
 
 Test files are collected from disk with --import-mode=importlib (the
 embedded numpy package has no directory on disk to import them through),
@@ -19,8 +22,7 @@ PYTHON = "/usr/bin/python3.11"
 STACK = ["numpy", "pytest", "_pytest", "pluggy", "iniconfig", "packaging",
          "attr", "py", "hypothesis", "sortedcontainers"]
 ARGS = ["-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "--import-mode=importlib", "--continue-on-collection-errors",
-        "numpy"]
+        "--import-mode=importlib", "--continue-on-collection-errors"]
 
 
 def outcomes(xml_path):
@@ -42,7 +44,7 @@ def outcomes(xml_path):
     return result
 
 
-def main(build_dir):
+def main(build_dir, tests):
     exe = os.path.abspath(os.path.join(build_dir, "numpy-suite", "npy"))
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     cmd = [os.path.join(build_dir, "inbuilt"), "build"]
@@ -52,28 +54,33 @@ def main(build_dir):
     site = os.path.dirname(os.path.dirname(subprocess.run(
         [PYTHON, "-c", "import numpy; print(numpy.__file__)"],
         capture_output=True, text=True, check=True).stdout.strip()))
-    reports, counts = {}, {}
+    reports, counts, runs = {}, {}, {}
+    # The two runs go side by side (each is mostly one core); each one's
+    # output goes to LABEL.log next to its JUnit report.
     for label, argv, extra in (
             ("stock", [PYTHON], {}),
             ("inbuilt", [exe], {"INBUILT_ALLOW_FILESYSTEM": "1"})):
-        xml = os.path.abspath(os.path.join(build_dir, "numpy-suite",
-                                           label + ".xml"))
+        base = os.path.abspath(os.path.join(build_dir, "numpy-suite", label))
         # numpy's big-memory tests size themselves from MemAvailable; two
         # of them together can exhaust this machine.  Bounded, they skip
         # alike in both runs.
         env = dict(os.environ, NPY_AVAILABLE_MEM="4 GB", **extra)
-        if os.path.exists(xml):
-            os.unlink(xml)
-        r = subprocess.run(argv + ARGS + ["--junitxml=" + xml], cwd=site,
-                           env=env, capture_output=True, text=True,
-                           errors="replace")
-        # pytest's summary line; compilers may print after it.
-        lines = [l for l in r.stdout.splitlines()
-                 if " passed" in l or " failed" in l] or ["(no summary)"]
+        if os.path.exists(base + ".xml"):
+            os.unlink(base + ".xml")
+        with open(base + ".log", "w") as log:
+            runs[label] = (base, subprocess.Popen(
+                argv + ARGS + tests + ["--junitxml=" + base + ".xml"], cwd=site,
+                env=env, stdout=log, stderr=subprocess.STDOUT))
+    for label, (base, proc) in runs.items():
+        status = proc.wait()
+        with open(base + ".log", errors="replace") as log:
+            # pytest's summary line; compilers may print after it.
+            lines = [l for l in log.read().splitlines()
+                     if " passed" in l or " failed" in l] or ["(no summary)"]
         counts[label] = lines[-1].strip("= ")
-        if r.returncode not in (0, 1):
-            counts[label] += " (exit status %d)" % r.returncode
-        reports[label] = outcomes(xml)
+        if status not in (0, 1):
+            counts[label] += " (exit status %d)" % status
+        reports[label] = outcomes(base + ".xml")
         print("%-8s %s" % (label, counts[label]), flush=True)
     stock, ours = reports["stock"], reports["inbuilt"]
     differ = sorted(k for k in set(stock) | set(ours)
@@ -86,4 +93,5 @@ def main(build_dir):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build"))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build",
+                  sys.argv[2:] or ["numpy"]))
