@@ -258,6 +258,18 @@ write_manifest(const char *dir, const char *command)
     return i;
 }
 
+/* The variables a build reads its compilers and linkers from (setuptools
+ * and distutils do), each set to run the real tool through `inbuilt
+ * wrap`. */
+static const struct {
+    const char *var, *tool, *extra;
+} wrappers[] = {
+    {"CC", INB_CC, ""},
+    {"CXX", INB_CXX, ""},
+    {"LDSHARED", INB_CC, " -shared"},
+    {"LDCXXSHARED", INB_CXX, " -shared"},
+};
+
 int
 inb_capture_main(int argc, char **argv)
 {
@@ -310,18 +322,12 @@ inb_capture_main(int argc, char **argv)
     }
     setenv("INBUILT_CAPTURE_DIR", tmp, 1);
     setenv("INBUILT_CAPTURE_CWD", cwd, 1);
-    wrapped = inb_xprintf("%s wrap %s", self, INB_CC);
-    setenv("CC", wrapped, 1);
-    free(wrapped);
-    wrapped = inb_xprintf("%s wrap %s", self, INB_CXX);
-    setenv("CXX", wrapped, 1);
-    free(wrapped);
-    wrapped = inb_xprintf("%s wrap %s -shared", self, INB_CC);
-    setenv("LDSHARED", wrapped, 1);
-    free(wrapped);
-    wrapped = inb_xprintf("%s wrap %s -shared", self, INB_CXX);
-    setenv("LDCXXSHARED", wrapped, 1);
-    free(wrapped);
+    for (n = 0; n < sizeof(wrappers) / sizeof(wrappers[0]); n++) {
+        wrapped = inb_xprintf("%s wrap %s%s", self, wrappers[n].tool,
+                              wrappers[n].extra);
+        setenv(wrappers[n].var, wrapped, 1);
+        free(wrapped);
+    }
     rc = inb_spawn_run(argv + i + 1, NULL);
     if (rc != 0) {
         inb_fatal("capture: %s failed (exit status %d); nothing was written "

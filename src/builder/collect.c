@@ -107,7 +107,7 @@ inb_collect_excluded(const struct inb_collect *c, const char *name)
 static int
 stdlib_keeps(const char *name)
 {
-    static const char *const top[] = {"test", "idlelib", "tkinter",
+    static const char *const top[] = {"test",     "idlelib",    "tkinter",
                                       "_tkinter", "turtledemo", NULL};
     static const char *const leaf[] = {"test", "tests", "idle_test", NULL};
     const char *last = strrchr(name, '.');
