@@ -93,5 +93,13 @@ def main(build_dir, tests):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1].startswith("-"):
+        # -h, --help, or a mistake: nothing is built or written.
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(0 if sys.argv[1] in ("-h", "--help") else 2)
+    if len(sys.argv) > 1 and not os.path.isfile(
+            os.path.join(sys.argv[1], "inbuilt")):
+        sys.exit("numpy_suite: %s has no inbuilt (run make, or name the "
+                 "build directory)" % sys.argv[1])
     sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build",
                   sys.argv[2:] or ["numpy"]))

@@ -1,7 +1,10 @@
-/* deps.c: the distributions an --include'd package requires, found by the
- * target interpreter itself (importlib.metadata reads the .dist-info and
- * .egg-info directories of its environment).  Only metadata is read: no
- * package is imported, so nothing of the user's code runs at build time. */
+/* deps.c: which installed distributions provide the included packages,
+ * and what they require, found by the target interpreter itself
+ * (importlib.metadata reads the .dist-info and .egg-info directories of its
+ * environment).  One script answers both questions, so that the packages
+ * --include follows and the metadata the executable embeds come from one
+ * mapping of names to distributions.  Only metadata is read: no package is
+ * imported, so nothing of the user's code runs at build time. */
 #include "deps.h"
 
 #include <stdlib.h>
@@ -9,16 +12,19 @@
 
 #include "spawn.h"
 
-/* argv: roots..., "--", names...  Prints NUL-terminated "add=NAME",
- * "why=TEXT" and "missing=TEXT" records.  Markers are evaluated with the
- * environment's `packaging` (or pip's copy of it); without either, a
- * requirement with a marker is followed unless the marker names an extra,
- * the safe side of a build that must not miss a module. */
+/* argv: MODE, roots..., "--", names...  MODE "deps" prints NUL-terminated
+ * "add=NAME", "why=TEXT" and "missing=TEXT" records.  Markers are evaluated
+ * with the environment's `packaging` (or pip's copy of it); without either,
+ * a requirement with a marker is followed unless the marker names an extra,
+ * the safe side of a build that must not miss a module.  MODE "meta" prints
+ * "dist=DIR" for each distribution directory that provides the top-level
+ * package of a name: of each project the first in root order (in a root,
+ * in name order). */
 static const char deps_script[] =
     "import os, re, sys\n"
     "from importlib import metadata\n"
     "from importlib.machinery import PathFinder\n"
-    "a = sys.argv[1:]\n"
+    "mode, a = sys.argv[1], sys.argv[2:]\n"
     "roots, names = a[:a.index('--')], a[a.index('--') + 1:]\n"
     "w = sys.stdout.buffer.write\n"
     "def out(k, v): w(k.encode() + b'=' + os.fsencode(v) + b'\\0')\n"
@@ -48,6 +54,18 @@ static const char deps_script[] =
     "        elif '.cpython-' in p[0] or p[0].endswith('.abi3.so'):\n"
     "            r.add(p[0].split('.')[0])\n"
     "    return sorted(r)\n"
+    "if mode == 'meta':\n"
+    "    want, taken = {n.split('.')[0] for n in names}, set()\n"
+    "    for root in roots:\n"
+    "        found = [(os.path.basename(str(d._path)), d) for d in\n"
+    "                 metadata.distributions(path=[root])]\n"
+    "        for base, d in sorted(found, key=lambda x: x[0]):\n"
+    "            k = norm(d.metadata['Name'] or base.split('-')[0])\n"
+    "            if k in taken or not os.path.isdir(str(d._path)): continue\n"
+    "            if want.intersection(tops(d)):\n"
+    "                taken.add(k)\n"
+    "                out('dist', str(d._path))\n"
+    "    sys.exit(0)\n"
     "def alltops(k): return sorted({t for d in dists[k] for t in tops(d)})\n"
     "def requires(k): return sorted({r for d in dists[k]\n"
     "                                for r in d.requires or ()})\n"
@@ -90,21 +108,21 @@ static const char deps_script[] =
     "        todo.append(dk)\n"
     "        add(dk, by)\n";
 
-void
-inb_deps_resolve(const char *python, const struct inb_strv *roots,
-                 const struct inb_strv *names, struct inb_deps *d)
+/* Run deps_script in mode; its records are left in out.  what names the
+ * step in the error when python fails. */
+static void
+run_script(const char *python, const char *mode, const struct inb_strv *roots,
+           const struct inb_strv *names, struct inb_buf *out, const char *what)
 {
-    char **argv = inb_xmalloc((roots->n + names->n + 6) * sizeof(char *));
-    struct inb_buf out = {0};
-    size_t i, k = 0, n = 0;
-    char *key, *value;
+    char **argv = inb_xmalloc((roots->n + names->n + 7) * sizeof(char *));
+    size_t i, k = 0;
     int rc;
 
-    memset(d, 0, sizeof(*d));
     argv[k++] = (char *)python;
     argv[k++] = "-I";
     argv[k++] = "-c";
     argv[k++] = (char *)deps_script;
+    argv[k++] = (char *)mode;
     for (i = 0; i < roots->n; i++) {
         argv[k++] = roots->v[i];
     }
@@ -113,13 +131,48 @@ inb_deps_resolve(const char *python, const struct inb_strv *roots,
         argv[k++] = names->v[i];
     }
     argv[k] = NULL;
-    rc = inb_spawn_run(argv, &out);
+    rc = inb_spawn_run(argv, out);
+    free(argv);
     if (rc != 0) {
-        inb_fatal("--python %s failed (exit status %d) reading the "
-                  "requirements of the included packages; --no-deps skips "
-                  "that step",
-                  python, rc);
+        inb_fatal("--python %s failed (exit status %d) reading %s", python, rc,
+                  what);
     }
+}
+
+void
+inb_deps_dist_dirs(const char *python, const struct inb_strv *roots,
+                   const struct inb_strv *names, struct inb_strv *dirs)
+{
+    struct inb_buf out = {0};
+    size_t n = 0;
+    char *key, *value;
+
+    memset(dirs, 0, sizeof(*dirs));
+    if (names->n == 0) {
+        return;
+    }
+    run_script(python, "meta", roots, names, &out,
+               "the metadata of the included packages");
+    while (inb_record_next(&out, &n, &key, &value)) {
+        if (strcmp(key, "dist") == 0) {
+            inb_strv_add(dirs, value);
+        }
+    }
+    inb_buf_free(&out);
+}
+
+void
+inb_deps_resolve(const char *python, const struct inb_strv *roots,
+                 const struct inb_strv *names, struct inb_deps *d)
+{
+    struct inb_buf out = {0};
+    size_t n = 0;
+    char *key, *value;
+
+    memset(d, 0, sizeof(*d));
+    run_script(python, "deps", roots, names, &out,
+               "the requirements of the included packages; --no-deps "
+               "skips that step");
     while (inb_record_next(&out, &n, &key, &value)) {
         if (strcmp(key, "add") == 0) {
             inb_strv_add(&d->add, value);
@@ -132,5 +185,4 @@ inb_deps_resolve(const char *python, const struct inb_strv *roots,
         }
     }
     inb_buf_free(&out);
-    free(argv);
 }

@@ -25,5 +25,15 @@ INB_HIDDEN void inb_deps_resolve(const char *python,
                                  const struct inb_strv *roots,
                                  const struct inb_strv *names,
                                  struct inb_deps *d);
+/* Ask python which distribution directories (.dist-info, .egg-info) on
+ * roots provide the top-level packages of names, by the same mapping as
+ * inb_deps_resolve(): top_level.txt, else the files RECORD lists.  Fills
+ * dirs (emptied first) with them: of each project the first found in root
+ * order; a name may have several (portions of a namespace package).  Runs
+ * python once when names is not empty; exits with an error when it fails. */
+INB_HIDDEN void inb_deps_dist_dirs(const char *python,
+                                   const struct inb_strv *roots,
+                                   const struct inb_strv *names,
+                                   struct inb_strv *dirs);
 
 #endif

@@ -545,7 +545,7 @@ cmd_build(int argc, char **argv)
         extra += inb_data_add_sources(w, &c);
     }
     extra += inb_data_add_files(w, &c, &o.exclude_data);
-    extra += inb_meta_add(w, &c);
+    extra += inb_meta_add(w, &c, t.python);
     if (o.entry != NULL) {
         add_config(w, "entry", o.entry);
     }

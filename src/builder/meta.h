@@ -10,11 +10,12 @@
 #include "inb.h"
 
 /* Add the files of every distribution directory on c's roots that provides
- * a top-level package named by an --include (per top_level.txt, else
- * RECORD), as meta entries "X-1.0.dist-info/FILE"; of each project only
- * the first found, in root order.
- * Returns the bytes added. */
+ * a top-level package named by an --include, as python's importlib.metadata
+ * sees them (inb_deps_dist_dirs()), as meta entries "X-1.0.dist-info/FILE";
+ * of each project only the first found, in root order.  Returns the bytes
+ * added. */
 INB_HIDDEN size_t inb_meta_add(inb_archive_writer *w,
-                               const struct inb_collect *c);
+                               const struct inb_collect *c,
+                               const char *python);
 
 #endif

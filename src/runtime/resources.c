@@ -343,13 +343,26 @@ inb_resources_call(const char *func, PyObject *arg)
 int
 inb_resources_after_exec(PyObject *name, PyObject *module)
 {
+    const char *func;
     PyObject *res;
 
-    if (!PyUnicode_Check(name) ||
-        PyUnicode_CompareWithASCIIString(name, "linecache") != 0) {
+    if (!PyUnicode_Check(name)) {
         return 0;
     }
-    res = inb_resources_call("install_linecache", module);
+    if (PyUnicode_CompareWithASCIIString(name, "linecache") == 0) {
+        func = "install_linecache";
+    }
+#if PY_VERSION_HEX < 0x030D0000
+    /* Before 3.13 the default threading.excepthook prints with CPython's
+     * C printer, which reads source lines from the disk. */
+    else if (PyUnicode_CompareWithASCIIString(name, "threading") == 0) {
+        func = "install_thread_excepthook";
+    }
+#endif
+    else {
+        return 0;
+    }
+    res = inb_resources_call(func, module);
     if (res == NULL) {
         return -1;
     }

@@ -396,3 +396,49 @@ def install_linecache(linecache):
     updatecache.__wrapped__ = original
     updatecache.__doc__ = original.__doc__
     linecache.updatecache = updatecache
+
+
+# threading
+
+def install_thread_excepthook(threading):
+    """Before 3.13 the default threading.excepthook (_thread._excepthook)
+    prints with CPython's C traceback printer, which reads source lines from
+    the disk by file name: for modules of the archive it finds none.  Put in
+    its place a hook that prints the same text through the traceback module
+    (hence linecache, hence the archive).  A hook the program set is left
+    alone; threading.__excepthook__ follows, as it is the default's copy."""
+    import _thread
+
+    default = getattr(_thread, "_excepthook", None)
+    if default is None or threading.excepthook is not default:
+        return
+
+    def excepthook(args, /):
+        """Print an exception a thread did not handle (as the default
+        threading.excepthook: SystemExit is silent; sys.stderr, else the
+        thread's own stderr, else nothing)."""
+        if args.exc_type is SystemExit:
+            return
+        stderr = sys.stderr
+        if stderr is None:
+            if args.thread is None:
+                return
+            stderr = getattr(args.thread, "_stderr", None)
+            if stderr is None:
+                return
+        if args.thread is not None:
+            name = args.thread.name
+        else:
+            name = _thread.get_ident()
+        try:
+            import traceback
+        except Exception:
+            return default(args)
+        stderr.write("Exception in thread %s:\n" % (name,))
+        traceback.print_exception(args.exc_type, args.exc_value,
+                                  args.exc_traceback, file=stderr)
+        stderr.flush()
+
+    threading.excepthook = excepthook
+    if getattr(threading, "__excepthook__", None) is default:
+        threading.__excepthook__ = excepthook

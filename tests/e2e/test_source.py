@@ -90,3 +90,31 @@ def test_linecache_hook_loads_nothing_heavy(data_exe):
             "             'tempfile', 'importlib.metadata') "
             "if m in sys.modules))\n")
     assert run_ok([data_exe, "-c", code]) == "[]\n"
+
+
+def test_exception_in_thread_shows_source_lines(data_exe):
+    # Before 3.13 the default threading.excepthook prints with CPython's C
+    # printer, which finds no source for modules of the archive.
+    code = ("import threading, datapkg.boom as b\n"
+            "t = threading.Thread(target=b.outer, name='worker-7')\n"
+            "t.start(); t.join()\n"
+            "print(threading.excepthook is threading.__excepthook__)\n")
+    r = run([data_exe, "-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "True\n"
+    lines = r.stderr.splitlines()
+    assert lines[0] == "Exception in thread worker-7:"
+    where = lines.index('  File "%s/datapkg/boom.py", line 6, in explode'
+                        % data_exe)
+    assert lines[where + 1].strip() == MARKER
+    assert lines[-1] == "ValueError: datapkg.boom exploded on purpose"
+
+
+def test_thread_excepthook_set_by_the_program_is_kept(data_exe):
+    code = ("import threading\n"
+            "def hook(args): print('mine', args.exc_type.__name__)\n"
+            "threading.excepthook = hook\n"
+            "t = threading.Thread(target=lambda: 1 / 0); t.start(); t.join()\n")
+    r = run([data_exe, "-c", code])
+    assert (r.returncode, r.stdout, r.stderr) == (
+        0, "mine ZeroDivisionError\n", "")
