@@ -16,7 +16,10 @@
  * "add=NAME", "why=TEXT" and "missing=TEXT" records.  Markers are evaluated
  * with the environment's `packaging` (or pip's copy of it); without either,
  * a requirement with a marker is followed unless the marker names an extra,
- * the safe side of a build that must not miss a module.  MODE "meta" prints
+ * the safe side of a build that must not miss a module.  A cffi-built
+ * extension module imports _cffi_backend from C, which its distribution's
+ * requirements may not name (Debian's cryptography): one found among the
+ * packages adds _cffi_backend when the roots have it.  MODE "meta" prints
  * "dist=DIR" for each distribution directory that provides the top-level
  * package of a name: of each project the first in root order (in a root,
  * in name order). */
@@ -80,8 +83,10 @@ static const char deps_script[] =
     "    for t in alltops(k):\n"
     "        if '.' in t or not t.isidentifier(): continue\n"
     "        if PathFinder.find_spec(t, roots) is None: continue\n"
+    "        added.append(t)\n"
     "        out('add', t)\n"
     "        out('why', by)\n"
+    "added = []\n"
     "todo = []\n"
     "for n in names:\n"
     "    k = owner.get(n.split('.')[0])\n"
@@ -106,7 +111,31 @@ static const char deps_script[] =
     "            out('missing', by)\n"
     "            continue\n"
     "        todo.append(dk)\n"
-    "        add(dk, by)\n";
+    "        add(dk, by)\n"
+    "def files_of(t):\n"
+    "    s = PathFinder.find_spec(t, roots)\n"
+    "    if s is None: return\n"
+    "    if s.origin and os.path.isfile(s.origin): yield s.origin\n"
+    "    for loc in s.submodule_search_locations or ():\n"
+    "        for d, _, fs in os.walk(loc):\n"
+    "            for f in fs: yield os.path.join(d, f)\n"
+    "def cffi_user(t):\n"
+    "    for f in files_of(t):\n"
+    "        if '.so' not in os.path.basename(f): continue\n"
+    "        try:\n"
+    "            with open(f, 'rb') as fh: b = fh.read()\n"
+    "        except OSError: continue\n"
+    "        if b'_cffi_backend\\0' in b: return f\n"
+    "tops_in = {n.split('.')[0] for n in names} | set(added)\n"
+    "if '_cffi_backend' not in tops_in and \\\n"
+    "        PathFinder.find_spec('_cffi_backend', roots) is not None:\n"
+    "    for t in sorted(tops_in):\n"
+    "        f = cffi_user(t)\n"
+    "        if f:\n"
+    "            out('add', '_cffi_backend')\n"
+    "            out('why', 'imported by %s, a cffi module (no requirement "
+    "names it)' % f)\n"
+    "            break\n";
 
 /* Run deps_script in mode; its records are left in out.  what names the
  * step in the error when python fails. */

@@ -88,3 +88,20 @@ def test_exclude_wins_over_a_requirement(env, tmp_path):
     assert run_ok([out, "-c", "import importlib.util as u; "
                    "print(u.find_spec('eps_mod'), "
                    "u.find_spec('beta') is not None)"]) == "None True\n"
+
+
+def test_cffi_module_brings_cffi_backend(tmp_path):
+    # Debian's cryptography lists no requirement on cffi, but its
+    # _openssl.abi3.so (built by cffi) imports _cffi_backend when loaded.
+    pytest.importorskip("cryptography")
+    out = tmp_path / "cry"
+    r = inbuilt("build", "--include", "cryptography", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including _cffi_backend: imported by " in r.stderr
+    assert "_openssl.abi3.so, a cffi module" in r.stderr
+    code = ("from cryptography.fernet import Fernet\n"
+            "import _cffi_backend\n"
+            "f = Fernet(Fernet.generate_key())\n"
+            "print(f.decrypt(f.encrypt(b'sealed')).decode(),\n"
+            "      _cffi_backend.__spec__.origin != 'built-in')\n")
+    assert run_ok([out, "-c", code]) == "sealed True\n"
