@@ -12,7 +12,11 @@ For every setup (storm_setups.py) the environment is put in a backing
 directory, served by build/mdsfs (see bench/mdsfs/README.md) at M
 mountpoints, one per simulated node, all sharing one metadata server of K
 slots that spends L microseconds on every metadata operation, with kernel
-caching off; the -local setups run from the backing directory itself, with
+caching of entries and attributes off, and file data kept in each node's
+page cache from one open to the next while the file is unchanged, as a
+parallel filesystem client keeps it (--no-data-cache drops it at every
+open, so each process reads every file through the server again); the
+-local setups run from the backing directory itself, with
 no server, to show the CPU cost alone.  N processes are started at once,
 spread over the M mounts, each running one workload:
 
@@ -60,7 +64,7 @@ OPS = ("lookup", "getattr", "access", "readlink", "open", "opendir",
        "readdir", "statfs")
 
 COLUMNS = ["workload", "launcher", "setup", "N", "M", "L", "K", "B",
-           "cache", "median_s", "max_s", "total_s", "server_ops",
+           "cache", "data_cache", "median_s", "max_s", "total_s", "server_ops",
            "ops_per_proc", "bytes", "wait_s", "model_s", "ratio", "prep_s",
            "node_bytes", "cpu_s"]
 
@@ -102,7 +106,8 @@ class Server:
                      "--bandwidth", str(args.bandwidth), "--stats",
                      self.stats, "--foreground"] + (
                          ["--cache=%g" % args.cache] if args.cache else []
-                     ) + self.mounts
+                     ) + (["--data-cache"] if args.data_cache else []
+                          ) + self.mounts
         self.proc = None
 
     def __enter__(self):
@@ -288,6 +293,7 @@ def run_one(args, ctx, setup, backing, workload, launcher, n, m, servers):
     return {"workload": workload, "launcher": launcher,
             "setup": setup.name, "N": n, "M": m, "L": args.latency_us,
             "K": args.slots, "B": args.bandwidth, "cache": args.cache,
+            "data_cache": int(args.data_cache),
             "median_s": statistics.median(times), "max_s": max(times),
             "total_s": total, "server_ops": ops, "ops_per_proc": ops // n,
             "bytes": nbytes, "wait_s": wait / 1e6, "model_s": model,
@@ -312,6 +318,11 @@ def parse_args(argv):
     ap.add_argument("--bandwidth", type=int, default=0,
                     help="mdsfs --bandwidth: server bytes/s for file "
                     "reads (default 0: reads are free)")
+    ap.add_argument("--no-data-cache", dest="data_cache",
+                    action="store_false",
+                    help="mdsfs without --data-cache: every open drops the "
+                    "node's cached file data (default: kept, metadata "
+                    "still uncached)")
     ap.add_argument("--cache", type=float, default=0,
                     help="mdsfs --cache=SECONDS: each node's kernel keeps "
                     "entries, attributes and data (default 0: caches off)")
@@ -453,7 +464,8 @@ def print_table(rows, args):
               args.latency_us, args.slots,
               "%d B/s" % args.bandwidth if args.bandwidth else "free",
               "kernel caches kept %g s" % args.cache if args.cache
-              else "caches off"))
+              else "metadata caches off, file data kept per node"
+              if args.data_cache else "caches off"))
     print()
     print("| workload | launcher | setup | N | M | median s | max s "
           "| total s | server ops | ops/process | MB read | queued s "

@@ -2,7 +2,8 @@
  * contended metadata server.
  *
  *   mdsfs --backing DIR --latency-us L --slots K [--bandwidth B]
- *         [--cache[=SECONDS]] [--stats FILE] [--threads N] [-o OPTS]
+ *         [--cache[=SECONDS]] [--data-cache] [--stats FILE] [--threads N]
+ *         [-o OPTS]
  *         [--foreground] MOUNTPOINT...
  *
  * Mounts DIR read-only at every MOUNTPOINT (one per simulated client node);
@@ -90,7 +91,8 @@ usage(FILE *f)
 {
     fputs("usage: mdsfs --backing DIR --latency-us L --slots K "
           "[--bandwidth B]\n"
-          "             [--cache[=SECONDS]] [--stats FILE] [--threads N] "
+          "             [--cache[=SECONDS]] [--data-cache] [--stats FILE] "
+          "[--threads N] "
           "[-o OPTS]\n"
           "             [--foreground] MOUNTPOINT...\n"
           "  --backing DIR      the directory tree to serve (read-only)\n"
@@ -102,6 +104,8 @@ usage(FILE *f)
           "and data\n"
           "                     (default 60 s; without --cache: no "
           "caching)\n"
+          "  --data-cache       keep file data across opens (metadata "
+          "stays uncached)\n"
           "  --stats FILE       per-mount counters, written on SIGUSR1 "
           "and at exit\n"
           "  --threads N        requests in flight per mount (default 8)\n"
@@ -388,6 +392,7 @@ parse_args(int argc, char **argv, struct args *a)
         {"slots", required_argument, NULL, 'k'},
         {"bandwidth", required_argument, NULL, 'B'},
         {"cache", optional_argument, NULL, 'c'},
+        {"data-cache", no_argument, NULL, 'd'},
         {"stats", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
         {"foreground", no_argument, NULL, 'f'},
@@ -425,6 +430,9 @@ parse_args(int argc, char **argv, struct args *a)
                           optarg);
                 }
             }
+            break;
+        case 'd':
+            cfg.data_cache = 1;
             break;
         case 's':
             stats_path = absolute(optarg);

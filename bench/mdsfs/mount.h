@@ -17,6 +17,7 @@ struct mount_config {
     uint64_t latency_ns;  /* server time of one metadata operation */
     uint64_t bandwidth;   /* server bytes per second for reads; 0: free */
     double timeout;       /* kernel entry/attr cache seconds; 0: none */
+    int data_cache;       /* keep file data across opens, even at 0 */
     unsigned threads;     /* worker threads (requests in flight) per mount */
     const char *options;  /* extra comma-separated mount options, or NULL */
     struct server server; /* the one metadata server */

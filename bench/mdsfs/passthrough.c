@@ -249,7 +249,11 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     fi->fh = (uint64_t)fd;
-    fi->keep_cache = m->cfg->timeout > 0;
+    /* With --data-cache (or --cache) the mount's page cache keeps the
+     * file's data from one open to the next, as a parallel filesystem
+     * client does while the file is unchanged; the open itself, and the
+     * GETATTR the kernel sends with it, still reach the server. */
+    fi->keep_cache = m->cfg->timeout > 0 || m->cfg->data_cache;
     if (fuse_reply_open(req, fi) != 0) {
         close(fd);
     }

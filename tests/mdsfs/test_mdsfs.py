@@ -429,3 +429,26 @@ def test_reads_of_an_open_file_ask_no_metadata(backing, start_mdsfs):
     # 300 read(2) calls: data, not metadata (no GETATTR before each).
     for op in ("lookup", "getattr", "open"):
         assert after[op] - before[op] <= 2, op
+
+
+def read_file_of(mnt):
+    with open(os.path.join(mnt, "sub", "data.bin"), "rb") as f:
+        return len(f.read())
+
+
+@pytest.mark.parametrize("flags, refetched", [((), True),
+                                              (("--data-cache",), False)])
+def test_data_cache_keeps_file_data_across_opens(backing, start_mdsfs,
+                                                 flags, refetched):
+    fs = start_mdsfs(backing, 1, "--latency-us", 100, "--slots", 1, *flags)
+    mnt = fs.mountpoints[0]
+    size = read_file_of(mnt)
+    first = fs.snapshot()[mnt]
+    assert first["bytes"] >= size
+    assert read_file_of(mnt) == size
+    second = fs.snapshot()[mnt]
+    # The open is metadata and reaches the server either way; the data
+    # comes again only without --data-cache.
+    assert second["open"] == first["open"] + 1
+    assert second["lookup"] > first["lookup"]
+    assert (second["bytes"] - first["bytes"] >= size) == refetched
