@@ -12,6 +12,7 @@
 
 #include "archive.h"
 #include "compile.h"
+#include "shlib.h"
 
 /* The text of src/runtime/support.py, generated into the build directory
  * by the Makefile. */
@@ -293,9 +294,22 @@ inb_data_add_files(inb_archive_writer *w, const struct inb_collect *c,
     if (d.n > 0) {
         qsort(d.v, d.n, sizeof(*d.v), compare_found);
     }
-    /* The first portion that has a file wins, as for modules. */
+    /* The first portion that has a file wins, as for modules.  A shared
+     * library for this machine (in a plain directory of a package:
+     * pkg/lib/libfoo.so) becomes a shared-object record, so that ctypes
+     * can load it from memory with what it needs. */
     for (i = 0; i < d.n; i++) {
         if (i == 0 || strcmp(d.v[i].rel, d.v[i - 1].rel) != 0) {
+            const char *base = strrchr(d.v[i].rel, '/');
+
+            base = base != NULL ? base + 1 : d.v[i].rel;
+            if ((ends_with(base, ".so") || strstr(base, ".so.") != NULL) &&
+                inb_shlib_is_library(d.v[i].path)) {
+                inb_note("data %s: a shared library, loadable from memory",
+                         d.v[i].rel);
+                total += inb_shlib_add_library(w, d.v[i].rel, d.v[i].path);
+                continue;
+            }
             buf.len = 0;
             if (inb_buf_readfile(&buf, d.v[i].path) < 0) {
                 inb_fatal("cannot read data file %s:", d.v[i].path);

@@ -1,4 +1,5 @@
 /* main.c: the inbuilt command line. */
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,11 +348,48 @@ add_requirements(struct inb_collect *c, const struct options *o,
     inb_strv_free(&d.missing);
 }
 
+/* Add the shared object of m, which defines no init function of its name,
+ * as the plain library it is (a package loads it with ctypes): the data
+ * entry "pkg/sub/libfoo.so", unless an --exclude-data pattern matches that
+ * name.  Returns the bytes added. */
+static size_t
+add_plain_library(inb_archive_writer *w, const struct inb_module *m,
+                  const struct inb_strv *exclude_data)
+{
+    const char *base = strrchr(m->path, '/'), *last = strrchr(m->name, '.');
+    int plen = (int)(last - m->name);
+    char *rel = inb_xprintf("%.*s/%s", plen, m->name,
+                            base != NULL ? base + 1 : m->path);
+    size_t i, bytes;
+    int k;
+
+    for (k = 0; k < plen; k++) {
+        if (rel[k] == '.') {
+            rel[k] = '/';
+        }
+    }
+    for (i = 0; i < exclude_data->n; i++) {
+        if (fnmatch(exclude_data->v[i], rel, 0) == 0) {
+            inb_note("data %s left out (--exclude-data %s)", rel,
+                     exclude_data->v[i]);
+            free(rel);
+            return 0;
+        }
+    }
+    inb_note("%s: not an extension module (no PyInit_%s): embedded as the "
+             "shared library %s",
+             m->path, last + 1, rel);
+    bytes = inb_shlib_add_library(w, rel, m->path);
+    free(rel);
+    return bytes;
+}
+
 /* Compile every module into the archive writer.  Returns the number of
  * files that failed to compile (each reported). */
 static int
 add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
-            const struct inb_exts *exts, size_t *bytes)
+            const struct inb_exts *exts, const struct inb_strv *exclude_data,
+            size_t *bytes)
 {
     struct inb_buf code = {0};
     size_t i;
@@ -378,7 +416,16 @@ add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
             size = code.len;
         }
         else if (m->kind == INB_KIND_SHARED_EXT) {
-            *bytes += inb_shlib_add_extension(w, m->name, m->path);
+            /* In a package, a .so without the init function of its name is
+             * a library, unless --include named it as a module. */
+            if (strchr(m->name, '.') != NULL &&
+                !inb_strv_has(&c->included, m->name) &&
+                !inb_shlib_is_extension(m->name, m->path)) {
+                *bytes += add_plain_library(w, m, exclude_data);
+            }
+            else {
+                *bytes += inb_shlib_add_extension(w, m->name, m->path);
+            }
             continue;
         }
         else if (m->kind == INB_KIND_EXT_ABSENT) {
@@ -532,7 +579,8 @@ cmd_build(int argc, char **argv)
         inb_fatal("out of memory");
     }
     inb_lint_file_reads(&c);
-    failures = add_modules(w, &c, o.optimize, &o.exts, &bytes);
+    failures = add_modules(w, &c, o.optimize, &o.exts, &o.exclude_data,
+                           &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
                   failures, failures == 1 ? "" : "s", o.output);

@@ -534,3 +534,61 @@ inb_shlib_add_extension(inb_archive_writer *w, const char *name,
     free(base);
     return bytes;
 }
+
+int
+inb_shlib_is_extension(const char *name, const char *path)
+{
+    const char *last = strrchr(name, '.');
+    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    char err[256];
+    struct elfinfo info;
+    int has_init;
+
+    if (elf_read(path, init, &info, err, sizeof(err)) < 0) {
+        inb_fatal("%s: %s", path, err);
+    }
+    has_init = info.has_init;
+    elfinfo_free(&info);
+    free(init);
+    return has_init;
+}
+
+size_t
+inb_shlib_add_library(inb_archive_writer *w, const char *rel,
+                      const char *path)
+{
+    const char *base = strrchr(rel, '/');
+    char err[256], *what;
+    struct elfinfo info;
+    size_t bytes;
+
+    if (elf_read(path, NULL, &info, err, sizeof(err)) < 0) {
+        inb_fatal("shared library %s: %s", path, err);
+    }
+    if (host_machine != 0 && info.machine != host_machine) {
+        inb_fatal("shared library %s is built for another architecture (ELF "
+                  "machine %d, this one is %d)",
+                  path, info.machine, host_machine);
+    }
+    what = inb_xprintf("shared library %s", path);
+    bytes = add_record(w, INB_NS_DATA, INB_KIND_SHARED_DATA, rel,
+                       base != NULL ? base + 1 : rel, path, &info, what);
+    free(what);
+    elfinfo_free(&info);
+    return bytes;
+}
+
+int
+inb_shlib_is_library(const char *path)
+{
+    struct elfinfo info;
+    char err[256];
+    int ok;
+
+    if (elf_read(path, NULL, &info, err, sizeof(err)) < 0) {
+        return 0;
+    }
+    ok = host_machine == 0 || info.machine == host_machine;
+    elfinfo_free(&info);
+    return ok;
+}

@@ -113,7 +113,7 @@ static const char *const ns_names[INB_NS_COUNT] = {
 
 static const char *const kind_names[INB_KIND_COUNT] = {
     "blob",       "module",      "package",    "namespace",
-    "ext-absent", "builtin-ext", "shared-ext",
+    "ext-absent", "builtin-ext", "shared-ext", "shared-data",
 };
 
 const char *

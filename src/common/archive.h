@@ -39,7 +39,10 @@ enum inb_kind {
                                  the reason, UTF-8 */
     INB_KIND_BUILTIN_EXT = 5, /* linked-in extension module; data is its
                                  index in inb_builtin_table, u32 */
-    INB_KIND_SHARED_EXT = 6,  /* reserved: embedded .so extension */
+    INB_KIND_SHARED_EXT = 6,  /* embedded .so extension: a shared-object
+                                 record (src/runtime/memso.h) */
+    INB_KIND_SHARED_DATA = 7, /* a package's plain shared library (one
+                                 ctypes loads): a shared-object record */
     INB_KIND_COUNT
 };
 

@@ -16,8 +16,11 @@
 #define PY_SSIZE_T_CLEAN
 #include "resources.h"
 
+#include <limits.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "memso.h"
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
 static PyObject *root;             /* borrowed: the finder keeps it */
@@ -108,7 +111,95 @@ entry_bytes(int ns, const char *name, size_t len)
     if (ns == INB_NS_SOURCE) {
         return inflate_source(&e, name, len);
     }
+    if (e.kind == INB_KIND_SHARED_DATA) {
+        /* A package's shared library: the file is the record's image. */
+        inb_memso_record r;
+        char err[256];
+
+        if (inb_memso_parse(&e, &r, err, sizeof(err)) < 0) {
+            PyErr_Format(PyExc_ImportError,
+                         "data entry %.*s of the executable's archive is "
+                         "corrupt: %s",
+                         (int)len, name, err);
+            return NULL;
+        }
+        return PyBytes_FromStringAndSize((const char *)r.image,
+                                         (Py_ssize_t)r.image_size);
+    }
     return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
+}
+
+/* The entry whose shared object the file rel[0..len) of the virtual tree
+ * is: a package's plain library (data, shared-data), or an extension
+ * module's .so ("a/b/_m.cpython-311-x86_64-linux-gnu.so" is module a.b._m,
+ * when its record has that file name).  Returns 1 and fills *e, or 0. */
+static int
+shared_object_of(const char *rel, size_t len, inb_entry *e)
+{
+    const char *slash = memchr(rel, '/', len), *base = rel, *p;
+    inb_memso_record r;
+    char dotted[512], err[256];
+    size_t n, i;
+
+    if (inb_archive_find(archive, INB_NS_DATA, rel, len, e)) {
+        return e->kind == INB_KIND_SHARED_DATA;
+    }
+    for (p = rel; p < rel + len; p++) {
+        if (*p == '/') {
+            base = p + 1;
+        }
+    }
+    n = strcspn(base, ".");
+    if (slash == NULL || n == 0 || (size_t)(base - rel) + n >= sizeof(dotted) ||
+        base + n >= rel + len) {
+        return 0;
+    }
+    for (i = 0; i < (size_t)(base - rel); i++) {
+        dotted[i] = rel[i] == '/' ? '.' : rel[i];
+    }
+    memcpy(dotted + i, base, n);
+    if (!inb_archive_find(archive, INB_NS_MODULE, dotted, i + n, e) ||
+        e->kind != INB_KIND_SHARED_EXT ||
+        inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
+        return 0;
+    }
+    return strlen(r.filename) == (size_t)(rel + len - base) &&
+           memcmp(r.filename, base, (size_t)(rel + len - base)) == 0;
+}
+
+/* loadable(rel): new reference to the path the dynamic loader can open the
+ * shared object at rel of the virtual tree by ("/proc/self/fd/N", or a file
+ * of the cache directory), loading the libraries it needs first; None when
+ * rel is no shared object of the archive; ImportError when loading fails. */
+static PyObject *
+resources_loadable(PyObject *self, PyObject *args)
+{
+    const char *rel;
+    Py_ssize_t len;
+    inb_entry e;
+    char path[PATH_MAX + 64], err[512];
+    const char *diagnostic;
+    int rc;
+
+    (void)self;
+    if (!PyArg_ParseTuple(args, "s#:loadable", &rel, &len)) {
+        return NULL;
+    }
+    if (!shared_object_of(rel, (size_t)len, &e)) {
+        Py_RETURN_NONE;
+    }
+    rc = inb_memso_prepare(archive, &e, path, sizeof(path), err, sizeof(err));
+    diagnostic = inb_memso_take_diagnostic();
+    if (diagnostic != NULL) {
+        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
+    }
+    if (rc < 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "cannot load %s, embedded in the executable: %s", rel,
+                     err);
+        return NULL;
+    }
+    return PyUnicode_FromString(path);
 }
 
 /* Parse (ns, name) arguments with format: *name and *len get the name. Returns
@@ -278,6 +369,9 @@ static PyMethodDef resources_methods[] = {
     {"module_kind", resources_module_kind, METH_O,
      "module_kind(name): 0 absent, 1 module, 2 package, 3 namespace, 4 "
      "other."},
+    {"loadable", resources_loadable, METH_VARARGS,
+     "loadable(rel): the path to dlopen the shared object rel of the "
+     "virtual tree by, or None."},
     {"excepthook", resources_excepthook, METH_VARARGS,
      "excepthook(type, value, tb): print through the traceback module."},
     {NULL, NULL, 0, NULL},
@@ -351,6 +445,9 @@ inb_resources_after_exec(PyObject *name, PyObject *module)
     }
     if (PyUnicode_CompareWithASCIIString(name, "linecache") == 0) {
         func = "install_linecache";
+    }
+    else if (PyUnicode_CompareWithASCIIString(name, "ctypes") == 0) {
+        func = "install_ctypes";
     }
 #if PY_VERSION_HEX < 0x030D0000
     /* Before 3.13 the default threading.excepthook prints with CPython's

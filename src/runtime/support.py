@@ -263,6 +263,31 @@ def _define_classes():
     _ResourceReader.__name__ = "ResourceReader"
     _ResourceReader.__qualname__ = "ResourceReader"
     VirtualPath, ResourceReader = _VirtualPath, _ResourceReader
+    _register_as_file(_VirtualPath)
+
+
+def _register_as_file(cls):
+    """importlib.resources.as_file() of a shared object of the virtual tree
+    gives the path its memory file (or cache file) is opened by, with the
+    libraries it needs loaded from memory first: a real file, which ctypes
+    loads with no copy on disk.  Anything else gets as_file()'s own
+    temporary copy."""
+    try:
+        from importlib.resources import _common
+    except ImportError:  # 3.10
+        from importlib import _common
+    import contextlib
+    import pathlib
+
+    generic = _common.as_file.dispatch(object)
+
+    def as_file(path):
+        target = _inbuilt.loadable(path._rel) if path._rel else None
+        if target is None:
+            return generic(path)
+        return contextlib.nullcontext(pathlib.Path(target))
+
+    _common.as_file.register(cls, as_file)
 
 
 def resource_reader(fullname):
@@ -442,3 +467,25 @@ def install_thread_excepthook(threading):
     threading.excepthook = excepthook
     if getattr(threading, "__excepthook__", None) is default:
         threading.__excepthook__ = excepthook
+
+
+# ctypes
+
+def install_ctypes(ctypes):
+    """Let ctypes load the shared objects of the virtual tree by their path,
+    as a package does with os.path.dirname(__file__) + "/libfoo.so" or with
+    an extension module's __file__: the runtime makes the embedded object
+    loadable (from memory) and ctypes opens that instead.  Other names go
+    to ctypes unchanged; the CDLL keeps the name it was given."""
+    original = ctypes._dlopen
+
+    def _dlopen(name, *args):
+        rel = relative(name) if isinstance(name, str) else None
+        if rel:
+            path = _inbuilt.loadable(rel)
+            if path is not None:
+                name = path
+        return original(name, *args)
+
+    _dlopen.__wrapped__ = original
+    ctypes._dlopen = _dlopen

@@ -1119,7 +1119,7 @@ test_bad_fields(void **state)
     r[E_NS] = INB_NS_META;
 
     r[E_KIND] = INB_KIND_COUNT;
-    expect_corrupt(buf, size, "entry 15: unknown kind 7");
+    expect_corrupt(buf, size, "entry 15: unknown kind 8");
     r[E_KIND] = 0x80;
     expect_corrupt(buf, size, "entry 15: unknown kind 128");
     r[E_KIND] = INB_KIND_BLOB;
