@@ -31,7 +31,7 @@ BUILDER_SRC = $(wildcard src/builder/*.c)
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
 BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
-	$(BUILD)/obj/gen/support_py.o
+	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/deps_py.o
 
 BASE_CFLAGS = $(CFLAGS) $(WARN) $(DEPFLAGS) -std=gnu11 -fvisibility=hidden \
 	-iquote include -iquote src/common -I$(PY_INCLUDE) -I$(PY_PLATINCLUDE)
@@ -63,16 +63,22 @@ $(BUILD)/obj/builder/%.o: src/builder/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -iquote src/builder $(BUILDER_DEFS) -c $< -o $@
 
-# The runtime's Python half, as text the builder compiles into every archive.
-$(BUILD)/gen/support_py.c: src/runtime/support.py
+# Python the builder carries as text: the runtime's half, which it compiles
+# into every archive, and the script it runs with the target interpreter.
+define py_to_c
 	@mkdir -p $(@D)
 	{ echo '#include <stddef.h>'; \
-	  echo 'const char inb_support_py[] = {'; \
+	  echo 'const char $(1)[] = {'; \
 	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0};'; \
-	  echo 'const size_t inb_support_py_len = sizeof(inb_support_py) - 1;'; \
+	  echo 'const size_t $(1)_len = sizeof($(1)) - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/gen/support_py.o: $(BUILD)/gen/support_py.c
+endef
+$(BUILD)/gen/support_py.c: src/runtime/support.py
+	$(call py_to_c,inb_support_py)
+$(BUILD)/gen/deps_py.c: src/builder/deps.py
+	$(call py_to_c,inb_deps_py)
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -1,5 +1,5 @@
-/* deps.h: follow the requirements of the distributions that --include'd
- * packages come from, so that `--include scipy` brings numpy. */
+/* deps.h: follow the requirements and the imports of the --include'd
+ * packages, so that `--include scipy` brings numpy. */
 #ifndef INB_DEPS_H
 #define INB_DEPS_H
 
@@ -13,17 +13,22 @@ struct inb_deps {
     struct inb_strv missing; /* "requirement (required by X)": not found */
 };
 
-/* Ask python (the target interpreter) which installed distributions
- * provide the top-level packages of names (their other top-level packages
- * come too: matplotlib's mpl_toolkits and pylab), and follow their
- * requirements (Requires-Dist, extras left out, environment markers evaluated
- * for the target) transitively through the distributions found on roots. Fills
- * d with the top-level import names of every required distribution that is
- * installed there, and the requirements that are not.  Runs python once;
+/* Ask python (the target interpreter) which top-level packages the
+ * included names bring: the other top-level packages of their
+ * distributions (matplotlib's mpl_toolkits and pylab), the distributions
+ * they require (Requires-Dist, extras left out, environment markers
+ * evaluated for the target), transitively, and the installed packages
+ * that importing them imports, which metadata may not say (Debian strips
+ * requirements): the imports a module runs whenever it is imported,
+ * followed through every module reached, and a cffi module's
+ * _cffi_backend.  Modules that an --exclude pattern of excludes matches
+ * are neither followed nor added.  Fills d with the top-level import names
+ * to add, why each, and the requirements not installed.  Runs python once;
  * exits with an error when it fails. */
 INB_HIDDEN void inb_deps_resolve(const char *python,
                                  const struct inb_strv *roots,
                                  const struct inb_strv *names,
+                                 const struct inb_strv *excludes,
                                  struct inb_deps *d);
 /* Ask python which distribution directories (.dist-info, .egg-info) on
  * roots provide the top-level packages of names, by the same mapping as

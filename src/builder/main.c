@@ -326,7 +326,7 @@ add_requirements(struct inb_collect *c, const struct options *o,
     struct inb_deps d;
     size_t i;
 
-    inb_deps_resolve(t->python, &c->roots, &o->includes, &d);
+    inb_deps_resolve(t->python, &c->roots, &o->includes, &o->excludes, &d);
     for (i = 0; i < d.add.n; i++) {
         const char *name = d.add.v[i];
 

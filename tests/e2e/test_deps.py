@@ -105,3 +105,70 @@ def test_cffi_module_brings_cffi_backend(tmp_path):
             "print(f.decrypt(f.encrypt(b'sealed')).decode(),\n"
             "      _cffi_backend.__spec__.origin != 'built-in')\n")
     assert run_ok([out, "-c", code]) == "sealed True\n"
+
+
+@pytest.fixture(scope="module")
+def imports_env(tmp_path_factory):
+    """impa, with no metadata at all: its __init__ imports impb; impa.rel
+    (imported relatively) imports impd; impa.tests, which nothing imports,
+    imports impf; impa.guarded imports impc only where a missing module is
+    expected (try/except ImportError, a function, an if block); impa.skip
+    imports impe but is --exclude'd."""
+    root = tmp_path_factory.mktemp("imports")
+    write(root / "impa" / "__init__.py",
+          "import impb\nfrom . import rel, guarded\nfrom .skip import S\n")
+    write(root / "impa" / "rel.py", "from impd.core import D\n")
+    write(root / "impa" / "tests.py", "import impf\n")
+    write(root / "impa" / "guarded.py",
+          "try:\n    import impc\nexcept ImportError:\n    impc = None\n"
+          "def later():\n    import impc\n"
+          "if False:\n    import impc\n"
+          "class K:\n    import json\n")
+    write(root / "impa" / "skip.py", "import impe\nS = 1\n")
+    for name in ("impb", "impc", "impe", "impf"):
+        write(root / name / "__init__.py", "")
+    write(root / "impd" / "__init__.py", "")
+    write(root / "impd" / "core.py", "D = 'd'\n")
+    return root
+
+
+def test_imports_bring_what_metadata_does_not_name(imports_env, tmp_path):
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", imports_env, "--include", "impa",
+                "--exclude", "impa.skip", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert ("also including impb: imported by impa (%s:1); no requirement "
+            "of its distribution names it"
+            % (imports_env / "impa" / "__init__.py")) in r.stderr
+    assert "also including impd: imported by impa.rel (" in r.stderr
+    for name in ("impc", "impe", "impf"):
+        assert "also including %s" % name not in r.stderr
+    code = ("import importlib.util as u\n"
+            "print(*[u.find_spec(n) is not None for n in\n"
+            "        ('impb', 'impd.core', 'impc', 'impe', 'impf')])\n")
+    assert run_ok([out, "-c", code]).split() == \
+        ["True", "True", "False", "False", "False"]
+
+
+def test_no_deps_follows_no_imports(imports_env, tmp_path):
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", imports_env, "--include", "impa",
+                "--exclude", "impa.skip", "--no-deps", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including" not in r.stderr
+
+
+def test_debian_matplotlib_brings_what_it_imports(tmp_path):
+    # Debian's matplotlib lists no requirement at all.
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "mpl"
+    r = inbuilt("build", "--include", "matplotlib", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including numpy: imported by matplotlib (" in r.stderr
+    png = tmp_path / "plot.png"
+    code = ("import sys, matplotlib\n"
+            "matplotlib.use('Agg')\n"
+            "import matplotlib.pyplot as plt\n"
+            "plt.plot([1, 3, 2]); plt.savefig(sys.argv[1])\n")
+    run_ok([out, "-c", code, str(png)])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
