@@ -359,6 +359,30 @@ resources_excepthook(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* unraisablehook(unraisable): new reference to None.  CPython's default
+ * hook prints the traceback of an exception it cannot raise (one in
+ * __del__, say) with C code that opens source files itself:
+ * _inbuilt_support prints the same text through the traceback module
+ * (hence linecache, hence the archive).  When that fails, at the end of
+ * finalization for instance, CPython's own hook (sys.__unraisablehook__)
+ * prints it. */
+static PyObject *
+resources_unraisablehook(PyObject *self, PyObject *unraisable)
+{
+    PyObject *res, *hook;
+
+    (void)self;
+    res = inb_resources_call("unraisablehook", unraisable);
+    if (res == NULL) {
+        PyErr_Clear();
+        hook = PySys_GetObject("__unraisablehook__"); /* borrowed */
+        res = hook != NULL ? PyObject_CallOneArg(hook, unraisable) : NULL;
+        PyErr_Clear();
+    }
+    Py_XDECREF(res);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef resources_methods[] = {
     {"read", resources_read, METH_VARARGS,
      "read(ns, name): the bytes of an archive entry, or None."},
@@ -372,6 +396,8 @@ static PyMethodDef resources_methods[] = {
     {"loadable", resources_loadable, METH_VARARGS,
      "loadable(rel): the path to dlopen the shared object rel of the "
      "virtual tree by, or None."},
+    {"unraisablehook", resources_unraisablehook, METH_O,
+     "unraisablehook(unraisable): print through the traceback module."},
     {"excepthook", resources_excepthook, METH_VARARGS,
      "excepthook(type, value, tb): print through the traceback module."},
     {NULL, NULL, 0, NULL},
@@ -425,13 +451,23 @@ inb_resources_get_source(PyObject *name)
 PyObject *
 inb_resources_call(const char *func, PyObject *arg)
 {
+    PyObject *name, *res;
+
     if (support == NULL) {
         support = PyImport_ImportModule(INB_SUPPORT_MODULE);
         if (support == NULL) {
             return NULL;
         }
     }
-    return PyObject_CallMethod(support, func, "O", arg);
+    /* One argument, even a tuple (an UnraisableHookArgs is one): not
+     * PyObject_CallMethod, which would spread it. */
+    name = PyUnicode_FromString(func);
+    if (name == NULL) {
+        return NULL;
+    }
+    res = PyObject_CallMethodOneArg(support, name, arg);
+    Py_DECREF(name);
+    return res;
 }
 
 int
@@ -467,24 +503,36 @@ inb_resources_after_exec(PyObject *name, PyObject *module)
     return 0;
 }
 
+/* Set sys.name to the function attr of _inbuilt (a borrowed module).
+ * Returns 0, or -1 with an exception set. */
+static int
+set_hook(PyObject *mod, const char *name, const char *attr)
+{
+    PyObject *hook = PyObject_GetAttrString(mod, attr);
+    int rc = -1;
+
+    if (hook != NULL) {
+        rc = PySys_SetObject(name, hook);
+        Py_DECREF(hook);
+    }
+    return rc;
+}
+
 int
 inb_resources_configure(void)
 {
-#if PY_VERSION_HEX < 0x030D0000
-    PyObject *hook = NULL, *mod = PyImport_ImportModule("_inbuilt");
-    int rc = -1;
+    PyObject *mod = PyImport_ImportModule("_inbuilt");
+    int rc = 0;
 
     if (mod == NULL) {
         return -1;
     }
-    hook = PyObject_GetAttrString(mod, "excepthook");
-    if (hook != NULL) {
-        rc = PySys_SetObject("excepthook", hook);
+#if PY_VERSION_HEX < 0x030D0000
+    rc = set_hook(mod, "excepthook", "excepthook");
+#endif
+    if (rc == 0) {
+        rc = set_hook(mod, "unraisablehook", "unraisablehook");
     }
-    Py_XDECREF(hook);
     Py_DECREF(mod);
     return rc;
-#else
-    return 0;
-#endif
 }

@@ -32,10 +32,10 @@ INB_HIDDEN PyObject *inb_resources_call(const char *func, PyObject *arg);
  * prints source lines from it.  Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_resources_after_exec(PyObject *name, PyObject *module);
 
-/* Before 3.13, make sys.excepthook print through the traceback module, so
- * that uncaught exceptions show the source lines of in-memory modules
- * (CPython's C printer opens source files itself).  Returns 0, or -1 with
- * an exception set. */
+/* Make sys.unraisablehook (and, before 3.13, sys.excepthook) print through
+ * the traceback module, so that exceptions show the source lines of
+ * in-memory modules (CPython's C printer opens source files itself).
+ * Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_resources_configure(void);
 
 #endif

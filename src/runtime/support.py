@@ -489,3 +489,35 @@ def install_ctypes(ctypes):
 
     _dlopen.__wrapped__ = original
     ctypes._dlopen = _dlopen
+
+
+# sys.unraisablehook
+
+def unraisablehook(unraisable):
+    """Print an exception CPython could not raise (in __del__, a weakref
+    callback, ...) as its default hook does, "Exception ignored in: OBJ"
+    then the traceback and the exception, without the chain, but through
+    the traceback module, which finds source lines in the archive.  Raises
+    when it cannot, and _inbuilt.unraisablehook falls back to CPython's."""
+    stderr = sys.stderr
+    if stderr is None:
+        return
+    import traceback
+
+    obj, msg = unraisable.object, unraisable.err_msg
+    if obj is not None:
+        try:
+            text = repr(obj)
+        except Exception:
+            text = "<object repr() failed>"
+        if msg is not None:
+            stderr.write("%s: %s\n" % (msg, text))
+        else:
+            stderr.write("Exception ignored in: %s\n" % text)
+    elif msg is not None:
+        stderr.write("%s:\n" % msg)
+    if unraisable.exc_type is not None:
+        stderr.write("".join(traceback.format_exception(
+            unraisable.exc_type, unraisable.exc_value,
+            unraisable.exc_traceback, chain=False)))
+    stderr.flush()

@@ -118,3 +118,21 @@ def test_thread_excepthook_set_by_the_program_is_kept(data_exe):
     r = run([data_exe, "-c", code])
     assert (r.returncode, r.stdout, r.stderr) == (
         0, "mine ZeroDivisionError\n", "")
+
+
+def test_exception_in_del_shows_source_lines(data_exe):
+    # sys.unraisablehook: CPython's default prints with its C printer.
+    code = ("import sys, datapkg.boom as b\n"
+            "class C:\n"
+            "    def __del__(self):\n"
+            "        b.outer()\n"
+            "c = C(); del c\n"
+            "print(sys.unraisablehook is not sys.__unraisablehook__)\n")
+    r = run([data_exe, "-c", code])
+    assert (r.returncode, r.stdout) == (0, "True\n"), r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0].startswith("Exception ignored in: <function C.__del__")
+    where = lines.index('  File "%s/datapkg/boom.py", line 6, in explode'
+                        % data_exe)
+    assert lines[where + 1].strip() == MARKER
+    assert lines[-1] == "ValueError: datapkg.boom exploded on purpose"
