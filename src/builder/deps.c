@@ -80,8 +80,8 @@ inb_deps_dist_dirs(const char *python, const struct inb_strv *roots,
 
 void
 inb_deps_resolve(const char *python, const struct inb_strv *roots,
-                 const struct inb_strv *names,
-                 const struct inb_strv *excludes, struct inb_deps *d)
+                 const struct inb_strv *names, const struct inb_strv *excludes,
+                 struct inb_deps *d)
 {
     struct inb_buf out = {0};
     size_t n = 0;

@@ -579,8 +579,8 @@ cmd_build(int argc, char **argv)
         inb_fatal("out of memory");
     }
     inb_lint_file_reads(&c);
-    failures = add_modules(w, &c, o.optimize, &o.exts, &o.exclude_data,
-                           &bytes);
+    failures =
+        add_modules(w, &c, o.optimize, &o.exts, &o.exclude_data, &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
                   failures, failures == 1 ? "" : "s", o.output);

@@ -554,8 +554,7 @@ inb_shlib_is_extension(const char *name, const char *path)
 }
 
 size_t
-inb_shlib_add_library(inb_archive_writer *w, const char *rel,
-                      const char *path)
+inb_shlib_add_library(inb_archive_writer *w, const char *rel, const char *path)
 {
     const char *base = strrchr(rel, '/');
     char err[256], *what;

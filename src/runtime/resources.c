@@ -150,8 +150,8 @@ shared_object_of(const char *rel, size_t len, inb_entry *e)
         }
     }
     n = strcspn(base, ".");
-    if (slash == NULL || n == 0 || (size_t)(base - rel) + n >= sizeof(dotted) ||
-        base + n >= rel + len) {
+    if (slash == NULL || n == 0 ||
+        (size_t)(base - rel) + n >= sizeof(dotted) || base + n >= rel + len) {
         return 0;
     }
     for (i = 0; i < (size_t)(base - rel); i++) {
