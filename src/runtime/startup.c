@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "exit.h"
 #include "finder.h"
 #include "inbuilt.h"
 #include "memso.h"
@@ -489,7 +490,8 @@ inb_main(int argc, char **argv)
     }
     if (inb_finder_configure(strict) < 0 ||
         install_site_builtins(sys_flag("inspect") || sys_flag("interactive") ||
-                              isatty(0)) < 0) {
+                              isatty(0)) < 0 ||
+        inb_exit_install() < 0) {
         PyErr_Print();
         Py_FinalizeEx();
         goto done;
