@@ -117,10 +117,16 @@ entry_bytes(int ns, const char *name, size_t len)
         char err[256];
 
         if (inb_memso_parse(&e, &r, err, sizeof(err)) < 0) {
-            PyErr_Format(PyExc_ImportError,
-                         "data entry %.*s of the executable's archive is "
-                         "corrupt: %s",
-                         (int)len, name, err);
+            PyObject *n =
+                PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
+
+            if (n != NULL) {
+                PyErr_Format(PyExc_ImportError,
+                             "data entry %U of the executable's archive is "
+                             "corrupt: %s",
+                             n, err);
+                Py_DECREF(n);
+            }
             return NULL;
         }
         return PyBytes_FromStringAndSize((const char *)r.image,

@@ -163,3 +163,28 @@ def test_llvmlite_compiles_and_runs_code_from_memory(tmp_path):
     bad = [c for c in measure.outside_allow_list(calls, str(out))
            if c[1] not in ("/selinux", "/proc/mounts")]
     assert bad == [], "\n".join(line for _, _, line in bad)
+
+
+def test_corrupt_library_record_is_an_error_naming_it(lib_exe, tmp_path):
+    # The shared-object record of libpkg/libtwice.so: u32 names_size, then
+    # "libtwice.so\0", its digest, "libinbtest.so.1\0", the image.
+    blob = bytearray(lib_exe.read_bytes())
+    at = blob.find(b"libtwice.so\0")
+    while at >= 0 and not blob[at + 12:at + 28].isalnum():
+        at = blob.find(b"libtwice.so\0", at + 1)
+    assert at >= 4
+    blob[at - 4:at] = (0x7fffffff).to_bytes(4, "little")
+    bad = tmp_path / "bad"
+    bad.write_bytes(bytes(blob))
+    bad.chmod(0o755)
+    code = ("import libpkg\n"
+            "from importlib import resources\n"
+            "for f in (lambda: (resources.files('libpkg') / 'libtwice.so')"
+            ".read_bytes(), libpkg.by_path):\n"
+            "    try:\n        f()\n"
+            "    except ImportError as e:\n        print(e)\n")
+    out = run_ok([bad, "-c", code]).splitlines()
+    assert len(out) == 2, out
+    assert "libpkg/libtwice.so" in out[0] and "corrupt" in out[0]
+    assert "cannot load libpkg/libtwice.so" in out[1]
+    assert "names beyond the record" in out[1]
