@@ -88,7 +88,8 @@ def plot(rows, out):
     fig.suptitle("Import storm, one mdsfs server:\n"
                  "L = %d us, K = %d, %s" % (
                      r0["L"], r0["K"], "node caches kept %g s" % cache
-                     if cache else "caches off"))
+                     if cache else "metadata caches off, file data kept per node"
+                     if r0.get("data_cache") == "1" else "caches off"))
     # room at the bottom for the legend's rows
     fig.tight_layout(rect=(0, 0.03 + 0.025 * ((len(labels) + 3) // 4)
                            / len(workloads), 1, 1))

@@ -35,6 +35,9 @@
  * buffers and raw files), borrowed; finalization flushes them itself. */
 #define MAX_STREAMS 18
 
+/* Slots of freeze_at_exit()'s cache of types whose objects are quiet. */
+#define QUIET_TYPES 256
+
 /* Fill streams with the standard stream objects; returns how many. */
 static int
 std_streams(PyObject **streams)
@@ -190,6 +193,7 @@ freeze_at_exit(PyObject *self, PyObject *unused)
 {
     PyObject *gc = NULL, *objects = NULL, *res = NULL, *o;
     PyObject *streams[MAX_STREAMS];
+    PyTypeObject *quiet_types[QUIET_TYPES] = {NULL};
     Py_ssize_t i, n = 0;
     int nstreams, plain;
     const char *full = getenv("INBUILT_FULL_EXIT");
@@ -220,7 +224,21 @@ freeze_at_exit(PyObject *self, PyObject *unused)
     nstreams = std_streams(streams);
     n = PyList_GET_SIZE(objects);
     for (i = 0; i < n; i++) {
+        PyTypeObject **slot;
+
         o = PyList_GET_ITEM(objects, i);
+        /* Most objects are of a few types: remember those whose objects
+         * are all quiet (no finalizer, not weakrefs), so that the
+         * weakref check's walk of the type's bases is done once a type. */
+        slot = &quiet_types[((uintptr_t)Py_TYPE(o) >> 4) % QUIET_TYPES];
+        if (*slot == Py_TYPE(o)) {
+            continue;
+        }
+        if (!PyWeakref_Check(o) && Py_TYPE(o)->tp_finalize == NULL &&
+            Py_TYPE(o)->tp_del == NULL) {
+            *slot = Py_TYPE(o);
+            continue;
+        }
         if (loud(o, streams, nstreams)) {
             snprintf(why, sizeof(why), "a %.100s %s", Py_TYPE(o)->tp_name,
                      PyWeakref_Check(o) ? "with a callback"
