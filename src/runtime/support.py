@@ -480,7 +480,13 @@ def install_ctypes(ctypes):
     original = ctypes._dlopen
 
     def _dlopen(name, *args):
-        rel = relative(name) if isinstance(name, str) else None
+        rel = None
+        if name is not None:
+            import os
+            try:  # str, bytes or path-like, as _ctypes.dlopen takes
+                rel = relative(os.fsdecode(name))
+            except TypeError:
+                rel = None
         if rel:
             path = _inbuilt.loadable(rel)
             if path is not None:

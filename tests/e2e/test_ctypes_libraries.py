@@ -76,6 +76,14 @@ def test_plain_library_in_a_plain_subdirectory_loads_by_path(lib_exe):
     assert run_ok([lib_exe, "-c", code]) == "7\nb'\\x7fELF' 64\n"
 
 
+def test_plain_library_loads_by_path_like_and_bytes_names(lib_exe):
+    code = ("import ctypes, os, pathlib, libpkg\n"
+            "p = pathlib.Path(libpkg.HERE) / 'libtwice.so'\n"
+            "print(ctypes.CDLL(p).twice_plus(1),\n"
+            "      ctypes.CDLL(os.fsencode(p)).twice_plus(2))\n")
+    assert run_ok([lib_exe, "-c", code]) == "9 11\n"
+
+
 def test_plain_library_loads_through_as_file_with_no_copy(lib_exe):
     code = ("import libpkg\n"
             "lib = libpkg.by_resources()\n"
