@@ -143,11 +143,22 @@ add(struct inb_collect *c, const char *name, int kind, const char *path,
         c->cap = c->cap ? 2 * c->cap : 256;
         c->mods = inb_xrealloc(c->mods, c->cap * sizeof(*c->mods));
     }
-    rel = inb_xmalloc(len + sizeof("/__init__.py"));
-    for (i = 0; i < len; i++) {
-        rel[i] = name[i] == '.' ? '/' : name[i];
+    if (kind == INB_KIND_SHARED_EXT && path != NULL) {
+        /* The .so's own name, in its package's directory. */
+        const char *base = strrchr(path, '/'), *dot = strrchr(name, '.');
+
+        len = dot != NULL ? (size_t)(dot - name) : 0;
+        rel = inb_xprintf("%.*s%s%s", (int)len, name, len ? "/" : "",
+                          base != NULL ? base + 1 : path);
     }
-    strcpy(rel + len, kind == INB_KIND_MODULE ? ".py" : "/__init__.py");
+    else {
+        rel = inb_xmalloc(len + sizeof("/__init__.py"));
+        strcpy(rel + len, kind == INB_KIND_MODULE ? ".py" : "/__init__.py");
+        memcpy(rel, name, len);
+    }
+    for (i = 0; i < len; i++) {
+        rel[i] = rel[i] == '.' ? '/' : rel[i];
+    }
     m = &c->mods[c->n];
     m->name = inb_xstrdup(name);
     m->kind = kind;

@@ -15,7 +15,8 @@ struct inb_module {
     int kind;      /* INB_KIND_MODULE, _PACKAGE, _NAMESPACE, _SHARED_EXT,
                       _EXT_ABSENT */
     char *path;    /* the .py or .so file; NULL for a namespace package */
-    char *relname; /* "a/b/__init__.py": the file name inside the archive */
+    char *relname; /* "a/b/__init__.py", "a/_m.cpython-311-...so": the
+                      file's name inside the archive */
     int priority;  /* 0 for --include, 1 for the stdlib: lower wins */
     int rank;      /* then 0 for an extension of this CPython's suffixes,
                       1 for another version's: lower wins */

@@ -171,17 +171,26 @@ is_code_file(const char *f)
            strstr(f, ".so.") != NULL;
 }
 
-static void
-found_add(struct datawalk *d, const char *rel, const char *path)
+int
+inb_data_excluded(const struct inb_strv *excludes, const char *rel)
 {
     size_t i;
 
-    for (i = 0; i < d->excludes->n; i++) {
-        if (fnmatch(d->excludes->v[i], rel, 0) == 0) {
+    for (i = 0; i < excludes->n; i++) {
+        if (fnmatch(excludes->v[i], rel, 0) == 0) {
             inb_note("data %s left out (--exclude-data %s)", rel,
-                     d->excludes->v[i]);
-            return;
+                     excludes->v[i]);
+            return 1;
         }
+    }
+    return 0;
+}
+
+static void
+found_add(struct datawalk *d, const char *rel, const char *path)
+{
+    if (inb_data_excluded(d->excludes, rel)) {
+        return;
     }
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 64;

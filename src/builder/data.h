@@ -22,6 +22,10 @@ INB_HIDDEN size_t inb_data_add_sources(inb_archive_writer *w,
 INB_HIDDEN size_t inb_data_add_files(inb_archive_writer *w,
                                      const struct inb_collect *c,
                                      const struct inb_strv *excludes);
+/* Whether data entry rel ("pkg/sub/file") matches one of the shell
+ * patterns excludes (--exclude-data); says so as a note when it does. */
+INB_HIDDEN int inb_data_excluded(const struct inb_strv *excludes,
+                                 const char *rel);
 /* Compile the runtime's support module (src/runtime/support.py) into the
  * archive as INB_SUPPORT_MODULE, with its source when with_source.  Exits
  * on failure. */

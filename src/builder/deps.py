@@ -34,6 +34,7 @@ match, is neither followed nor added.
 """
 import ast
 import fnmatch
+import functools
 import os
 import re
 import sys
@@ -85,9 +86,11 @@ def excluded(name):
                for i in range(1, len(parts) + 1) for pattern in EXCLUDES)
 
 
+@functools.lru_cache(maxsize=None)
 def spec_of(name):
     """The spec of module name on ROOTS, found as the import system would,
-    without importing its packages; None when it is not there."""
+    without importing its packages; None when it is not there.  Asked again
+    and again while imports are followed: remembered."""
     path, spec = ROOTS, None
     parts = name.split(".")
     for i in range(len(parts)):
@@ -130,7 +133,7 @@ def marker_holds(marker):
         return "extra" not in marker
 
 
-def requirements(included, add):
+def requirements(add):
     dists = {}
     for d in metadata.distributions(path=ROOTS):
         name = d.metadata["Name"]
@@ -142,8 +145,7 @@ def requirements(included, add):
 
     def add_dist(key, why):
         for t in alltops(key):
-            if "." not in t and t.isidentifier() and \
-                    PathFinder.find_spec(t, ROOTS) is not None:
+            if "." not in t and t.isidentifier() and spec_of(t) is not None:
                 add(t, why)
 
     owner = {}
@@ -308,7 +310,7 @@ def deps():
             out("add", top)
             out("why", why)
 
-    requirements(included, add)
+    requirements(add)
     follow_imports(list(NAMES) + list(added), included, add)
     if "_cffi_backend" not in included and spec_of("_cffi_backend"):
         for top in sorted(included):

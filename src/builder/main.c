@@ -1,5 +1,4 @@
 /* main.c: the inbuilt command line. */
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,38 +349,19 @@ add_requirements(struct inb_collect *c, const struct options *o,
 
 /* Add the shared object of m, which defines no init function of its name,
  * as the plain library it is (a package loads it with ctypes): the data
- * entry "pkg/sub/libfoo.so", unless an --exclude-data pattern matches that
- * name.  Returns the bytes added. */
+ * entry "pkg/sub/libfoo.so" (m->relname), unless an --exclude-data pattern
+ * matches that name.  Returns the bytes added. */
 static size_t
 add_plain_library(inb_archive_writer *w, const struct inb_module *m,
                   const struct inb_strv *exclude_data)
 {
-    const char *base = strrchr(m->path, '/'), *last = strrchr(m->name, '.');
-    int plen = (int)(last - m->name);
-    char *rel = inb_xprintf("%.*s/%s", plen, m->name,
-                            base != NULL ? base + 1 : m->path);
-    size_t i, bytes;
-    int k;
-
-    for (k = 0; k < plen; k++) {
-        if (rel[k] == '.') {
-            rel[k] = '/';
-        }
-    }
-    for (i = 0; i < exclude_data->n; i++) {
-        if (fnmatch(exclude_data->v[i], rel, 0) == 0) {
-            inb_note("data %s left out (--exclude-data %s)", rel,
-                     exclude_data->v[i]);
-            free(rel);
-            return 0;
-        }
+    if (inb_data_excluded(exclude_data, m->relname)) {
+        return 0;
     }
     inb_note("%s: not an extension module (no PyInit_%s): embedded as the "
              "shared library %s",
-             m->path, last + 1, rel);
-    bytes = inb_shlib_add_library(w, rel, m->path);
-    free(rel);
-    return bytes;
+             m->path, strrchr(m->name, '.') + 1, m->relname);
+    return inb_shlib_add_library(w, m->relname, m->path);
 }
 
 /* Compile every module into the archive writer.  Returns the number of

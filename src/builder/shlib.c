@@ -499,33 +499,45 @@ check_tag(const char *name, const char *path, const char *base)
     }
 }
 
+/* Read the ELF shared object at path into *info, with whether it defines
+ * symbol (may be NULL); what names it in messages ("extension module X
+ * (PATH)", "shared library PATH").  Exits when it is not a shared object,
+ * or is one for another machine. */
+static void
+read_host_object(const char *path, const char *symbol, const char *what,
+                 struct elfinfo *info)
+{
+    char err[256];
+
+    if (elf_read(path, symbol, info, err, sizeof(err)) < 0) {
+        inb_fatal("%s: %s", what, err);
+    }
+    if (host_machine != 0 && info->machine != host_machine) {
+        inb_fatal("%s is built for another architecture (ELF machine %d, "
+                  "this one is %d)",
+                  what, info->machine, host_machine);
+    }
+}
+
 size_t
 inb_shlib_add_extension(inb_archive_writer *w, const char *name,
                         const char *path)
 {
     const char *last = strrchr(name, '.');
     char *copy = inb_xstrdup(path), *base = inb_xstrdup(basename(copy));
-    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name), *what;
-    char err[256];
+    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    char *what = inb_xprintf("extension module %s (%s)", name, path);
     struct elfinfo info;
     size_t bytes;
 
     free(copy);
     check_tag(name, path, base);
-    if (elf_read(path, init, &info, err, sizeof(err)) < 0) {
-        inb_fatal("extension module %s (%s): %s", name, path, err);
-    }
-    if (host_machine != 0 && info.machine != host_machine) {
-        inb_fatal("extension module %s (%s) is built for another "
-                  "architecture (ELF machine %d, this one is %d)",
-                  name, path, info.machine, host_machine);
-    }
+    read_host_object(path, init, what, &info);
     if (!info.has_init) {
-        inb_fatal("extension module %s (%s) does not define %s, its init "
-                  "function: it is not the module its file name says",
-                  name, path, init);
+        inb_fatal("%s does not define %s, its init function: it is not the "
+                  "module its file name says",
+                  what, init);
     }
-    what = inb_xprintf("extension module %s (%s)", name, path);
     bytes = add_record(w, INB_NS_MODULE, INB_KIND_SHARED_EXT, name, base, path,
                        &info, what);
     free(what);
@@ -557,19 +569,11 @@ size_t
 inb_shlib_add_library(inb_archive_writer *w, const char *rel, const char *path)
 {
     const char *base = strrchr(rel, '/');
-    char err[256], *what;
+    char *what = inb_xprintf("shared library %s", path);
     struct elfinfo info;
     size_t bytes;
 
-    if (elf_read(path, NULL, &info, err, sizeof(err)) < 0) {
-        inb_fatal("shared library %s: %s", path, err);
-    }
-    if (host_machine != 0 && info.machine != host_machine) {
-        inb_fatal("shared library %s is built for another architecture (ELF "
-                  "machine %d, this one is %d)",
-                  path, info.machine, host_machine);
-    }
-    what = inb_xprintf("shared library %s", path);
+    read_host_object(path, NULL, what, &info);
     bytes = add_record(w, INB_NS_DATA, INB_KIND_SHARED_DATA, rel,
                        base != NULL ? base + 1 : rel, path, &info, what);
     free(what);

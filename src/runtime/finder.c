@@ -445,6 +445,19 @@ reraise_load_error(PyObject *name)
     Py_XDECREF(tb);
 }
 
+int
+inb_finder_prepare_shared(const inb_entry *e, char *path, size_t pathsize,
+                          char *err, size_t errsize)
+{
+    int rc = inb_memso_prepare(archive, e, path, pathsize, err, errsize);
+    const char *diagnostic = inb_memso_take_diagnostic();
+
+    if (diagnostic != NULL) {
+        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
+    }
+    return rc;
+}
+
 /* New reference: the extension module name, created by CPython's own
  * extension loader (_imp.create_dynamic: single- or multi-phase init, the
  * package context of a dotted name) from the memory file of entry e.
@@ -456,15 +469,9 @@ create_extension(Importer *self, PyObject *spec, PyObject *name,
     PyObject *path = NULL, *args = NULL, *kwargs = NULL, *fdspec = NULL;
     PyObject *module = NULL, *origin = NULL;
     char fdpath[PATH_MAX + 64], err[512];
-    const char *diagnostic;
-    int rc = inb_memso_prepare(archive, e, fdpath, sizeof(fdpath), err,
-                               sizeof(err));
+    int rc =
+        inb_finder_prepare_shared(e, fdpath, sizeof(fdpath), err, sizeof(err));
 
-    /* The one line the fall-back to the cache owes the user. */
-    diagnostic = inb_memso_take_diagnostic();
-    if (diagnostic != NULL) {
-        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
-    }
     if (rc < 0) {
         return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
                            strlen(err));

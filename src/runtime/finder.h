@@ -24,4 +24,11 @@ INB_HIDDEN int inb_finder_install(const inb_archive *archive,
  * nothing is looked for on disk.  Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_finder_configure(int strict);
 
+/* Make the shared object of archive entry e loadable (inb_memso_prepare(),
+ * whose contract this has), and print on sys.stderr, once, the one line a
+ * fall-back from memory files to the cache directory owes the user. */
+INB_HIDDEN int inb_finder_prepare_shared(const inb_entry *e, char *path,
+                                         size_t pathsize, char *err,
+                                         size_t errsize);
+
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "finder.h"
 #include "memso.h"
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
@@ -50,21 +51,29 @@ ns_of(const char *ns)
     return -1;
 }
 
-/* Set ImportError for the corrupt source entry of module name[0..len),
- * saying why (reason), and return NULL (never a reference). */
+/* Set ImportError for a corrupt entry named name[0..len) ("corrupt WHAT
+ * 'NAME' in the embedded archive: REASON"; what: "source entry for
+ * module", "data entry"), and return NULL (never a reference). */
 static PyObject *
-corrupt_source(const char *name, size_t len, const char *reason)
+corrupt_entry(const char *what, const char *name, size_t len,
+              const char *reason)
 {
     PyObject *n = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
 
     if (n != NULL) {
         PyErr_Format(PyExc_ImportError,
-                     "corrupt source entry for module %R in the embedded "
-                     "archive: %s",
-                     n, reason);
+                     "corrupt %s %R in the embedded archive: %s", what, n,
+                     reason);
         Py_DECREF(n);
     }
     return NULL;
+}
+
+/* corrupt_entry() for the source entry of module name[0..len). */
+static PyObject *
+corrupt_source(const char *name, size_t len, const char *reason)
+{
+    return corrupt_entry("source entry for module", name, len, reason);
 }
 
 /* New reference: the uncompressed bytes of source entry e of module
@@ -117,17 +126,7 @@ entry_bytes(int ns, const char *name, size_t len)
         char err[256];
 
         if (inb_memso_parse(&e, &r, err, sizeof(err)) < 0) {
-            PyObject *n =
-                PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
-
-            if (n != NULL) {
-                PyErr_Format(PyExc_ImportError,
-                             "data entry %U of the executable's archive is "
-                             "corrupt: %s",
-                             n, err);
-                Py_DECREF(n);
-            }
-            return NULL;
+            return corrupt_entry("data entry", name, len, err);
         }
         return PyBytes_FromStringAndSize((const char *)r.image,
                                          (Py_ssize_t)r.image_size);
@@ -184,8 +183,6 @@ resources_loadable(PyObject *self, PyObject *args)
     Py_ssize_t len;
     inb_entry e;
     char path[PATH_MAX + 64], err[512];
-    const char *diagnostic;
-    int rc;
 
     (void)self;
     if (!PyArg_ParseTuple(args, "s#:loadable", &rel, &len)) {
@@ -194,12 +191,8 @@ resources_loadable(PyObject *self, PyObject *args)
     if (!shared_object_of(rel, (size_t)len, &e)) {
         Py_RETURN_NONE;
     }
-    rc = inb_memso_prepare(archive, &e, path, sizeof(path), err, sizeof(err));
-    diagnostic = inb_memso_take_diagnostic();
-    if (diagnostic != NULL) {
-        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
-    }
-    if (rc < 0) {
+    if (inb_finder_prepare_shared(&e, path, sizeof(path), err, sizeof(err)) <
+        0) {
         PyErr_Format(PyExc_ImportError,
                      "cannot load %s, embedded in the executable: %s", rel,
                      err);
