@@ -19,6 +19,7 @@
 #include "archive.h"
 #include "exit.h"
 #include "finder.h"
+#include "pages.h"
 #include "inbuilt.h"
 #include "memso.h"
 
@@ -438,6 +439,7 @@ inb_main(int argc, char **argv)
         inb_memso_set_mode(INB_MEMSO_CACHE);
     }
     find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
+    inb_pages_init();
 
     if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
         fprintf(stderr, "%s: cannot register the _inbuilt module\n", exe);

@@ -15,6 +15,7 @@ import pytest
 
 from helpers import DISTS, PKGS, REPO, run_ok
 import measure  # bench/measure.py
+import test_pages
 
 CANDIDATES = sorted(glob.glob("/root/.pyenv/versions/3.1[0-9].*/bin/python3.1[0-9]"))
 
@@ -99,6 +100,15 @@ def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memo
         "traceback_has_source": True, "getsource": "def explode(n):",
         "metadata": ["0.3", ["plughost>=2.0"]],
         "plugins": {"a": "hello from plugin_a"}}
+    # The arenas of every version come through CPython's arena allocator
+    # API (src/runtime/pages.c): carved, freed, reused, marked.
+    waves = json.loads(run_ok([exe, "-c", test_pages.WAVES]))
+    assert waves["sums"] == [sum(range(1_500_000))] * 3
+    assert all(low < peak / 2
+               for peak, low in zip(waves["peaks"], waves["lows"])), waves
+    report = json.loads(run_ok([exe, "-c", test_pages.REPORT +
+                                "print(json.dumps(report()))"]))
+    assert report["marked"] >= (2 if os.path.exists(test_pages.THP) else 0)
     if shutil.which("strace"):
         result, calls = measure.strace_paths([str(exe), "-c", code])
         assert result.returncode == 0, result.stderr

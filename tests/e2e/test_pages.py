@@ -1,0 +1,126 @@
+"""Fewer page faults (src/runtime/pages.c): the executable's writable data
+copied in at once, CPython's object arenas and the C heap on transparent
+huge pages unless INBUILT_HUGEPAGES=0.  What a program computes does not
+change; what the kernel does for it does."""
+import os
+import re
+
+from helpers import clean_env, py_json, run_ok
+
+THP = "/sys/kernel/mm/transparent_hugepage/enabled"
+IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
+
+# Prints the process's mappings marked for huge pages ("hg" in VmFlags),
+# its huge pages in use, and its minor faults so far, as JSON.
+REPORT = r"""
+import json, re
+def report():
+    smaps = open('/proc/self/smaps').read()
+    marked = 0
+    for block in re.split(r'\n(?=[0-9a-f]+-[0-9a-f]+ )', smaps):
+        flags = re.search(r'^VmFlags:(.*)$', block, re.M)
+        if flags and ' hg' in flags.group(1):
+            marked += 1
+    huge = sum(int(k) for k in
+               re.findall(r'^AnonHugePages:\s+(\d+) kB', smaps, re.M))
+    stat = open('/proc/self/stat').read().rsplit(')', 1)[1].split()
+    return {'marked': marked, 'huge_kb': huge, 'minflt': int(stat[7])}
+"""
+
+
+def thp_mode():
+    """The kernel's transparent huge page mode: always, madvise or never
+    (the bracketed word)."""
+    try:
+        text = open(THP).read()
+    except OSError:
+        return "never"
+    return re.search(r"\[(\w+)\]", text).group(1)
+
+
+def test_heaps_are_marked_for_huge_pages_unless_turned_off(stdlib_exe):
+    code = REPORT + "x = [str(i) for i in range(300000)]\nprint(json.dumps(report()))"
+    on = py_json(stdlib_exe, code)
+    off = py_json(stdlib_exe, code, env=clean_env(INBUILT_HUGEPAGES="0"))
+    assert off["marked"] == 0 and off["huge_kb"] == 0, off
+    # The arena chunk and the C heap's new part, where the kernel has
+    # huge pages at all.
+    if os.path.exists(THP):
+        assert on["marked"] >= 2, on
+    else:
+        assert on["marked"] == 0, on
+    if thp_mode() in ("always", "madvise"):
+        assert on["huge_kb"] >= 4096, on
+    else:
+        assert on["huge_kb"] == 0, on
+
+
+def test_huge_pages_take_fewer_faults_for_the_same_imports(stdlib_exe):
+    code = REPORT + IMPORT_SET + "\nprint(json.dumps(report()))"
+    on = py_json(stdlib_exe, code)
+    off = py_json(stdlib_exe, code, env=clean_env(INBUILT_HUGEPAGES="0"))
+    if thp_mode() in ("always", "madvise"):
+        assert on["minflt"] < 0.7 * off["minflt"], (on, off)
+    else:
+        assert on["minflt"] <= off["minflt"] * 1.05, (on, off)
+
+
+# Objects in waves well over one 32 MiB chunk of arenas: every arena is
+# carved, freed (its memory given back) and reused; the resident size
+# falls after each wave as it does under python3.
+WAVES = REPORT + r"""
+def rss_kb():
+    return int(re.search(r'^VmRSS:\s+(\d+)', open('/proc/self/status').read(),
+                         re.M).group(1))
+peaks, lows, sums = [], [], []
+for wave in range(3):
+    objs = [(i, str(i), [i]) for i in range(1_500_000)]
+    sums.append(sum(o[0] for o in objs if o[1] == str(o[2][0])))
+    peaks.append(rss_kb())
+    del objs
+    lows.append(rss_kb())
+print(json.dumps({'peaks': peaks, 'lows': lows, 'sums': sums}))
+"""
+
+
+def test_arenas_are_reused_and_given_back(stdlib_exe):
+    r = py_json(stdlib_exe, WAVES)
+    assert r["sums"] == [sum(range(1_500_000))] * 3
+    assert min(r["peaks"]) > 150_000, r  # over four chunks of arenas
+    for peak, low in zip(r["peaks"], r["lows"]):
+        assert low < peak / 2, r
+    # Reused: the third wave is no larger than the first.
+    assert r["peaks"][2] < r["peaks"][0] * 1.2, r
+
+
+def test_allocation_in_threads_and_forked_children(stdlib_exe):
+    code = r"""
+import json, os, threading
+def work(out, k):
+    out[k] = sum(len(str(i) * 3) for i in range(200000))
+out = {}
+threads = [threading.Thread(target=work, args=(out, k)) for k in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    data = [str(i) * 2 for i in range(500000)]
+    os.write(w, str(sum(map(len, data))).encode())
+    os._exit(0)
+os.close(w)
+child = int(os.read(r, 100))
+os.waitpid(pid, 0)
+print(json.dumps({'threads': sorted(out.values()), 'child': child}))
+"""
+    r = py_json(stdlib_exe, code)
+    expect = sum(len(str(i) * 3) for i in range(200000))
+    assert r["threads"] == [expect] * 4
+    assert r["child"] == sum(len(str(i) * 2) for i in range(500000))
+
+
+def test_system_malloc_still_works(stdlib_exe):
+    out = run_ok([stdlib_exe, "-c", IMPORT_SET + "; print('ok')"],
+                 env=clean_env(PYTHONMALLOC="malloc"))
+    assert out == "ok\n"
