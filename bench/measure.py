@@ -144,23 +144,49 @@ def count_calls(argv, exe):
     return len(calls), len(outside_allow_list(calls, exe))
 
 
+def _argv_env(command):
+    """A command of wall_medians or minor_faults: an argv, or a pair of an
+    argv and the variables to add to run_env() for it."""
+    if isinstance(command, tuple):
+        return command[0], run_env(command[1])
+    return command, run_env()
+
+
 def wall_medians(commands, runs):
-    """Median wall time in seconds of each command (a dict label -> argv),
-    running them alternately `runs` times after one warm-up each, so that
-    drift in machine load hits all of them alike."""
-    env = run_env()
+    """Median wall time in seconds of each command (a dict label -> argv,
+    or label -> (argv, extra environment)), running them alternately `runs`
+    times after one warm-up each, so that drift in machine load hits all of
+    them alike."""
     times = {label: [] for label in commands}
     order = list(commands)
     for i in range(runs + 1):
         for label in order if i % 2 == 0 else reversed(order):
+            argv, env = _argv_env(commands[label])
             start = time.perf_counter()
             subprocess.run(
-                commands[label], stdin=subprocess.DEVNULL,
+                argv, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, env=env, check=True,
             )
             if i > 0:
                 times[label].append(time.perf_counter() - start)
     return {label: statistics.median(t) for label, t in times.items()}
+
+
+def minor_faults(command, runs=5):
+    """Median number of page faults (minor: no disk read) of a command, as
+    the kernel counts them for the child (wait4's rusage)."""
+    argv, env = _argv_env(command)
+    counts = []
+    for _ in range(runs):
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError("%s failed (%d)" % (shlex.join(argv),
+                                                   proc.returncode))
+        counts.append(usage.ru_minflt)
+    return statistics.median(counts)
 
 
 def build(inbuilt, out, *options, echo=False):
@@ -254,13 +280,17 @@ def bench(build_dir):
     ):
         fs[key] = (count_calls(inb_argv, exe), count_calls(stock_argv, stock))
 
-    t = wall_medians(
-        {"inb_pass": [exe, "-c", "pass"],
-         "stock_pass": [stock, "-I", "-S", "-c", "pass"],
-         "inb_imports": [exe, "-c", IMPORT_SET],
-         "stock_imports": [stock, "-c", IMPORT_SET]},
-        runs=runs,
-    )
+    small = {"INBUILT_HUGEPAGES": "0"}
+    commands = {
+        "inb_pass": [exe, "-c", "pass"],
+        "small_pass": ([exe, "-c", "pass"], small),
+        "stock_pass": [stock, "-I", "-S", "-c", "pass"],
+        "inb_imports": [exe, "-c", IMPORT_SET],
+        "small_imports": ([exe, "-c", IMPORT_SET], small),
+        "stock_imports": [stock, "-c", IMPORT_SET],
+    }
+    faults = {label: minor_faults(c) for label, c in commands.items()}
+    t = wall_medians(commands, runs=runs)
 
     def ratio(a, b):
         return "%.2f" % (a / b) if b else "-"
@@ -304,6 +334,19 @@ def bench(build_dir):
     print("| median wall time, `-c '%s'` | %s | %s | %s |"
           % (IMPORT_SET, ms(t["inb_imports"]), ms(t["stock_imports"]),
              ratio(t["inb_imports"], t["stock_imports"])))
+    print("| the same two, `INBUILT_HUGEPAGES=0` (heaps on small pages) "
+          "| %s, %s | | %s, %s |"
+          % (ms(t["small_pass"]), ms(t["small_imports"]),
+             ratio(t["small_pass"], t["stock_pass"]),
+             ratio(t["small_imports"], t["stock_imports"])))
+    print("| page faults, `-c pass` (`INBUILT_HUGEPAGES=0`) | %d (%d) | %d "
+          "| %s |" % (faults["inb_pass"], faults["small_pass"],
+                      faults["stock_pass"],
+                      ratio(faults["inb_pass"], faults["stock_pass"])))
+    print("| page faults, the imports (`INBUILT_HUGEPAGES=0`) | %d (%d) | %d "
+          "| %s |" % (faults["inb_imports"], faults["small_imports"],
+                      faults["stock_imports"],
+                      ratio(faults["inb_imports"], faults["stock_imports"])))
     print("| build time, stdlib only (`inbuilt build -o OUT`) "
           "| %.1f s | - | - |" % secs)
     print("| executable size, stdlib only | %s | - | - |" % mb(size))
@@ -361,33 +404,34 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     code = ["-c", "import numpy"]
     calls = {m: count_calls([exes[m]] + code, exes[m]) for m in exes}
     calls["stock"] = count_calls([STOCK_PYTHON] + code, STOCK_PYTHON)
+    small = {"INBUILT_HUGEPAGES": "0"}
     t = wall_medians({"memory": [exes["memory"]] + code,
+                      "small": ([exes["memory"]] + code, small),
                       "cache": [exes["cache"]] + code,
                       "stock": [STOCK_PYTHON] + code}, runs=runs)
     mem = {m: memory_per_process([exes[m]]) for m in exes}
+    mem["small"] = memory_per_process([exes["memory"]], env=run_env(small))
     mem["stock"] = memory_per_process([STOCK_PYTHON])
     print()
     print("`import numpy` (Debian's python3-numpy; wall times: medians of "
           "%d runs; memory: mean over 8 processes alive at once):" % runs)
     print()
-    print("| measure | inbuilt, --so-mode memory | inbuilt, --so-mode cache "
-          "| stock python3.11 |")
-    print("| --- | ---: | ---: | ---: |")
-    print("| fs calls naming a path | %d | %d | %d |"
+    print("| measure | inbuilt, --so-mode memory | same, INBUILT_HUGEPAGES=0 "
+          "| inbuilt, --so-mode cache | stock python3.11 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| fs calls naming a path | %d | same | %d | %d |"
           % (calls["memory"][0], calls["cache"][0], calls["stock"][0]))
-    print("| fs calls outside the allow-list | %d | %d | %d |"
+    print("| fs calls outside the allow-list | %d | same | %d | %d |"
           % (calls["memory"][1], calls["cache"][1], calls["stock"][1]))
-    print("| median wall time (ratio to stock) | %s (%.2f) | %s (%.2f) "
-          "| %s |" % (ms(t["memory"]), t["memory"] / t["stock"],
-                      ms(t["cache"]), t["cache"] / t["stock"],
-                      ms(t["stock"])))
-    print("| proportional set size per process | %s | %s | %s |"
-          % (mb(mem["memory"][0]), mb(mem["cache"][0]),
-             mb(mem["stock"][0])))
-    print("| peak resident set size per process | %s | %s | %s |"
-          % (mb(mem["memory"][1]), mb(mem["cache"][1]),
-             mb(mem["stock"][1])))
-    print("| executable size (build time) | %s (%.1f s) | same | - |"
+    print("| median wall time (ratio to stock) | %s | %s | %s | %s |"
+          % (tuple("%s (%.2f)" % (ms(t[m]), t[m] / t["stock"])
+                   for m in ("memory", "small", "cache")) + (ms(t["stock"]),)))
+    for what, k in (("proportional set size", 0),
+                    ("peak resident set size", 1)):
+        print("| %s per process | %s | %s | %s | %s |"
+              % ((what,) + tuple(mb(mem[m][k]) for m in
+                                 ("memory", "small", "cache", "stock"))))
+    print("| executable size (build time) | %s (%.1f s) | same | same | - |"
           % (mb(os.path.getsize(exes["memory"])), secs))
     print()
     print("Cache mode's calls are to the node-local cache directory "
