@@ -43,6 +43,9 @@ import time
 
 STOCK_PYTHON = "/usr/bin/python3.11"
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
+# The variables that put an inbuilt executable's heaps on small pages
+# (src/runtime/pages.c), for the rows that show what huge pages give.
+SMALL_PAGES = {"INBUILT_HUGEPAGES": "0"}
 
 # Paths every process may name, whatever the executable.
 ALLOWED_FIXED = {"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime"}
@@ -280,13 +283,12 @@ def bench(build_dir):
     ):
         fs[key] = (count_calls(inb_argv, exe), count_calls(stock_argv, stock))
 
-    small = {"INBUILT_HUGEPAGES": "0"}
     commands = {
         "inb_pass": [exe, "-c", "pass"],
-        "small_pass": ([exe, "-c", "pass"], small),
+        "small_pass": ([exe, "-c", "pass"], SMALL_PAGES),
         "stock_pass": [stock, "-I", "-S", "-c", "pass"],
         "inb_imports": [exe, "-c", IMPORT_SET],
-        "small_imports": ([exe, "-c", IMPORT_SET], small),
+        "small_imports": ([exe, "-c", IMPORT_SET], SMALL_PAGES),
         "stock_imports": [stock, "-c", IMPORT_SET],
     }
     faults = {label: minor_faults(c) for label, c in commands.items()}
@@ -404,13 +406,13 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     code = ["-c", "import numpy"]
     calls = {m: count_calls([exes[m]] + code, exes[m]) for m in exes}
     calls["stock"] = count_calls([STOCK_PYTHON] + code, STOCK_PYTHON)
-    small = {"INBUILT_HUGEPAGES": "0"}
     t = wall_medians({"memory": [exes["memory"]] + code,
-                      "small": ([exes["memory"]] + code, small),
+                      "small": ([exes["memory"]] + code, SMALL_PAGES),
                       "cache": [exes["cache"]] + code,
                       "stock": [STOCK_PYTHON] + code}, runs=runs)
     mem = {m: memory_per_process([exes[m]]) for m in exes}
-    mem["small"] = memory_per_process([exes["memory"]], env=run_env(small))
+    mem["small"] = memory_per_process([exes["memory"]],
+                                      env=run_env(SMALL_PAGES))
     mem["stock"] = memory_per_process([STOCK_PYTHON])
     print()
     print("`import numpy` (Debian's python3-numpy; wall times: medians of "
