@@ -35,6 +35,7 @@
 
 #include "builtin.h"
 #include "memso.h"
+#include "overlay.h"
 #include "resources.h"
 
 #include <limits.h>
@@ -384,6 +385,15 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
                                      &name, &path, &target)) {
         return NULL;
+    }
+    /* INBUILT_OVERLAY's modules come first (overlay.c). */
+    if (!self->sentinel) {
+        PyObject *spec;
+        int in_overlay = inb_overlay_find_spec(name, &spec);
+
+        if (in_overlay != 0) {
+            return in_overlay > 0 ? spec : NULL;
+        }
     }
     found = lookup(name, &e);
     if (found < 0) {
@@ -960,7 +970,8 @@ inb_finder_init_module(void)
     if (finder != NULL && PyModule_AddObjectRef(m, "importer", finder) < 0) {
         goto error;
     }
-    if (inb_resources_add_to_module(m) < 0) {
+    if (inb_resources_add_to_module(m) < 0 ||
+        inb_overlay_add_to_module(m) < 0) {
         goto error;
     }
     return m;

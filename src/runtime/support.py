@@ -79,7 +79,11 @@ def locate(rel):
 
 def read(rel):
     """The bytes of the file rel of the virtual tree, or None when it is no
-    file."""
+    file.  A file of INBUILT_OVERLAY's directory comes first."""
+    path = _inbuilt.overlay_file(rel)
+    if path is not None:
+        with io.open_code(path) as f:
+            return f.read()
     where = locate(rel)
     return _inbuilt.read(*where) if where is not None else None
 
@@ -97,8 +101,8 @@ def is_dir(rel):
 
 
 def is_file(rel):
-    """Whether rel is a file of the virtual tree."""
-    return locate(rel) is not None
+    """Whether rel is a file of the virtual tree (or of the overlay)."""
+    return _inbuilt.overlay_file(rel) is not None or locate(rel) is not None
 
 
 def listdir(rel):
@@ -311,6 +315,46 @@ def get_data(path):
     if data is None:
         raise _not_found(rel)
     return data
+
+
+# INBUILT_OVERLAY (src/runtime/overlay.c finds the files)
+
+_OverlayLoader = None
+
+
+def overlay_spec(args):
+    """The spec of module name found in the overlay as file path (a
+    package's __init__.py when is_package), args being (name, path,
+    is_package).  Its loader compiles the file each time, reading and
+    writing no bytecode cache; a package's __path__ is its overlay
+    directory, then its virtual directory when the archive has the package,
+    and its resources are the virtual tree's (overlay files first)."""
+    global _OverlayLoader
+    from _frozen_importlib_external import (SourceFileLoader,
+                                            spec_from_file_location)
+    name, path, is_package = args
+    if _OverlayLoader is None:
+        class OverlayLoader(SourceFileLoader):
+            def path_stats(self, path):
+                raise OSError("no bytecode cache for overlay files")
+
+            def set_data(self, path, data, *, _mode=0o666):
+                pass
+
+            def get_data(self, path):
+                return get_data(path)
+
+            def get_resource_reader(self, fullname):
+                return resource_reader(fullname)
+
+        _OverlayLoader = OverlayLoader
+    locations = None
+    if is_package:
+        locations = [posixpath.dirname(path)]
+        if _inbuilt.module_kind(name) in (KIND_PACKAGE, KIND_NAMESPACE):
+            locations.append(ROOT + "/" + name.replace(".", "/"))
+    return spec_from_file_location(name, path, loader=_OverlayLoader(
+        name, path), submodule_search_locations=locations)
 
 
 # importlib.metadata

@@ -1,0 +1,390 @@
+/* overlay.c: INBUILT_OVERLAY=DIR, a directory laid out like the
+ * executable's virtual tree (DIR/pkg/mod.py, DIR/pkg/__init__.py,
+ * DIR/pkg/data/x.txt) whose modules and data files take precedence over
+ * the embedded ones, so that a fix can be tried on many processes without
+ * rebuilding.  Off unless the variable names a directory.
+ *
+ * Lookups cost at most one directory listing per package directory: the
+ * first question about directory DIR/a/b reads it once (opendir, readdir)
+ * and keeps its names and types; a directory whose parent's listing lacks
+ * it is never opened.  Nothing outside DIR is touched.  A module found
+ * there gets a spec from _inbuilt_support.overlay_spec(), whose loader
+ * compiles the file (no bytecode cache is read or written), so __file__,
+ * co_filename and tracebacks name the overlay's file; packages of the
+ * overlay keep the executable's virtual directory on their __path__, so
+ * submodules and data files the overlay lacks still come from the
+ * archive.  Extension modules are not looked for in the overlay.
+ *
+ * The state below is set on first use and lives until the process ends.
+ */
+#include "overlay.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "resources.h"
+
+enum state { UNREAD, OFF, ON };
+
+static enum state state = UNREAD;
+static PyObject *dir;       /* str: the overlay directory, absolute */
+static PyObject *listings;  /* dict: relative directory ("" or "a/b") ->
+                               dict {name: d_type} or None when absent */
+static PyObject *dot_str;   /* "." */
+static PyObject *slash_str; /* "/" */
+
+/* Read INBUILT_OVERLAY and, when it names a directory, say so once on
+ * sys.stderr.  Returns 0, or -1 with an exception set. */
+static int
+overlay_init(void)
+{
+    const char *env = getenv("INBUILT_OVERLAY");
+    PyObject *base;
+    char cwd[PATH_MAX];
+    size_t n;
+
+    state = OFF;
+    if (env == NULL || *env == '\0') {
+        return 0;
+    }
+    if (env[0] == '/') {
+        dir = PyUnicode_DecodeFSDefault(env);
+    }
+    else if (getcwd(cwd, sizeof(cwd)) != NULL) {
+        base = PyUnicode_DecodeFSDefault(cwd);
+        if (base == NULL) {
+            return -1;
+        }
+        dir = PyUnicode_FromFormat("%U/%s", base, env);
+        Py_DECREF(base);
+    }
+    else {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    listings = PyDict_New();
+    dot_str = PyUnicode_InternFromString(".");
+    slash_str = PyUnicode_InternFromString("/");
+    if (dir == NULL || listings == NULL || dot_str == NULL ||
+        slash_str == NULL) {
+        return -1;
+    }
+    n = (size_t)PyUnicode_GetLength(dir);
+    while (n > 1 && PyUnicode_ReadChar(dir, (Py_ssize_t)n - 1) == '/') {
+        n--;
+    }
+    Py_SETREF(dir, PyUnicode_Substring(dir, 0, (Py_ssize_t)n));
+    if (dir == NULL) {
+        return -1;
+    }
+    state = ON;
+    PySys_FormatStderr("inbuilt: INBUILT_OVERLAY=%U: its modules and data "
+                       "files take precedence over the embedded ones\n",
+                       dir);
+    return 0;
+}
+
+/* New reference: DIR, or DIR/rel when rel (a str) is not empty. */
+static PyObject *
+full_path(PyObject *rel)
+{
+    if (PyUnicode_GetLength(rel) == 0) {
+        return Py_NewRef(dir);
+    }
+    return PyUnicode_FromFormat("%U/%U", dir, rel);
+}
+
+/* Read directory DIR/rel into a new dict {name: d_type}; None (new
+ * reference) when it cannot be opened. */
+static PyObject *
+read_dir(PyObject *rel)
+{
+    PyObject *path = NULL, *bytes = NULL, *names = NULL, *name = NULL;
+    PyObject *type = NULL;
+    struct dirent *d;
+    DIR *dp;
+
+    path = full_path(rel);
+    if (path == NULL || !PyUnicode_FSConverter(path, &bytes)) {
+        goto error;
+    }
+    dp = opendir(PyBytes_AS_STRING(bytes));
+    if (dp == NULL) {
+        Py_DECREF(bytes);
+        Py_DECREF(path);
+        Py_RETURN_NONE;
+    }
+    names = PyDict_New();
+    while (names != NULL && (d = readdir(dp)) != NULL) {
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0) {
+            continue;
+        }
+        name = PyUnicode_DecodeFSDefault(d->d_name);
+        type = PyLong_FromLong(d->d_type);
+        if (name == NULL || type == NULL ||
+            PyDict_SetItem(names, name, type) < 0) {
+            Py_CLEAR(names);
+        }
+        Py_CLEAR(name);
+        Py_CLEAR(type);
+    }
+    closedir(dp);
+    Py_DECREF(bytes);
+    Py_DECREF(path);
+    return names;
+error:
+    Py_XDECREF(bytes);
+    Py_XDECREF(path);
+    return NULL;
+}
+
+/* Whether listing (a dict from read_dir, or None) has name (a str) as a
+ * directory (want_dir) or as a file.  A type the filesystem does not give
+ * (DT_UNKNOWN) or a symbolic link may be either.  Returns 1, 0, or -1 with
+ * an exception set. */
+static int
+listing_has(PyObject *listing, PyObject *name, int want_dir)
+{
+    PyObject *type;
+    long t;
+
+    if (listing == Py_None) {
+        return 0;
+    }
+    type = PyDict_GetItemWithError(listing, name); /* borrowed */
+    if (type == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    t = PyLong_AsLong(type);
+    if (t == DT_UNKNOWN || t == DT_LNK) {
+        return 1;
+    }
+    return want_dir ? t == DT_DIR : t == DT_REG;
+}
+
+/* Borrowed: the listing of directory rel (a str: "" for DIR, "a/b"), read
+ * on first use, or None when DIR/rel is no directory.  NULL with an
+ * exception set on error. */
+static int split_rel(PyObject *rel, PyObject **parent, PyObject **base);
+
+static PyObject *
+listing_of(PyObject *rel)
+{
+    PyObject *found, *parent = NULL, *base = NULL, *listing = NULL;
+    int has;
+
+    found = PyDict_GetItemWithError(listings, rel); /* borrowed */
+    if (found != NULL || PyErr_Occurred()) {
+        return found;
+    }
+    if (PyUnicode_GetLength(rel) > 0) {
+        /* Only a directory its parent's listing shows is opened. */
+        if (split_rel(rel, &parent, &base) < 0) {
+            return NULL;
+        }
+        found = listing_of(parent);
+        has = found != NULL ? listing_has(found, base, 1) : -1;
+        if (has < 0) {
+            goto done;
+        }
+        if (has == 0) {
+            listing = Py_NewRef(Py_None);
+        }
+    }
+    if (listing == NULL) {
+        listing = read_dir(rel);
+    }
+    if (listing == NULL || PyDict_SetItem(listings, rel, listing) < 0) {
+        goto done;
+    }
+    found = listing; /* the dict keeps it */
+done:
+    if (PyErr_Occurred()) {
+        found = NULL;
+    }
+    Py_XDECREF(listing);
+    Py_XDECREF(base);
+    Py_XDECREF(parent);
+    return found;
+}
+
+/* Whether the overlay is on, reading the variable on first use.  Returns
+ * 1, 0, or -1 with an exception set. */
+static int
+overlay_on(void)
+{
+    if (state == UNREAD && overlay_init() < 0) {
+        return -1;
+    }
+    return state == ON;
+}
+
+/* Split rel (a str) at its last '/' into new references *parent ("" at
+ * the top) and *base.  Returns 0, or -1 with an exception set. */
+static int
+split_rel(PyObject *rel, PyObject **parent, PyObject **base)
+{
+    Py_ssize_t n = PyUnicode_GetLength(rel);
+    Py_ssize_t slash = PyUnicode_FindChar(rel, '/', 0, n, -1);
+
+    *parent = *base = NULL;
+    if (slash == -2) {
+        return -1;
+    }
+    *parent = PyUnicode_Substring(rel, 0, slash < 0 ? 0 : slash);
+    *base = PyUnicode_Substring(rel, slash + 1, n);
+    if (*parent == NULL || *base == NULL) {
+        Py_CLEAR(*parent);
+        Py_CLEAR(*base);
+        return -1;
+    }
+    return 0;
+}
+
+int
+inb_overlay_find_spec(PyObject *name, PyObject **spec)
+{
+    PyObject *rel = NULL, *parent = NULL, *base = NULL, *file = NULL;
+    PyObject *listing, *path = NULL, *args = NULL;
+    int on = overlay_on(), has, is_package = 0, rc = -1;
+
+    *spec = NULL;
+    if (on <= 0) {
+        return on;
+    }
+    /* The overlay's own loader lives there: never looked for. */
+    if (PyUnicode_CompareWithASCIIString(name, INB_SUPPORT_MODULE) == 0) {
+        return 0;
+    }
+    rel = PyUnicode_Replace(name, dot_str, slash_str, -1);
+    if (rel == NULL || split_rel(rel, &parent, &base) < 0) {
+        goto done;
+    }
+    listing = listing_of(parent);
+    file = PyUnicode_FromFormat("%U.py", base);
+    if (listing == NULL || file == NULL) {
+        goto done;
+    }
+    has = listing_has(listing, file, 0);
+    if (has == 0) {
+        /* A package: DIR/a/b/ holding __init__.py. */
+        has = listing_has(listing, base, 1);
+        if (has > 0) {
+            listing = listing_of(rel);
+            Py_SETREF(file, PyUnicode_FromString("__init__.py"));
+            if (listing == NULL || file == NULL) {
+                goto done;
+            }
+            has = listing_has(listing, file, 0);
+            Py_SETREF(file, PyUnicode_FromFormat("%U/__init__.py", rel));
+            is_package = 1;
+        }
+    }
+    else if (has > 0) {
+        Py_SETREF(file, PyUnicode_FromFormat("%U.py", rel));
+    }
+    if (has <= 0 || file == NULL) {
+        rc = has < 0 || file == NULL ? -1 : 0;
+        goto done;
+    }
+    path = full_path(file);
+    if (path == NULL) {
+        goto done;
+    }
+    args = Py_BuildValue("(OOO)", name, path, is_package ? Py_True : Py_False);
+    if (args == NULL) {
+        goto done;
+    }
+    *spec = inb_resources_call("overlay_spec", args);
+    rc = *spec != NULL ? 1 : -1;
+done:
+    Py_XDECREF(args);
+    Py_XDECREF(path);
+    Py_XDECREF(file);
+    Py_XDECREF(base);
+    Py_XDECREF(parent);
+    Py_XDECREF(rel);
+    return rc;
+}
+
+/* Whether rel is a clean relative path: not empty, no empty, "." or ".."
+ * component, no leading or trailing '/'. */
+static int
+clean_rel(const char *rel, Py_ssize_t n)
+{
+    Py_ssize_t i, start = 0;
+
+    if (n == 0) {
+        return 0;
+    }
+    for (i = 0; i <= n; i++) {
+        if (i == n || rel[i] == '/') {
+            Py_ssize_t len = i - start;
+
+            if (len == 0 || (len == 1 && rel[start] == '.') ||
+                (len == 2 && rel[start] == '.' && rel[start + 1] == '.')) {
+                return 0;
+            }
+            start = i + 1;
+        }
+    }
+    return 1;
+}
+
+/* overlay_file(rel): new reference to the overlay's path of file rel of
+ * the virtual tree, or None (overlay off, no such file). */
+static PyObject *
+overlay_file(PyObject *self, PyObject *rel)
+{
+    PyObject *parent = NULL, *base = NULL, *listing, *res = NULL;
+    const char *s;
+    Py_ssize_t n;
+    int on = overlay_on(), has;
+
+    (void)self;
+    if (on <= 0) {
+        return on < 0 ? NULL : Py_NewRef(Py_None);
+    }
+    if (!PyUnicode_Check(rel)) {
+        PyErr_SetString(PyExc_TypeError, "overlay_file() takes a str");
+        return NULL;
+    }
+    s = PyUnicode_AsUTF8AndSize(rel, &n);
+    if (s == NULL) {
+        return NULL;
+    }
+    if (!clean_rel(s, n)) {
+        Py_RETURN_NONE;
+    }
+    if (split_rel(rel, &parent, &base) < 0) {
+        return NULL;
+    }
+    listing = listing_of(parent);
+    has = listing != NULL ? listing_has(listing, base, 0) : -1;
+    if (has == 1) {
+        res = full_path(rel);
+    }
+    else if (has == 0) {
+        res = Py_NewRef(Py_None);
+    }
+    Py_DECREF(parent);
+    Py_DECREF(base);
+    return res;
+}
+
+static PyMethodDef overlay_methods[] = {
+    {"overlay_file", overlay_file, METH_O,
+     "overlay_file(rel): the overlay's path of file rel of the virtual "
+     "tree, or None."},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+inb_overlay_add_to_module(PyObject *module)
+{
+    return PyModule_AddFunctions(module, overlay_methods);
+}
