@@ -39,7 +39,8 @@ import os
 import re
 import sys
 from importlib import metadata
-from importlib.machinery import PathFinder
+import pkgutil
+from importlib.machinery import ModuleSpec
 
 MODE = sys.argv[1]
 _args = sys.argv[2:]
@@ -86,6 +87,29 @@ def excluded(name):
                for i in range(1, len(parts) + 1) for pattern in EXCLUDES)
 
 
+def find_in(name, path):
+    """The spec of name in the directories path, as PathFinder finds it
+    (the first module or regular package wins, PEP 420 portions gather),
+    but with a plain list for a namespace package's locations:
+    PathFinder's _NamespacePath reads its parent package from sys.modules,
+    and nothing here is imported (a portion inside a regular package,
+    pkg/sansio/, would be a KeyError)."""
+    portions = []
+    for entry in path:
+        finder = pkgutil.get_importer(entry)
+        spec = finder.find_spec(name) if finder is not None else None
+        if spec is None:
+            continue
+        if spec.loader is not None:
+            return spec
+        portions.extend(spec.submodule_search_locations or ())
+    if not portions:
+        return None
+    spec = ModuleSpec(name, None, is_package=True)
+    spec.submodule_search_locations = portions
+    return spec
+
+
 @functools.lru_cache(maxsize=None)
 def spec_of(name):
     """The spec of module name on ROOTS, found as the import system would,
@@ -96,7 +120,7 @@ def spec_of(name):
     for i in range(len(parts)):
         if path is None:
             return None
-        spec = PathFinder.find_spec(".".join(parts[:i + 1]), path)
+        spec = find_in(".".join(parts[:i + 1]), path)
         if spec is None:
             return None
         path = spec.submodule_search_locations

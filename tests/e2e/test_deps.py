@@ -172,3 +172,19 @@ def test_debian_matplotlib_brings_what_it_imports(tmp_path):
             "plt.plot([1, 3, 2]); plt.savefig(sys.argv[1])\n")
     run_ok([out, "-c", code, str(png)])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_portion_inside_a_regular_package(tmp_path):
+    # pkg/sansio/ has no __init__.py: a namespace portion inside a regular
+    # package, which the import scan must follow without importing pkg.
+    root = tmp_path / "site"
+    write(root / "porta" / "__init__.py", "from .sansio import proto\n")
+    write(root / "porta" / "sansio" / "proto.py", "import portb\nP = 'p'\n")
+    write(root / "portb" / "__init__.py", "B = 'b'\n")
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", root, "--include", "porta", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including portb: imported by porta.sansio.proto (" \
+        in r.stderr
+    assert run_ok([out, "-c", "import porta, portb; "
+                   "print(porta.proto.P, portb.B)"]) == "p b\n"
