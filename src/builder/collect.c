@@ -40,28 +40,6 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Whether s[0..n) is a Python identifier (non-ASCII bytes are taken as
- * identifier characters). */
-static int
-is_identifier(const char *s, size_t n)
-{
-    size_t i;
-
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-
-        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch >= 0x80)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 void
 inb_collect_exclude(struct inb_collect *c, const char *pattern)
 {
@@ -252,14 +230,24 @@ keeps(const struct walk *w, const char *name)
            (!w->stdlib || stdlib_keeps(name));
 }
 
+/* Whether s[0..n) names a module in a directory: an identifier in a
+ * package, any file name stem at the top level (inb_is_top_name). */
+static int
+is_module_name(const char *s, size_t n, int top)
+{
+    return top ? inb_is_top_name(s, n) : inb_is_identifier(s, n);
+}
+
 /* The module name of extension file f ("_json.cpython-311-x86_64-linux-gnu.so"
- * -> "_json"), malloc'd, or NULL when f is not an extension module. */
+ * -> "_json"), malloc'd, or NULL when f is not an extension module; top:
+ * whether f is in a top-level directory (is_module_name()). */
 static char *
-extension_stem(const char *f)
+extension_stem(const char *f, int top)
 {
     size_t n = strlen(f), stem = strcspn(f, ".");
 
-    if (n < 4 || strcmp(f + n - 3, ".so") != 0 || !is_identifier(f, stem)) {
+    if (n < 4 || strcmp(f + n - 3, ".so") != 0 ||
+        !is_module_name(f, stem, top)) {
         return NULL;
     }
     return strndup(f, stem);
@@ -306,15 +294,6 @@ record_extension(struct walk *w, const char *name, const char *path)
     w->c->mods[w->c->n - 1].rank = suffix_rank(base ? base + 1 : path);
 }
 
-/* Whether f is the stdlib's _sysconfigdata_<abi>_<platform>-<multiarch>.py,
- * which sysconfig imports by a name that is no identifier. */
-static int
-is_sysconfigdata(const struct walk *w, const char *prefix, const char *f)
-{
-    return w->stdlib && *prefix == '\0' &&
-           strncmp(f, "_sysconfigdata_", 15) == 0 && strchr(f, '/') == NULL;
-}
-
 /* Add the modules in dir, a package (or namespace portion) named prefix,
  * or the stdlib's top level when prefix is "".  A subdirectory without
  * __init__.py is a namespace package when allow_namespace and it holds
@@ -349,7 +328,7 @@ walk_dir(struct walk *w, const char *dir, const char *prefix,
         char *path = inb_xprintf("%s/%s", dir, f), *name = NULL, *stem;
 
         if (len > 3 && strcmp(f + len - 3, ".py") == 0 &&
-            (is_identifier(f, len - 3) || is_sysconfigdata(w, prefix, f)) &&
+            is_module_name(f, len - 3, *prefix == '\0') &&
             strcmp(f, "__init__.py") != 0) {
             name = inb_xprintf("%s%s%.*s", prefix, *prefix ? "." : "",
                                (int)(len - 3), f);
@@ -357,14 +336,14 @@ walk_dir(struct walk *w, const char *dir, const char *prefix,
                 add(w->c, name, INB_KIND_MODULE, path, w->priority);
             }
         }
-        else if ((stem = extension_stem(f)) != NULL) {
+        else if ((stem = extension_stem(f, *prefix == '\0')) != NULL) {
             name = inb_xprintf("%s%s%s", prefix, *prefix ? "." : "", stem);
             free(stem);
             if (keeps(w, name) && is_file(path)) {
                 record_extension(w, name, path);
             }
         }
-        else if (is_identifier(f, len) && strcmp(f, "__pycache__") != 0 &&
+        else if (inb_is_identifier(f, len) && strcmp(f, "__pycache__") != 0 &&
                  is_dir(path)) {
             char *init = inb_xprintf("%s/__init__.py", path);
 
@@ -405,7 +384,7 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
         char **names = list_dir(dynload, &n);
 
         for (i = 0; i < n; i++) {
-            char *stem = extension_stem(names[i]);
+            char *stem = extension_stem(names[i], 1);
 
             if (stem != NULL && keeps(&w, stem)) {
                 char *path = inb_xprintf("%s/%s", dynload, names[i]);
@@ -422,9 +401,10 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
 
 /* Find extension file dir/comp.*.so; malloc'd path or NULL.  With several
  * (comp.cpython-310-...so beside comp.cpython-311-...so), one with this
- * CPython's suffixes, else the first by name, which the builder reports. */
+ * CPython's suffixes, else the first by name, which the builder reports.
+ * top: whether dir is a top-level directory (a search root). */
 static char *
-find_extension(const char *dir, const char *comp)
+find_extension(const char *dir, const char *comp, int top)
 {
     size_t n, i, clen = strlen(comp);
     char **names = list_dir_quiet(dir, &n), *found = NULL;
@@ -433,7 +413,7 @@ find_extension(const char *dir, const char *comp)
     for (i = 0; i < n; i++) {
         char *stem =
             strncmp(names[i], comp, clen) == 0 && names[i][clen] == '.'
-                ? extension_stem(names[i])
+                ? extension_stem(names[i], top)
                 : NULL;
 
         if (stem != NULL && suffix_rank(names[i]) < found_rank) {
@@ -479,9 +459,10 @@ inb_collect_include(struct inb_collect *c, const char *name)
 
     for (i = 0, comp = dup; i <= namelen; i++) {
         if (name[i] == '.' || name[i] == '\0') {
-            if (!is_identifier(comp, (size_t)(dup + i - comp))) {
-                inb_fatal("--include %s: not a module name (dotted "
-                          "identifiers, like pkg.sub)",
+            if (!is_module_name(comp, (size_t)(dup + i - comp), comp == dup)) {
+                inb_fatal("--include %s: not a module name (a top-level "
+                          "module's file name without '.', then "
+                          "identifiers: pkg.sub, 81d243bd2c585b0f4821__mypyc)",
                           name);
             }
             comp = dup + i + 1;
@@ -517,7 +498,8 @@ inb_collect_include(struct inb_collect *c, const char *name)
                 }
                 done = 1;
             }
-            else if ((ext = find_extension(loc.v[i], comp)) != NULL ||
+            else if ((ext = find_extension(loc.v[i], comp, *prefix == '\0')) !=
+                         NULL ||
                      is_file(file)) {
                 if (!last) {
                     inb_fatal("--include %s: %s is a module, not a package",

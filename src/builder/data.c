@@ -127,27 +127,6 @@ ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Whether s is one Python identifier (ASCII rules; other bytes accepted). */
-static int
-is_identifier(const char *s)
-{
-    const char *p;
-
-    if (*s == '\0' || (*s >= '0' && *s <= '9')) {
-        return 0;
-    }
-    for (p = s; *p != '\0'; p++) {
-        unsigned char ch = (unsigned char)*p;
-
-        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch >= 0x80)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int
 compare_found(const void *a, const void *b)
 {
@@ -241,7 +220,7 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
             }
         }
         else if (S_ISDIR(st.st_mode)) {
-            char *sub = dotted != NULL && is_identifier(f)
+            char *sub = dotted != NULL && inb_is_identifier(f, strlen(f))
                             ? inb_xprintf("%s.%s", dotted, f)
                             : NULL;
             const struct inb_module *m =

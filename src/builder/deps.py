@@ -81,6 +81,15 @@ def tops(dist):
     return sorted(found)
 
 
+def is_top_name(name):
+    """Whether name can be a top-level module's name, as the builder's
+    inb_is_top_name() says: its file name without '.' (mypyc's helpers,
+    81d243bd2c585b0f4821__mypyc, are no identifiers, and importlib imports
+    them all the same)."""
+    return bool(name) and not name.startswith("-") and \
+        not any(c in name for c in "./\0")
+
+
 def excluded(name):
     parts = name.split(".")
     return any(fnmatch.fnmatchcase(".".join(parts[:i]), pattern)
@@ -169,7 +178,7 @@ def requirements(add):
 
     def add_dist(key, why):
         for t in alltops(key):
-            if "." not in t and t.isidentifier() and spec_of(t) is not None:
+            if is_top_name(t) and spec_of(t) is not None:
                 add(t, why)
 
     owner = {}

@@ -58,9 +58,10 @@ inb_ext_new(struct inb_exts *l, const char *name, const char *origin)
     const struct inb_ext *old = inb_ext_find(l, name);
     struct inb_ext *e;
 
-    if (!inb_is_dotted_name(name, strlen(name))) {
-        inb_fatal("%s: %s is not a module name (dotted identifiers, like "
-                  "mypkg.core._kernels)",
+    /* The name is part of C symbols (inb_PyInit_...): ASCII only. */
+    if (!inb_is_dotted_name(name, strlen(name)) || !inb_is_ascii(name)) {
+        inb_fatal("%s: %s is not a module name for a built-in extension "
+                  "(dotted ASCII identifiers, like mypkg.core._kernels)",
                   origin, name);
     }
     if (old != NULL) {

@@ -396,30 +396,56 @@ inb_strv_free(struct inb_strv *l)
 }
 
 int
-inb_is_dotted_name(const char *s, size_t n)
+inb_is_identifier(const char *s, size_t n)
 {
     size_t i;
-    int start = 1;
 
-    if (n == 0) {
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) {
         return 0;
     }
     for (i = 0; i < n; i++) {
-        char ch = s[i];
+        unsigned char ch = (unsigned char)s[i];
 
-        if (ch == '.') {
-            if (start) {
-                return 0;
-            }
-            start = 1;
-            continue;
-        }
         if (!(ch == '_' || (ch >= 'a' && ch <= 'z') ||
-              (ch >= 'A' && ch <= 'Z') ||
-              (!start && ch >= '0' && ch <= '9'))) {
+              (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch >= 0x80)) {
             return 0;
         }
-        start = 0;
     }
-    return !start;
+    return 1;
+}
+
+int
+inb_is_dotted_name(const char *s, size_t n)
+{
+    const char *end = s + n, *dot;
+
+    for (;;) {
+        dot = memchr(s, '.', (size_t)(end - s));
+        if (!inb_is_identifier(s, (size_t)((dot ? dot : end) - s))) {
+            return 0;
+        }
+        if (dot == NULL) {
+            return 1;
+        }
+        s = dot + 1;
+    }
+}
+
+int
+inb_is_top_name(const char *s, size_t n)
+{
+    return n > 0 && s[0] != '-' && memchr(s, '.', n) == NULL &&
+           memchr(s, '/', n) == NULL && memchr(s, '\0', n) == NULL;
+}
+
+int
+inb_is_ascii(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
 }

@@ -82,8 +82,19 @@ INB_HIDDEN void inb_split_words(const char *s, char ***argv, size_t *argc);
 /* Append one word to a NULL-terminated argv vector. */
 INB_HIDDEN void inb_argv_add(char ***argv, size_t *argc, const char *word);
 
-/* Whether s[0..n) is dotted identifiers ("a.b_c"), ASCII: a module name
- * safe to paste into Python or C source. */
+/* Whether s[0..n) is one Python identifier: ASCII letters, digits (not
+ * first) and '_', and any byte of a non-ASCII character (UTF-8), which
+ * CPython checks exactly when it compiles or imports the name.  The one rule
+ * for what an import statement can name, everywhere in the builder. */
+INB_HIDDEN int inb_is_identifier(const char *s, size_t n);
+/* Whether s[0..n) is identifiers joined by dots ("a.b_c"). */
 INB_HIDDEN int inb_is_dotted_name(const char *s, size_t n);
+/* Whether s[0..n) can name a top-level module by its file name, as
+ * importlib.import_module() can (mypyc's "81d243bd2c585b0f4821__mypyc",
+ * sysconfig's "_sysconfigdata__linux_x86_64-linux-gnu"): not empty, no '.'
+ * (the package separator), no '/' or NUL, not starting with '-'. */
+INB_HIDDEN int inb_is_top_name(const char *s, size_t n);
+/* Whether the string s is ASCII (a name that can be part of a C symbol). */
+INB_HIDDEN int inb_is_ascii(const char *s);
 
 #endif

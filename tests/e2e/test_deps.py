@@ -188,3 +188,31 @@ def test_portion_inside_a_regular_package(tmp_path):
         in r.stderr
     assert run_ok([out, "-c", "import porta, portb; "
                    "print(porta.proto.P, portb.B)"]) == "p b\n"
+
+
+def test_top_level_module_named_by_no_identifier(tmp_path):
+    # mypyc's wheels ship a helper like 81d243bd2c585b0f4821__mypyc beside
+    # the package: no identifier, imported with importlib all the same.
+    root = tmp_path / "site"
+    write(root / "mypa" / "__init__.py",
+          "import importlib\n"
+          "H = importlib.import_module('0abc__mypyc').H\n")
+    write(root / "0abc__mypyc.py", "H = 'helper'\n")
+    write(root / "mypa-1.0.dist-info" / "METADATA",
+          "Metadata-Version: 2.1\nName: mypa\nVersion: 1.0\n")
+    write(root / "mypa-1.0.dist-info" / "top_level.txt",
+          "0abc__mypyc\nmypa\n")
+    out = tmp_path / "app"
+    r = inbuilt("build", "--path", root, "--include", "mypa", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "also including 0abc__mypyc: part of the mypa distribution" \
+        in r.stderr
+    assert run_ok([out, "-c", "import mypa; print(mypa.H)"]) == "helper\n"
+    # --include takes it by its name; a package's modules stay identifiers.
+    r = inbuilt("build", "--path", root, "--include", "0abc__mypyc",
+                "--no-deps", "-o", out)
+    assert r.returncode == 0, r.stderr
+    r = inbuilt("build", "--path", root, "--include", "mypa.0abc",
+                "-o", out)
+    assert r.returncode == 1
+    assert "--include mypa.0abc: not a module name" in r.stderr
