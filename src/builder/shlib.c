@@ -51,19 +51,24 @@ static struct inb_strv base_paths; /* base libraries embedded objects need
 static char *env_libdir;           /* lib/ of the --python environment */
 static int host_machine;
 
-/* The manylinux policy's base system: present on every Linux machine. */
+/* The base system: libraries assumed on every machine the executable runs
+ * on, so not embedded (the executable links them instead).  This is the
+ * manylinux policy's list of allowed system libraries (PEP 600; the list of
+ * PEP 599 as auditwheel keeps it for manylinux_2_28 and later, which adds
+ * libatomic, libanl, libmvec and libexpat) less its graphical desktop part
+ * (libX11, libXext, libXrender, libICE, libSM, libGL, libglib-2.0,
+ * libgobject-2.0, libgthread-2.0): compute nodes and containers often lack
+ * those, so they are embedded like any other library, with what they need
+ * (libglib's libpcre2).  Kept in the README's words too. */
 static const char *const base_libs[] = {
-    "libc.so.6",           "libm.so.6",
-    "libdl.so.2",          "librt.so.1",
-    "libpthread.so.0",     "libutil.so.1",
-    "libresolv.so.2",      "libnsl.so.1",
-    "libgcc_s.so.1",       "libstdc++.so.6",
-    "libX11.so.6",         "libXext.so.6",
-    "libXrender.so.1",     "libICE.so.6",
-    "libSM.so.6",          "libGL.so.1",
-    "libgobject-2.0.so.0", "libgthread-2.0.so.0",
-    "libglib-2.0.so.0",    NULL,
-};
+    /* the C library and its parts */
+    "libc.so.6", "libm.so.6", "libmvec.so.1", "libdl.so.2", "librt.so.1",
+    "libpthread.so.0", "libutil.so.1", "libresolv.so.2", "libnsl.so.1",
+    "libanl.so.1",
+    /* the compiler's run-time libraries */
+    "libgcc_s.so.1", "libstdc++.so.6", "libatomic.so.1",
+    /* compression and XML */
+    "libz.so.1", "libexpat.so.1", NULL};
 
 static void
 elfinfo_free(struct elfinfo *info)
