@@ -3,11 +3,16 @@
  * syntax tree with the builder's embedded CPython (ast): a call of open()
  * (builtins, io, codecs, os) or of Path.open/read_text/read_bytes whose
  * file argument or receiver uses __file__, directly or through a name an
- * assignment anywhere in the module bound to an expression using it. */
+ * assignment anywhere in the module bound to an expression using it.
+ * Test modules are not checked, nor code that only runs when its module is
+ * __main__ (a script's `if __name__ == "__main__":` block and the
+ * module-level functions only that block names): such code runs from a
+ * source tree, not from an executable. */
 #include <Python.h>
 
 #include "lint.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "archive.h"
@@ -43,9 +48,37 @@ static const char checker_py[] =
     "                    if isinstance(n, ast.Name) and n.id not in tainted:\n"
     "                        tainted.add(n.id)\n"
     "                        changed = True\n"
+    "    def is_main_test(t):\n"
+    "        if not (isinstance(t, ast.Compare) and len(t.ops) == 1\n"
+    "                and isinstance(t.ops[0], ast.Eq)):\n"
+    "            return False\n"
+    "        sides = [t.left, t.comparators[0]]\n"
+    "        return any(isinstance(x, ast.Name) and x.id == '__name__'\n"
+    "                   for x in sides) and \\\n"
+    "            any(isinstance(x, ast.Constant) and x.value == '__main__'\n"
+    "                for x in sides)\n"
+    "    main_only = set()\n"
+    "    for s in tree.body:\n"
+    "        if isinstance(s, ast.If) and is_main_test(s.test):\n"
+    "            for b in s.body:\n"
+    "                main_only.update(id(n) for n in ast.walk(b))\n"
+    "    def names_in(nodes):\n"
+    "        return {n.id for n in nodes if isinstance(n, ast.Name)}\n"
+    "    in_main = names_in(n for n in ast.walk(tree) if id(n) in main_only)\n"
+    "    for s in tree.body:\n"
+    "        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) \\\n"
+    "                and s.name in in_main:\n"
+    "            own = {id(n) for n in ast.walk(s)}\n"
+    "            elsewhere = names_in(n for n in ast.walk(tree)\n"
+    "                                 if id(n) not in main_only\n"
+    "                                 and id(n) not in own)\n"
+    "            consts = {n.value for n in ast.walk(tree)\n"
+    "                      if isinstance(n, ast.Constant)}\n"
+    "            if s.name not in elsewhere and s.name not in consts:\n"
+    "                main_only.update(own)\n"
     "    lines = set()\n"
     "    for n in ast.walk(tree):\n"
-    "        if not isinstance(n, ast.Call):\n"
+    "        if not isinstance(n, ast.Call) or id(n) in main_only:\n"
     "            continue\n"
     "        f = n.func\n"
     "        if isinstance(f, ast.Name) and f.id in OPENERS and n.args:\n"
@@ -123,6 +156,27 @@ lint_module(PyObject *check, const struct inb_module *m)
     return (int)n;
 }
 
+/* Whether dotted name is a test module: one of its components is test,
+ * tests or conftest, or starts with test_ or ends with _test. */
+static int
+is_test_module(const char *name)
+{
+    char *copy = inb_xstrdup(name), *comp, *save = NULL;
+    int found = 0;
+
+    for (comp = strtok_r(copy, ".", &save); comp != NULL && !found;
+         comp = strtok_r(NULL, ".", &save)) {
+        size_t n = strlen(comp);
+
+        found = strcmp(comp, "test") == 0 || strcmp(comp, "tests") == 0 ||
+                strcmp(comp, "conftest") == 0 ||
+                strncmp(comp, "test_", 5) == 0 ||
+                (n > 5 && strcmp(comp + n - 5, "_test") == 0);
+    }
+    free(copy);
+    return found;
+}
+
 int
 inb_lint_file_reads(const struct inb_collect *c)
 {
@@ -139,7 +193,8 @@ inb_lint_file_reads(const struct inb_collect *c)
         const struct inb_module *m = &c->mods[i];
 
         if (m->priority == 0 &&
-            (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE)) {
+            (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) &&
+            !is_test_module(m->name)) {
             warnings += lint_module(check, m);
         }
     }

@@ -39,8 +39,8 @@ inb_spawn_print(const char *prefix, char *const argv[])
     fputc('\n', stderr);
 }
 
-/* Run argv; when out is not NULL, what it writes to fd (1 or 2) is
- * appended to out. */
+/* Run argv; when out is not NULL, what it writes to fd (1 or 2, or both
+ * when fd is 3) is appended to out. */
 static int
 spawn_run(char *const argv[], struct inb_buf *out, int fd)
 {
@@ -58,7 +58,10 @@ spawn_run(char *const argv[], struct inb_buf *out, int fd)
         if (pipe(fds) < 0) {
             inb_fatal("pipe:");
         }
-        if (posix_spawn_file_actions_adddup2(&actions, fds[1], fd) != 0 ||
+        if ((fd != 2 &&
+             posix_spawn_file_actions_adddup2(&actions, fds[1], 1) != 0) ||
+            (fd != 1 &&
+             posix_spawn_file_actions_adddup2(&actions, fds[1], 2) != 0) ||
             posix_spawn_file_actions_addclose(&actions, fds[0]) != 0 ||
             posix_spawn_file_actions_addclose(&actions, fds[1]) != 0) {
             inb_fatal("posix_spawn_file_actions:");
@@ -113,6 +116,12 @@ int
 inb_spawn_run_stderr(char *const argv[], struct inb_buf *err)
 {
     return spawn_run(argv, err, 2);
+}
+
+int
+inb_spawn_run_both(char *const argv[], struct inb_buf *out)
+{
+    return spawn_run(argv, out, 3);
 }
 
 pid_t

@@ -13,6 +13,9 @@
 INB_HIDDEN int inb_spawn_run(char *const argv[], struct inb_buf *out);
 /* As inb_spawn_run(), appending its standard error to err instead. */
 INB_HIDDEN int inb_spawn_run_stderr(char *const argv[], struct inb_buf *err);
+/* As inb_spawn_run(), appending both its standard output and its
+ * standard error to out. */
+INB_HIDDEN int inb_spawn_run_both(char *const argv[], struct inb_buf *out);
 /* Start argv[0] (searched on PATH) with argv, its standard error written
  * to the file errpath, without waiting.  Returns its pid; exits via
  * inb_fatal when it cannot be started. */

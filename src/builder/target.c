@@ -2,6 +2,7 @@
  * running its interpreter once. */
 #include "target.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,51 @@ static const char query_script[] =
     "for p in sys.path:\n"
     "    if p.endswith('lib-dynload'): out('stdlib', p)\n";
 
+/* The CPython versions inbuilt supports: 3.MIN_MINOR to 3.MAX_MINOR. */
+enum { MIN_MINOR = 10, MAX_MINOR = 13 };
+
+/* Prints "inbuilt-probe X.Y.Z" in Python 2 and 3 alike. */
+static const char probe_script[] =
+    "import sys; sys.stdout.write('inbuilt-probe %d.%d.%d\\n' % "
+    "tuple(sys.version_info[:3]))";
+
+/* Exit with one clear line unless python is a Python of a supported
+ * version: run before the query script, so that a program that is no
+ * Python (or a Python 2, which has no -I) never echoes that script in its
+ * errors.  Only options Python 2 has too (-E, -s) are given. */
+static void
+check_interpreter(const char *python)
+{
+    char *argv[] = {(char *)python,       "-E", "-s", "-c",
+                    (char *)probe_script, NULL};
+    struct inb_buf out = {0};
+    const char *probe, *last;
+    int rc, major = 0, minor = 0, patch = 0;
+
+    rc = inb_spawn_run_both(argv, &out);
+    probe = out.data != NULL ? strstr(out.data, "inbuilt-probe ") : NULL;
+    if (rc != 0 || probe == NULL ||
+        sscanf(probe, "inbuilt-probe %d.%d.%d", &major, &minor, &patch) != 3) {
+        /* The last line it printed says most (a Python's fatal error). */
+        while (out.len > 0 && (out.data[out.len - 1] == '\n' ||
+                               out.data[out.len - 1] == '\r')) {
+            out.data[--out.len] = '\0';
+        }
+        last = out.len > 0 ? strrchr(out.data, '\n') : NULL;
+        last = last != NULL ? last + 1 : out.len > 0 ? out.data : "nothing";
+        inb_fatal("--python %s: not a working Python interpreter (exit "
+                  "status %d; its last line of output: %.200s); give the "
+                  "path of the environment's python3",
+                  python, rc, last);
+    }
+    if (major != 3 || minor < MIN_MINOR || minor > MAX_MINOR) {
+        inb_fatal("--python %s is Python %d.%d.%d, which is not supported: "
+                  "CPython 3.%d to 3.%d are",
+                  python, major, minor, patch, MIN_MINOR, MAX_MINOR);
+    }
+    inb_buf_free(&out);
+}
+
 static int
 is_dir(const char *path)
 {
@@ -47,6 +93,7 @@ inb_target_query(struct inb_target *t, const char *python)
     if (strchr(python, '/') != NULL && access(python, X_OK) < 0) {
         inb_fatal("--python %s: not an executable interpreter:", python);
     }
+    check_interpreter(python);
     t->python = inb_xstrdup(python);
     rc = inb_spawn_run(argv, &out);
     if (rc != 0) {

@@ -325,7 +325,9 @@ resources_module_kind(PyObject *self, PyObject *arg)
 /* excepthook(type, value, traceback): new reference to None.  Prints the
  * exception with the traceback module, which reads source lines through
  * linecache (hence from the archive); with CPython's own printer a
- * KeyboardInterrupt, or when that module cannot be used. */
+ * KeyboardInterrupt, or when that module cannot be used, or from 3.13, whose
+ * printer uses the traceback module itself.  Then, for a module the
+ * executable lacks, how to build it in (missing_module_hint). */
 static PyObject *
 resources_excepthook(PyObject *self, PyObject *args)
 {
@@ -344,15 +346,22 @@ resources_excepthook(PyObject *self, PyObject *args)
         PyErr_Display(type, value, tb);
         Py_RETURN_NONE;
     }
+#if PY_VERSION_HEX < 0x030D0000
     mod = PyImport_ImportModule("traceback");
     if (mod != NULL) {
         res = PyObject_CallMethod(mod, "print_exception", "OOO", type, value,
                                   tb);
         Py_DECREF(mod);
     }
+#endif
     if (res == NULL) {
         PyErr_Clear();
         PyErr_Display(type, value, tb);
+    }
+    Py_XDECREF(res);
+    res = inb_resources_call("missing_module_hint", value);
+    if (res == NULL) {
+        PyErr_Clear();
     }
     Py_XDECREF(res);
     Py_RETURN_NONE;
@@ -526,9 +535,7 @@ inb_resources_configure(void)
     if (mod == NULL) {
         return -1;
     }
-#if PY_VERSION_HEX < 0x030D0000
     rc = set_hook(mod, "excepthook", "excepthook");
-#endif
     if (rc == 0) {
         rc = set_hook(mod, "unraisablehook", "unraisablehook");
     }

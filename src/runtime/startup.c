@@ -430,11 +430,21 @@ inb_main(int argc, char **argv)
         strict = 0;
     }
     /* Where shared objects are loaded from: the build's choice, or the
-     * environment's for this run. */
+     * environment's for this run.  Another value is a start-up error, as
+     * CPython's for PYTHONMALLOC=bogus; empty is unset, as for PYTHON*. */
     env = getenv("INBUILT_SO_MODE");
+    if (env != NULL && *env == '\0') {
+        env = NULL;
+    }
+    if (env != NULL && strcmp(env, "cache") != 0 &&
+        strcmp(env, "memory") != 0) {
+        fprintf(stderr,
+                "%s: INBUILT_SO_MODE=%.100s is not a mode: memory or cache\n",
+                argc > 0 ? argv[0] : "inbuilt", env);
+        return 1;
+    }
     if ((env != NULL && strcmp(env, "cache") == 0) ||
-        ((env == NULL || strcmp(env, "memory") != 0) &&
-         config_value("so_mode", allow, sizeof(allow)) == 1 &&
+        (env == NULL && config_value("so_mode", allow, sizeof(allow)) == 1 &&
          strcmp(allow, "cache") == 0)) {
         inb_memso_set_mode(INB_MEMSO_CACHE);
     }

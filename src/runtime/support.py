@@ -541,6 +541,29 @@ def install_ctypes(ctypes):
     ctypes._dlopen = _dlopen
 
 
+# sys.excepthook: a module the executable does not hold
+
+def missing_module_hint(exc):
+    """Called after an uncaught exception is printed: when it, or one in
+    its chain, is the ModuleNotFoundError of a module whose top-level
+    package the executable does not hold, say so and how to build it in.
+    Only then: a program that catches ImportError sees CPython's message
+    unchanged, and importlib.util.find_spec() still answers None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            top = exc.name.partition(".")[0]
+            if _inbuilt.module_kind(top) == KIND_NONE and \
+                    sys.stderr is not None:
+                sys.stderr.write(
+                    "%r is not in this executable: build it in with "
+                    "`inbuilt build --include %s`\n" % (top, top))
+                sys.stderr.flush()
+            return
+        exc = exc.__cause__ or exc.__context__
+
+
 # sys.unraisablehook
 
 def unraisablehook(unraisable):
