@@ -12,6 +12,7 @@
 
 #include "archive.h"
 #include "compile.h"
+#include "records.h"
 #include "shlib.h"
 
 /* The text of src/runtime/support.py, generated into the build directory
@@ -45,26 +46,23 @@ add_entry(inb_archive_writer *w, int ns, const char *name, const void *data,
     }
 }
 
-/* A malloc'd source entry for src[0..len): its length as a u32, then the
- * zlib stream; *size is the entry's size.  Exits on failure. */
+/* A malloc'd source entry for src[0..len): a source record
+ * (src/common/records.h); *size is the entry's size.  Exits on failure. */
 static unsigned char *
 deflate_source(const char *src, size_t len, size_t *size)
 {
     uLongf zlen = compressBound((uLong)len);
-    unsigned char *z = inb_xmalloc(4 + zlen);
+    unsigned char *z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
 
     if (len > UINT32_MAX) {
         inb_fatal("source larger than 4 GB");
     }
-    z[0] = (unsigned char)len;
-    z[1] = (unsigned char)(len >> 8);
-    z[2] = (unsigned char)(len >> 16);
-    z[3] = (unsigned char)(len >> 24);
-    if (compress2(z + 4, &zlen, (const Bytef *)src, (uLong)len,
-                  Z_BEST_COMPRESSION) != Z_OK) {
+    inb_record_source_header(z, (uint32_t)len);
+    if (compress2(z + INB_SOURCE_HEADER_SIZE, &zlen, (const Bytef *)src,
+                  (uLong)len, Z_BEST_COMPRESSION) != Z_OK) {
         inb_fatal("zlib cannot compress source");
     }
-    *size = 4 + zlen;
+    *size = INB_SOURCE_HEADER_SIZE + zlen;
     return z;
 }
 

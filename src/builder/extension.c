@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "isolate.h"
+#include "records.h"
 #include "spawn.h"
 
 /* Whether path ends with suffix. */
@@ -396,9 +397,9 @@ inb_ext_add_entries(const struct inb_exts *l, inb_archive_writer *w)
     size_t i;
 
     for (i = 0; i < l->n; i++) {
-        unsigned char index[4] = {(unsigned char)i, (unsigned char)(i >> 8),
-                                  (unsigned char)(i >> 16),
-                                  (unsigned char)(i >> 24)};
+        unsigned char index[INB_BUILTIN_RECORD_SIZE];
+
+        inb_record_builtin_write(index, (uint32_t)i);
 
         if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_BUILTIN_EXT, 0,
                                    l->v[i].name, strlen(l->v[i].name), index,

@@ -1,14 +1,28 @@
-/* link.c: embed the archive in an object and link the executable. */
+/* link.c: embed the archive in an object, link the executable and seal
+ * it.
+ *
+ * The archive goes into a section of its own (.inbuilt) that a linker
+ * script places after .bss, in a read-only segment of its own, the last of
+ * the file: when a copy of the executable is cut short, what is missing is
+ * the archive (the code and the dynamic loader's data come first and are
+ * whole), so the runtime can start and say so.  The seal (src/common/seal.h)
+ * is an ELF note linked as zeros and filled in once the file is linked. */
+#define _GNU_SOURCE /* memmem */
 #include "link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "archive.h"
+#include "seal.h"
 
 #include "extension.h"
 #include "spawn.h"
@@ -100,15 +114,39 @@ write_file(const char *path, const void *data, size_t size)
     }
 }
 
-/* An assembler source that places the file at path in read-only data
- * between the hidden symbols the runtime reads. */
+/* The linker script fragment that puts .inbuilt in a segment of its own
+ * after everything else the executable loads. */
+static const char segment_script[] =
+    "SECTIONS\n"
+    "{\n"
+    "  .inbuilt ALIGN(CONSTANT(MAXPAGESIZE)) : { KEEP(*(.inbuilt)) }\n"
+    "}\n"
+    "INSERT AFTER .bss;\n";
+
+/* An assembler source that places the file at path in section .inbuilt
+ * between the hidden symbols the runtime reads, and the seal note, zeros,
+ * at the hidden symbol inb_seal_note. */
 static char *
 blob_source(const char *path)
 {
     struct inb_buf b = {0};
     const char *p;
+    char *note = inb_xprintf("\t.section .note.inbuilt,\"a\",@note\n"
+                             "\t.balign 4\n"
+                             "\t.long %d, %d, 0x%x\n"
+                             "\t.asciz \"%s\"\n"
+                             "\t.balign 4\n"
+                             "\t.globl inb_seal_note\n"
+                             "\t.hidden inb_seal_note\n"
+                             "\t.type inb_seal_note, @object\n"
+                             "inb_seal_note:\n"
+                             "\t.zero %d\n",
+                             (int)sizeof(INB_SEAL_NAME), INB_SEAL_SIZE,
+                             INB_SEAL_TYPE, INB_SEAL_NAME, INB_SEAL_SIZE);
 
-    inb_buf_addstr(&b, "\t.section .rodata.inbuilt,\"a\",@progbits\n"
+    inb_buf_addstr(&b, note);
+    free(note);
+    inb_buf_addstr(&b, "\t.section .inbuilt,\"a\",@progbits\n"
                        "\t.balign 64\n"
                        "\t.globl inb_archive_blob\n"
                        "\t.hidden inb_archive_blob\n"
@@ -129,6 +167,42 @@ blob_source(const char *path)
     return b.data;
 }
 
+/* Fill in the seal of the linked executable at path, whose archive is
+ * archive[0..size).  Exits on failure. */
+static void
+seal_file(const char *path, const unsigned char *archive, size_t size)
+{
+    unsigned char *file, *at;
+    struct stat st;
+    char err[256];
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        inb_fatal("cannot open %s to seal it:", path);
+    }
+    file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                fd, 0);
+    if (file == MAP_FAILED) {
+        inb_fatal("cannot map %s to seal it:", path);
+    }
+    /* The header, tables checksum included, is found once: the runtime's
+     * own copy of the magic is not followed by it. */
+    at = memmem(file, (size_t)st.st_size, archive, INB_ARCHIVE_HEADER_SIZE);
+    if (at == NULL || (size_t)(file + st.st_size - at) < size ||
+        memcmp(at, archive, size) != 0) {
+        inb_fatal("the linked %s does not hold the archive whole", path);
+    }
+    if (inb_seal_write(file, (size_t)st.st_size, (uint64_t)(at - file), size,
+                       err, sizeof(err)) < 0) {
+        inb_fatal("cannot seal %s: %s", path, err);
+    }
+    if (msync(file, (size_t)st.st_size, MS_SYNC) < 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+    munmap(file, (size_t)st.st_size);
+    close(fd);
+}
+
 void
 inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
              const char *const *libs, size_t nlibs,
@@ -137,7 +211,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     struct inb_strv ext_objects = {0}, ext_libs = {0};
     struct inb_buf messages = {0};
     const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
-    char *work, *bin, *asm_path, *src;
+    char *work, *bin, *asm_path, *src, *script, *script_arg;
     char **argv = NULL;
     size_t argc = 0;
     mode_t mask;
@@ -155,12 +229,16 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     src = blob_source(bin);
     write_file(asm_path, src, strlen(src));
     free(src);
+    script = inb_xprintf("%s/segment.ld", work);
+    write_file(script, segment_script, strlen(segment_script));
+    script_arg = inb_xprintf("-Wl,-T,%s", script);
 
     inb_split_words(cc && *cc ? cc : INB_CC, &argv, &argc);
     inb_argv_add(&argv, &argc, "-no-pie");
     inb_argv_add(&argv, &argc, "-o");
     inb_argv_add(&argv, &argc, o->tmp);
     inb_argv_add(&argv, &argc, asm_path);
+    inb_argv_add(&argv, &argc, script_arg);
     inb_ext_link_words(exts, &ext_objects, &ext_libs);
     for (size_t i = 0; i < ext_objects.n; i++) {
         inb_argv_add(&argv, &argc, ext_objects.v[i]);
@@ -200,6 +278,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     inb_buf_free(&messages);
     inb_strv_free(&ext_objects);
     inb_strv_free(&ext_libs);
+    seal_file(o->tmp, archive, size);
     /* mkstemp made the file 0600 and the linker kept that: give it the
      * mode a new executable gets. */
     mask = umask(0);
@@ -216,6 +295,8 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     }
     free(argv);
     free(asm_path);
+    free(script_arg);
+    free(script);
     free(bin);
     free(work);
 }

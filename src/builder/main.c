@@ -23,10 +23,12 @@
 #include "stdext.h"
 #include "target.h"
 #include "util.h"
+#include "verify.h"
 
 static const char usage_text[] =
     "usage: inbuilt build [options] -o OUT\n"
     "       inbuilt capture --out DIR -- COMMAND...\n"
+    "       inbuilt verify EXE...\n"
     "       inbuilt --help | --version\n"
     "\n"
     "Make OUT, one executable holding CPython " INB_PY_VERSION
@@ -632,7 +634,11 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "wrap") == 0) {
         return inb_capture_wrap(argc - 1, argv + 1);
     }
-    usage_error("unknown command %s; the commands are build and capture",
+    if (strcmp(argv[1], "verify") == 0) {
+        return inb_verify_main(argc - 1, argv + 1);
+    }
+    usage_error("unknown command %s; the commands are build, capture and "
+                "verify",
                 argv[1]);
     return 2;
 }

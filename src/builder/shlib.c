@@ -1,16 +1,13 @@
 /* shlib.c: embed extension modules and the shared libraries they need.
  *
  * A shared-object record (the data of an NS_MODULE entry of kind
- * INB_KIND_SHARED_EXT, or of an NS_SHLIB entry, keyed by soname) is:
- *
- *   u32 names_size   little-endian
- *   names            names_size bytes of NUL-terminated strings: first the
- *                    file's own name (an extension's base name, a library's
- *                    soname), then the image's digest (16 lowercase hex
- *                    digits of its 64-bit FNV-1a hash, naming its copy in a
- *                    cache directory), then the sonames of the libraries it
- *                    needs that are in the archive, in DT_NEEDED order
- *   image            the rest: the ELF file as it is on disk
+ * INB_KIND_SHARED_EXT, of an NS_DATA entry of kind INB_KIND_SHARED_DATA,
+ * or of an NS_SHLIB entry, keyed by soname) is laid out in
+ * src/common/records.h: the file's own name (an extension's base name, a
+ * library's soname), the image's digest (16 lowercase hex digits of its
+ * 64-bit FNV-1a hash, naming its copy in a cache directory), the sonames of
+ * the libraries it needs that are in the archive (DT_NEEDED order), then
+ * the ELF file as it is on disk.
  *
  * The runtime (src/runtime/memso.c) loads the listed libraries, each with
  * its own needs first, then the image.  Libraries of the base system and
@@ -18,6 +15,8 @@
  * them already.
  */
 #include "shlib.h"
+
+#include "records.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -414,7 +413,7 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
            const char *what)
 {
     struct inb_buf names = {0}, image = {0}, record = {0};
-    unsigned char size4[4];
+    unsigned char size4[INB_SHOBJ_HEADER_SIZE];
     size_t i, bytes = 0;
     uint64_t hash = 0xcbf29ce484222325u; /* FNV-1a */
     char digest[17];
@@ -458,11 +457,10 @@ add_record(inb_archive_writer *w, int ns, int kind, const char *key,
         elfinfo_free(&dep);
         free(dep_path);
     }
-    size4[0] = (unsigned char)(names.len & 0xff);
-    size4[1] = (unsigned char)((names.len >> 8) & 0xff);
-    size4[2] = (unsigned char)((names.len >> 16) & 0xff);
-    size4[3] = (unsigned char)((names.len >> 24) & 0xff);
-    inb_buf_add(&record, size4, 4);
+    if (inb_record_shobj_header(size4, names.len) < 0) {
+        inb_fatal("%s: too many names for a shared-object record", what);
+    }
+    inb_buf_add(&record, size4, sizeof(size4));
     inb_buf_add(&record, names.data, names.len);
     inb_buf_add(&record, image.data, image.len);
     if (inb_archive_writer_add(w, ns, kind, 0, key, strlen(key), record.data,

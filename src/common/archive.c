@@ -1,16 +1,16 @@
 /* archive.c: reading and writing the inbuilt archive.
  *
- * Byte format, version 1 (docs/FORMAT.md says the same for humans).
+ * Byte format, version 2 (docs/FORMAT.md says the same for humans).
  *
  * Every integer is little-endian and is read and written one byte at a
  * time, so neither the host's byte order nor the alignment of the buffer
  * in memory matters.  Offsets are absolute: they count from the first byte
  * of the archive.  "u32"/"u64" are unsigned 32/64-bit integers.
  *
- * Header, 64 bytes at offset 0:
+ * Header, 72 bytes at offset 0:
  *
  *      0  u8[8] magic           "INBUILT\0" (INB_ARCHIVE_MAGIC)
- *      8  u32   version         1 (INB_ARCHIVE_VERSION); others rejected
+ *      8  u32   version         2 (INB_ARCHIVE_VERSION); others rejected
  *     12  u32   flags           0: no header flag is defined
  *     16  u32   py_magic        PyImport_GetMagicNumber() of the compiler
  *     20  u32   py_version      PY_VERSION_HEX of the compiler
@@ -20,6 +20,9 @@
  *     40  u64   strings_offset  start of the string table
  *     48  u64   strings_size    size of the string table in bytes
  *     56  u64   archive_size    size of the whole archive in bytes
+ *     64  u64   tables_checksum checksum of the header's first 64 bytes,
+ *                               then the index, then the string table
+ *                               (inb_archive_tables_checksum())
  *
  * Index: entry_count records of 32 bytes each:
  *
@@ -28,7 +31,7 @@
  *      8  u8    ns              enum inb_ns, < INB_NS_COUNT
  *      9  u8    kind            enum inb_kind, < INB_KIND_COUNT
  *     10  u16   flags           INB_FLAG_* bits only
- *     12  u32   reserved        0
+ *     12  u32   checksum        inb_checksum32() of the entry's data
  *     16  u64   data_offset     start of the data, a multiple of 16
  *     24  u64   data_length     size of the data in bytes
  *
@@ -44,7 +47,9 @@
  * Data: each entry's data_length bytes at data_offset.  An entry without
  * data has data_length 0 and, as written, data_offset 0.
  *
- * The writer lays out the header, the index at offset 64, the string table
+ * The checksums are XXH3 (src/common/checksum.c).
+ *
+ * The writer lays out the header, the index at offset 72, the string table
  * right after it (the names in index order), then the non-empty data blobs
  * in index order, each at the next multiple of INB_ARCHIVE_ALIGN (16);
  * the gaps are zero bytes.  The archive ends with the last blob (or the
@@ -56,15 +61,19 @@
  *   - that archive_size is exactly the size of the buffer;
  *   - that the index and the string table lie inside the archive, after
  *     the header, and do not overlap;
+ *   - the tables checksum;
  *   - for every record: a non-empty name inside the string table, a known
- *     namespace, kind and flags, a zero reserved field, a 16-aligned data
+ *     namespace, kind and flags, a 16-aligned data
  *     offset, non-empty data after the header, and the data range inside
  *     the archive (computed without overflow);
  *   - that every key is greater than the one before it, which also proves
  *     that keys are unique.
  * After that, inb_archive_find(), inb_archive_lower_bound() and
- * inb_archive_entry() read the index without any check.  Every kind of
- * corruption is reported by fail() with a precise one-line reason. */
+ * inb_archive_entry() read the index without any check.  An entry's data
+ * is checked against its checksum (and its flags) only when it is used,
+ * by inb_archive_data(): checking every entry at open would read the whole
+ * archive at every start.  Every kind of corruption is reported by fail()
+ * with a precise one-line reason. */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +82,8 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "checksum.h"
+#include "le.h"
 
 /* Entry flags this version knows. */
 #define KNOWN_FLAGS INB_FLAG_ZSTD
@@ -92,7 +103,9 @@ enum {
     H_INDEX = 32,
     H_STRINGS = 40,
     H_STRINGS_SIZE = 48,
-    H_SIZE = 56
+    H_SIZE = 56,
+    H_CHECKSUM = 64,
+    H_CHECKSUMMED = 64 /* the header bytes the tables checksum covers */
 };
 
 /* Offsets of the fields of an index record. */
@@ -102,7 +115,7 @@ enum {
     E_NS = 8,
     E_KIND = 9,
     E_FLAGS = 10,
-    E_RESERVED = 12,
+    E_CHECKSUM = 12,
     E_DATA = 16,
     E_DATA_LEN = 24
 };
@@ -126,50 +139,6 @@ const char *
 inb_archive_kind_name(int kind)
 {
     return kind >= 0 && kind < INB_KIND_COUNT ? kind_names[kind] : "?";
-}
-
-/* Little-endian integers, one byte at a time. */
-
-static uint16_t
-get16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | (unsigned)p[1] << 8);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void
-put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* Format a one-line reason into err[0..errsize) (truncated if need be;
@@ -224,8 +193,8 @@ static int
 reccmp(const inb_archive *a, const unsigned char *r, int ns, const char *name,
        size_t len)
 {
-    return keycmp(r[E_NS], a->strings + get32(r + E_NAME),
-                  get32(r + E_NAME_LEN), ns, name, len);
+    return keycmp(r[E_NS], a->strings + inb_get32(r + E_NAME),
+                  inb_get32(r + E_NAME_LEN), ns, name, len);
 }
 
 /* Check record i of the archive being opened, whose index, string table and
@@ -237,13 +206,12 @@ check_record(const inb_archive *a, uint32_t i, const unsigned char *prev,
              char *err, size_t errsize)
 {
     const unsigned char *r = record(a, i);
-    uint32_t name_off = get32(r + E_NAME);
-    uint32_t name_len = get32(r + E_NAME_LEN);
+    uint32_t name_off = inb_get32(r + E_NAME);
+    uint32_t name_len = inb_get32(r + E_NAME_LEN);
     unsigned ns = r[E_NS], kind = r[E_KIND];
-    unsigned flags = get16(r + E_FLAGS);
-    uint32_t reserved = get32(r + E_RESERVED);
-    uint64_t data_off = get64(r + E_DATA);
-    uint64_t data_len = get64(r + E_DATA_LEN);
+    unsigned flags = inb_get16(r + E_FLAGS);
+    uint64_t data_off = inb_get64(r + E_DATA);
+    uint64_t data_len = inb_get64(r + E_DATA_LEN);
     int c;
 
     if (name_len == 0) {
@@ -261,10 +229,6 @@ check_record(const inb_archive *a, uint32_t i, const unsigned char *prev,
     }
     if ((flags & ~KNOWN_FLAGS) != 0) {
         return fail(err, errsize, "entry %u: unknown flags 0x%x", i, flags);
-    }
-    if (reserved != 0) {
-        return fail(err, errsize, "entry %u: nonzero reserved field 0x%x", i,
-                    (unsigned)reserved);
     }
     if (data_off % INB_ARCHIVE_ALIGN != 0) {
         return fail(err, errsize,
@@ -300,6 +264,41 @@ check_record(const inb_archive *a, uint32_t i, const unsigned char *prev,
     return 0;
 }
 
+/* The tables checksum of the archive at p whose index (index_size bytes
+ * at index_off) and string table lie inside it. */
+static uint64_t
+tables_checksum(const unsigned char *p, uint64_t index_off,
+                uint64_t index_size, uint64_t strings_off,
+                uint64_t strings_size)
+{
+    uint64_t sum = inb_checksum(p, H_CHECKSUMMED, 0);
+
+    sum = inb_checksum(p + index_off, (size_t)index_size, sum);
+    return inb_checksum(p + strings_off, (size_t)strings_size, sum);
+}
+
+int
+inb_archive_tables_checksum(const void *buf, size_t size, uint64_t *sum)
+{
+    const unsigned char *p = buf;
+    uint64_t index_off, index_size, strings_off, strings_size;
+
+    if (p == NULL || size < INB_ARCHIVE_HEADER_SIZE) {
+        return -1;
+    }
+    index_off = inb_get64(p + H_INDEX);
+    index_size = (uint64_t)inb_get32(p + H_COUNT) * INB_ARCHIVE_ENTRY_SIZE;
+    strings_off = inb_get64(p + H_STRINGS);
+    strings_size = inb_get64(p + H_STRINGS_SIZE);
+    if (index_off > size || index_size > size - index_off ||
+        strings_off > size || strings_size > size - strings_off) {
+        return -1;
+    }
+    *sum =
+        tables_checksum(p, index_off, index_size, strings_off, strings_size);
+    return 0;
+}
+
 /* Validate buf[0..size) as a whole.  On failure *a is left empty (count 0)
  * so that a caller ignoring the error still reads nothing. */
 int
@@ -325,14 +324,14 @@ inb_archive_open(inb_archive *a, const void *buf, size_t size, char *err,
                     "archive truncated: %zu bytes, the header alone needs %d",
                     size, INB_ARCHIVE_HEADER_SIZE);
     }
-    version = get32(p + H_VERSION);
-    flags = get32(p + H_FLAGS);
-    count = get32(p + H_COUNT);
-    entry_size = get32(p + H_ENTRY_SIZE);
-    index_off = get64(p + H_INDEX);
-    strings_off = get64(p + H_STRINGS);
-    strings_size = get64(p + H_STRINGS_SIZE);
-    archive_size = get64(p + H_SIZE);
+    version = inb_get32(p + H_VERSION);
+    flags = inb_get32(p + H_FLAGS);
+    count = inb_get32(p + H_COUNT);
+    entry_size = inb_get32(p + H_ENTRY_SIZE);
+    index_off = inb_get64(p + H_INDEX);
+    strings_off = inb_get64(p + H_STRINGS);
+    strings_size = inb_get64(p + H_STRINGS_SIZE);
+    archive_size = inb_get64(p + H_SIZE);
     if (version != INB_ARCHIVE_VERSION) {
         return fail(err, errsize, "format version %u, expected %d",
                     (unsigned)version, INB_ARCHIVE_VERSION);
@@ -388,16 +387,23 @@ inb_archive_open(inb_archive *a, const void *buf, size_t size, char *err,
         strings_off < index_off + index_size) {
         return fail(err, errsize, "index and string table overlap");
     }
+    if (tables_checksum(p, index_off, index_size, strings_off, strings_size) !=
+        inb_get64(p + H_CHECKSUM)) {
+        return fail(err, errsize,
+                    "checksum mismatch in the header, index or string "
+                    "table");
+    }
 
     v.base = p;
     v.size = size;
     v.version = version;
-    v.py_magic = get32(p + H_PY_MAGIC);
-    v.py_version = get32(p + H_PY_VERSION);
+    v.py_magic = inb_get32(p + H_PY_MAGIC);
+    v.py_version = inb_get32(p + H_PY_VERSION);
     v.count = count;
     v.index = p + index_off;
     v.strings = p + strings_off;
     v.strings_size = (size_t)strings_size;
+    v.checked = NULL;
     for (i = 0; i < count; i++) {
         if (check_record(&v, i, i > 0 ? record(&v, i - 1) : NULL, err,
                          errsize) < 0) {
@@ -413,13 +419,54 @@ inb_archive_entry(const inb_archive *a, uint32_t i, inb_entry *e)
 {
     const unsigned char *r = record(a, i);
 
-    e->name = (const char *)a->strings + get32(r + E_NAME);
-    e->name_len = get32(r + E_NAME_LEN);
+    e->name = (const char *)a->strings + inb_get32(r + E_NAME);
+    e->name_len = inb_get32(r + E_NAME_LEN);
     e->ns = r[E_NS];
     e->kind = r[E_KIND];
-    e->flags = get16(r + E_FLAGS);
-    e->data = a->base + (size_t)get64(r + E_DATA);
-    e->size = (size_t)get64(r + E_DATA_LEN);
+    e->flags = inb_get16(r + E_FLAGS);
+    e->data = a->base + (size_t)inb_get64(r + E_DATA);
+    e->size = (size_t)inb_get64(r + E_DATA_LEN);
+    e->checksum = inb_get32(r + E_CHECKSUM);
+    e->index = i;
+}
+
+void
+inb_archive_set_memo(inb_archive *a, unsigned char *memo)
+{
+    a->checked = memo;
+}
+
+/* The memo's bytes are read and written atomically (relaxed): two threads
+ * checking one entry both write 1. */
+int
+inb_archive_data(const inb_archive *a, const inb_entry *e, char *err,
+                 size_t errsize)
+{
+    const char *why;
+
+    if (a->checked != NULL && e->index < a->count &&
+        __atomic_load_n(&a->checked[e->index], __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    if (e->flags & INB_FLAG_ZSTD) {
+        why = "zstd-compressed, which this runtime cannot read";
+    }
+    else if (inb_checksum32(e->data, e->size) != e->checksum) {
+        why = "checksum mismatch";
+    }
+    else {
+        if (a->checked != NULL && e->index < a->count) {
+            __atomic_store_n(&a->checked[e->index], 1, __ATOMIC_RELAXED);
+        }
+        return 0;
+    }
+    return fail(err, errsize,
+                "entry %s:%.*s of the embedded archive is damaged (%s): "
+                "this executable was damaged when it was written or copied; "
+                "rebuild it or copy it again",
+                inb_archive_ns_name(e->ns),
+                (int)(e->name_len < MAX_QUOTED ? e->name_len : MAX_QUOTED),
+                e->name, why);
 }
 
 /* Binary search: the first position whose key is not less than the given
@@ -670,35 +717,38 @@ inb_archive_writer_finish(inb_archive_writer *w, unsigned char **out,
     index_size = w->count * INB_ARCHIVE_ENTRY_SIZE;
     strings_off = INB_ARCHIVE_HEADER_SIZE + index_size;
     memcpy(buf + H_MAGIC, INB_ARCHIVE_MAGIC, sizeof INB_ARCHIVE_MAGIC - 1);
-    put32(buf + H_VERSION, INB_ARCHIVE_VERSION);
-    put32(buf + H_FLAGS, 0);
-    put32(buf + H_PY_MAGIC, w->py_magic);
-    put32(buf + H_PY_VERSION, w->py_version);
-    put32(buf + H_COUNT, (uint32_t)w->count);
-    put32(buf + H_ENTRY_SIZE, INB_ARCHIVE_ENTRY_SIZE);
-    put64(buf + H_INDEX, INB_ARCHIVE_HEADER_SIZE);
-    put64(buf + H_STRINGS, strings_off);
-    put64(buf + H_STRINGS_SIZE, w->count > 0
-                                    ? w->entries[w->count - 1].name_off +
-                                          w->entries[w->count - 1].name_len
-                                    : 0);
-    put64(buf + H_SIZE, total);
+    inb_put32(buf + H_VERSION, INB_ARCHIVE_VERSION);
+    inb_put32(buf + H_FLAGS, 0);
+    inb_put32(buf + H_PY_MAGIC, w->py_magic);
+    inb_put32(buf + H_PY_VERSION, w->py_version);
+    inb_put32(buf + H_COUNT, (uint32_t)w->count);
+    inb_put32(buf + H_ENTRY_SIZE, INB_ARCHIVE_ENTRY_SIZE);
+    inb_put64(buf + H_INDEX, INB_ARCHIVE_HEADER_SIZE);
+    inb_put64(buf + H_STRINGS, strings_off);
+    inb_put64(buf + H_STRINGS_SIZE, w->count > 0
+                                        ? w->entries[w->count - 1].name_off +
+                                              w->entries[w->count - 1].name_len
+                                        : 0);
+    inb_put64(buf + H_SIZE, total);
     for (i = 0; i < w->count; i++) {
         e = &w->entries[i];
         r = buf + INB_ARCHIVE_HEADER_SIZE + i * INB_ARCHIVE_ENTRY_SIZE;
-        put32(r + E_NAME, (uint32_t)e->name_off);
-        put32(r + E_NAME_LEN, (uint32_t)e->name_len);
+        inb_put32(r + E_NAME, (uint32_t)e->name_off);
+        inb_put32(r + E_NAME_LEN, (uint32_t)e->name_len);
         r[E_NS] = (unsigned char)e->ns;
         r[E_KIND] = (unsigned char)e->kind;
-        put16(r + E_FLAGS, (uint16_t)e->flags);
-        put32(r + E_RESERVED, 0);
-        put64(r + E_DATA, e->data_off);
-        put64(r + E_DATA_LEN, e->size);
+        inb_put16(r + E_FLAGS, (uint16_t)e->flags);
+        inb_put32(r + E_CHECKSUM, inb_checksum32(e->data, e->size));
+        inb_put64(r + E_DATA, e->data_off);
+        inb_put64(r + E_DATA_LEN, e->size);
         memcpy(buf + strings_off + e->name_off, e->name, e->name_len);
         if (e->size > 0) {
             memcpy(buf + e->data_off, e->data, e->size);
         }
     }
+    inb_put64(buf + H_CHECKSUM,
+              tables_checksum(buf, INB_ARCHIVE_HEADER_SIZE, index_size,
+                              strings_off, inb_get64(buf + H_STRINGS_SIZE)));
     *out = buf;
     *outsize = total;
     return 0;

@@ -12,8 +12,8 @@
 #include "inb.h"
 
 #define INB_ARCHIVE_MAGIC "INBUILT\0" /* 8 bytes, NUL included */
-#define INB_ARCHIVE_VERSION 1
-#define INB_ARCHIVE_HEADER_SIZE 64
+#define INB_ARCHIVE_VERSION 2
+#define INB_ARCHIVE_HEADER_SIZE 72
 #define INB_ARCHIVE_ENTRY_SIZE 32
 #define INB_ARCHIVE_ALIGN 16 /* every entry's data starts 16-aligned */
 
@@ -60,6 +60,9 @@ typedef struct inb_archive {
     const unsigned char *index; /* count records of ENTRY_SIZE bytes */
     const unsigned char *strings; /* the name table */
     size_t strings_size;
+    unsigned char *checked; /* count bytes, 1 for an entry that passed
+                               inb_archive_data(), or NULL: see
+                               inb_archive_set_memo() */
 } inb_archive;
 
 /* One entry; pointers borrow from the archive's buffer.  name is not
@@ -70,13 +73,15 @@ typedef struct inb_entry {
     int ns;
     int kind;
     unsigned flags;
-    const unsigned char *data;
+    const unsigned char *data; /* unchecked: see inb_archive_data() */
     size_t size;
+    uint32_t checksum; /* recorded inb_checksum32() of the data */
+    uint32_t index;    /* position in the index */
 } inb_entry;
 
 /* Check buf[0..size) as an archive and fill *a.  Returns 0, or -1 with a
  * one-line reason written to err (e.g. "index truncated", "format version
- * 3, expected 1") and *a emptied (count 0).  Never reads outside the
+ * 3, expected 2") and *a emptied (count 0).  Never reads outside the
  * buffer. */
 INB_HIDDEN int inb_archive_open(inb_archive *a, const void *buf, size_t size,
                                 char *err, size_t errsize);
@@ -92,6 +97,25 @@ INB_HIDDEN void inb_archive_entry(const inb_archive *a, uint32_t i,
  * or count: with inb_archive_entry, iterates names with a given prefix. */
 INB_HIDDEN uint32_t inb_archive_lower_bound(const inb_archive *a, int ns,
                                             const char *name, size_t len);
+
+/* Check entry e before its data is used: refuse an entry flagged
+ * INB_FLAG_ZSTD, and one whose data does not match its checksum (a
+ * damaged executable).  Every user of entry data calls this (or a reader of
+ * src/common/records.c, which does) first.  Returns 0, or -1 with the
+ * whole message in err: "entry module:json of the embedded archive is
+ * damaged (checksum mismatch): this executable was damaged when it was
+ * written or copied; rebuild it or copy it again". */
+INB_HIDDEN int inb_archive_data(const inb_archive *a, const inb_entry *e,
+                                char *err, size_t errsize);
+/* Remember in memo (a->count zeroed bytes the caller owns and keeps for
+ * the archive's life) which entries passed inb_archive_data(), so that
+ * each is hashed once; without a memo every use hashes again. */
+INB_HIDDEN void inb_archive_set_memo(inb_archive *a, unsigned char *memo);
+/* The tables checksum that the header of the archive in buf[0..size)
+ * should record, computed from its index and string table fields.  Returns
+ * 0 and sets *sum, or -1 when those lie outside the buffer. */
+INB_HIDDEN int inb_archive_tables_checksum(const void *buf, size_t size,
+                                           uint64_t *sum);
 
 /* An archive being written (opaque). */
 typedef struct inb_archive_writer inb_archive_writer;

@@ -21,6 +21,7 @@
  *    otherwise the init function runs again, as CPython does.
  */
 #include "builtin.h"
+#include "records.h"
 
 #include <string.h>
 
@@ -53,24 +54,30 @@ swap_context(const char *context)
 #endif
 }
 
-/* The table record of entry e named name.  Returns it, or NULL with
- * ImportError when the entry's index is not that of name's record (an
- * archive not linked with this table). */
+/* The table record of entry e of a named name.  Returns it, or NULL with
+ * ImportError when the entry is damaged or its index is not that of name's
+ * record (an archive not linked with this table). */
 static const struct inb_builtin *
-table_record(PyObject *name, const char *cname, const inb_entry *e)
+table_record(const inb_archive *a, PyObject *name, const char *cname,
+             const inb_entry *e)
 {
     static uint32_t count = UINT32_MAX; /* records, counted once */
     uint32_t index;
+    char err[512];
 
-    if (e->size != 4 || inb_builtin_table == NULL) {
+    if (inb_archive_data(a, e, err, sizeof(err)) < 0) {
+        PyErr_Format(PyExc_ImportError, "cannot import module %R: %s", name,
+                     err);
+        return NULL;
+    }
+    if (inb_builtin_table == NULL ||
+        inb_record_builtin_read(a, e, &index, err, sizeof(err)) < 0) {
         goto mismatch;
     }
     if (count == UINT32_MAX) {
         for (count = 0; inb_builtin_table[count].name != NULL; count++) {
         }
     }
-    index = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
-            (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
     if (index >= count || strcmp(inb_builtin_table[index].name, cname) != 0) {
         goto mismatch;
     }
@@ -140,14 +147,15 @@ single_again(const struct inb_builtin *b, PyObject *name, const char *cname,
 }
 
 PyObject *
-inb_builtin_create(PyObject *spec, PyObject *name, const inb_entry *e)
+inb_builtin_create(const inb_archive *a, PyObject *spec, PyObject *name,
+                   const inb_entry *e)
 {
     const struct inb_builtin *b;
     PyObject *m = NULL, *saved = NULL, *copy = NULL, *record = NULL;
     PyModuleDef *def;
     const char *cname = PyUnicode_AsUTF8(name);
 
-    if (cname == NULL || (b = table_record(name, cname, e)) == NULL) {
+    if (cname == NULL || (b = table_record(a, name, cname, e)) == NULL) {
         return NULL;
     }
     if (singles == NULL && (singles = PyDict_New()) == NULL) {

@@ -24,8 +24,9 @@ struct inb_builtin {
  * initialized once per process, and later imports get a copy of its first
  * namespace (m_size -1) or a new instance (m_size >= 0), as CPython gives
  * for extensions.  NULL with an exception set (ImportError naming the
- * module for a table entry that does not match e). */
-INB_HIDDEN PyObject *inb_builtin_create(PyObject *spec, PyObject *name,
-                                        const inb_entry *e);
+ * module for a table entry that does not match e, or a damaged entry of
+ * archive a). */
+INB_HIDDEN PyObject *inb_builtin_create(const inb_archive *a, PyObject *spec,
+                                        PyObject *name, const inb_entry *e);
 
 #endif

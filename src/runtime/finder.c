@@ -73,11 +73,13 @@ enum failure {
     FAIL_NOT_CODE,    /* the entry unmarshals to something else */
     FAIL_UNSUPPORTED, /* an entry kind this runtime cannot load */
     FAIL_LOAD,        /* a shared object could not be loaded; detail */
+    FAIL_DAMAGED,     /* inb_archive_data() refused the entry; detail */
 };
 
 /* Set the exception for failure of module name (str) and return NULL.
  * detail: the reason text of an absent extension (UTF-8, not
- * NUL-terminated, detail_len bytes), or NULL.  For FAIL_CORRUPT the pending
+ * NUL-terminated, detail_len bytes), or NULL; for FAIL_DAMAGED the
+ * NUL-terminated message of inb_archive_data().  For FAIL_CORRUPT the pending
  * exception becomes the cause. */
 static PyObject *
 raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
@@ -130,6 +132,10 @@ raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
                                    "embedded in the executable: %U",
                                    name, cause);
         Py_CLEAR(cause);
+        break;
+    case FAIL_DAMAGED:
+        msg = PyUnicode_FromFormat("cannot import module %R: %s", name,
+                                   (const char *)detail);
         break;
     case FAIL_UNSUPPORTED:
         msg = PyUnicode_FromFormat("module %R is of a kind this runtime "
@@ -221,8 +227,8 @@ static PyObject *
 origin_of(PyObject *name, const inb_entry *e)
 {
     PyObject *parent, *origin;
-    inb_memso_record r;
-    char err[256];
+    inb_shobj_record r;
+    char err[512];
     Py_ssize_t dot;
 
     if (e->kind == INB_KIND_BUILTIN_EXT) {
@@ -232,7 +238,7 @@ origin_of(PyObject *name, const inb_entry *e)
         return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
                                                               : ".py");
     }
-    if (inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
+    if (inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
         return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
                            strlen(err));
     }
@@ -323,12 +329,14 @@ get_code(PyObject *name)
 {
     PyObject *code = NULL, *origin = NULL, *res = NULL;
     inb_entry e;
+    char err[512];
 
     if (find_required(name, &e) < 0) {
         return NULL;
     }
-    if (e.flags & INB_FLAG_ZSTD) {
-        return raise_error(FAIL_UNSUPPORTED, name, NULL, 0);
+    if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+        return raise_error(FAIL_DAMAGED, name, (const unsigned char *)err,
+                           strlen(err));
     }
     switch (e.kind) {
     case INB_KIND_NAMESPACE:
@@ -404,6 +412,12 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     }
     if (self->sentinel) {
         if (e.kind == INB_KIND_EXT_ABSENT) {
+            char err[512];
+
+            if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+                return raise_error(FAIL_DAMAGED, name,
+                                   (const unsigned char *)err, strlen(err));
+            }
             return raise_error(FAIL_ABSENT_EXT, name, e.data, e.size);
         }
         Py_RETURN_NONE;
@@ -544,7 +558,7 @@ Importer_create_module(Importer *self, PyObject *spec)
             res = create_extension(self, spec, name, &e);
         }
         else if (found == 1 && e.kind == INB_KIND_BUILTIN_EXT) {
-            res = inb_builtin_create(spec, name, &e);
+            res = inb_builtin_create(archive, spec, name, &e);
         }
         else {
             res = Py_NewRef(Py_None);

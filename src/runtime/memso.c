@@ -21,7 +21,8 @@
  * In both modes libraries are dlopen'ed before what needs them, so that the
  * loader finds each DT_NEEDED soname among the objects it has already
  * loaded and searches no directory.  The record layout is described in
- * src/builder/shlib.c and docs/FORMAT.md.
+ * src/common/records.h and docs/FORMAT.md; its reader checks the entry's
+ * checksum before the image is used.
  */
 #define _GNU_SOURCE
 #include "memso.h"
@@ -30,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,58 +74,19 @@ inb_memso_take_diagnostic(void)
     return taken;
 }
 
-/* Report why a record or a load failed; returns -1. */
+/* Format why a load failed into err and return -1. */
+static int fail(char *err, size_t errsize, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
-fail(char *err, size_t errsize, const char *fmt, const char *a, const char *b)
+fail(char *err, size_t errsize, const char *fmt, ...)
 {
-    snprintf(err, errsize, fmt, a, b);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errsize, fmt, ap);
+    va_end(ap);
     return -1;
-}
-
-int
-inb_memso_parse(const inb_entry *e, inb_memso_record *r, char *err,
-                size_t errsize)
-{
-    const char *names, *end;
-    size_t size;
-
-    if (e->size < 4) {
-        return fail(err, errsize, "shared-object record truncated%s%s", "",
-                    "");
-    }
-    size = (size_t)e->data[0] | (size_t)e->data[1] << 8 |
-           (size_t)e->data[2] << 16 | (size_t)e->data[3] << 24;
-    if (size == 0 || size > e->size - 4) {
-        return fail(err, errsize,
-                    "shared-object record: names beyond the record%s%s", "",
-                    "");
-    }
-    names = (const char *)e->data + 4;
-    end = names + size;
-    if (end[-1] != '\0') {
-        return fail(err, errsize,
-                    "shared-object record: names not terminated%s%s", "", "");
-    }
-    r->filename = names;
-    r->digest = r->filename + strlen(r->filename) + 1;
-    if (r->digest >= end || strlen(r->digest) != 16 ||
-        strchr(r->filename, '/') != NULL) {
-        return fail(err, errsize,
-                    "shared-object record of %.100s: bad "
-                    "name or digest%s",
-                    r->filename, "");
-    }
-    r->needs = r->digest + 17;
-    r->needs_size = (size_t)(end - r->needs);
-    r->image = (const unsigned char *)end;
-    r->image_size = e->size - 4 - size;
-    if (r->image_size < 4 || memcmp(r->image, "\177ELF", 4) != 0) {
-        return fail(err, errsize,
-                    "shared-object record of %s: image is "
-                    "not an ELF file%s",
-                    r->filename, "");
-    }
-    return 0;
 }
 
 /* The table slot of key, or NULL. */
@@ -167,14 +130,14 @@ write_all(int fd, const unsigned char *data, size_t size)
  * descriptor; -1 with the reason in err; or -2 when memory files cannot be
  * executed here (the reason is in err too). */
 static int
-memfd_of(const inb_memso_record *r, char *err, size_t errsize)
+memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
 {
     int fd = memfd_create(r->filename, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     char procpath[64];
     void *p;
 
     if (fd < 0) {
-        fail(err, errsize, "memfd_create: %s%s", strerror(errno), "");
+        fail(err, errsize, "memfd_create: %s", strerror(errno));
         return errno == ENOSYS || errno == EPERM || errno == EINVAL ? -2 : -1;
     }
     if (write_all(fd, r->image, r->image_size) < 0) {
@@ -194,9 +157,8 @@ memfd_of(const inb_memso_record *r, char *err, size_t errsize)
         p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             fail(err, errsize,
-                 "memory files cannot be executed here "
-                 "(mmap: %s)%s",
-                 strerror(errno), "");
+                 "memory files cannot be executed here (mmap: %s)",
+                 strerror(errno));
             close(fd);
             return -2;
         }
@@ -335,7 +297,7 @@ cache_dir(char *err, size_t errsize)
 /* Put the image of r in the cache directory (or find it there) and write
  * its path into path.  Returns 0, or -1 with the reason in err. */
 static int
-cache_file(const inb_memso_record *r, char *path, size_t pathsize, char *err,
+cache_file(const inb_shobj_record *r, char *path, size_t pathsize, char *err,
            size_t errsize)
 {
     char tmp[PATH_MAX + 64];
@@ -379,7 +341,7 @@ static const char *
 load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
      size_t errsize)
 {
-    inb_memso_record r;
+    inb_shobj_record r;
     struct loaded *slot = find_loaded(e->data);
     const char *need;
     char path[PATH_MAX + 64];
@@ -391,7 +353,7 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
          * used). */
         return slot->path != NULL ? slot->path : "";
     }
-    if (inb_memso_parse(e, &r, err, errsize) < 0) {
+    if (inb_record_shobj_read(a, e, &r, err, errsize) < 0) {
         return NULL;
     }
     if (ntable == captable) {
@@ -399,7 +361,7 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
         struct loaded *t = inb_realloc(table, cap * sizeof(*t));
 
         if (t == NULL) {
-            fail(err, errsize, "out of memory loading %s%s", r.filename, "");
+            fail(err, errsize, "out of memory loading %s", r.filename);
             return NULL;
         }
         table = t;
@@ -451,7 +413,10 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
     }
     copy = inb_malloc(strlen(path) + 1);
     if (copy == NULL) {
-        fail(err, errsize, "out of memory loading %s%s", r.filename, "");
+        fail(err, errsize, "out of memory loading %s", r.filename);
+        if (fd >= 0) {
+            close(fd); /* nothing refers to it yet */
+        }
         goto error;
     }
     strcpy(copy, path);
@@ -473,7 +438,7 @@ inb_memso_prepare(const inb_archive *a, const inb_entry *e, char *path,
         return -1;
     }
     if ((size_t)snprintf(path, pathsize, "%s", p) >= pathsize) {
-        return fail(err, errsize, "path too long: %s%s", p, "");
+        return fail(err, errsize, "path too long: %s", p);
     }
     return 0;
 }

@@ -7,16 +7,7 @@
 #include <stddef.h>
 
 #include "archive.h"
-
-/* A shared-object record, as laid out by src/builder/shlib.c. */
-typedef struct inb_memso_record {
-    const char *filename; /* NUL-terminated, in the archive */
-    const char *digest;   /* 16 hex digits of the image's hash */
-    const char *needs;    /* NUL-terminated sonames, back to back */
-    size_t needs_size;
-    const unsigned char *image;
-    size_t image_size;
-} inb_memso_record;
+#include "records.h"
 
 /* How images are made loadable. */
 enum inb_memso_mode {
@@ -26,11 +17,6 @@ enum inb_memso_mode {
 
 /* Choose the mode for the images made loadable from now on. */
 INB_HIDDEN void inb_memso_set_mode(enum inb_memso_mode mode);
-
-/* Parse the record in entry e.  Returns 0, or -1 with the reason in err
- * ("record truncated", "image is not an ELF file"). */
-INB_HIDDEN int inb_memso_parse(const inb_entry *e, inb_memso_record *r,
-                               char *err, size_t errsize);
 
 /* Make the extension module image of entry e loadable: load from the
  * archive the libraries it needs (each after its own needs, each at most

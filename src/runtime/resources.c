@@ -9,16 +9,21 @@
  * reader, get_data() and the importlib.metadata distributions on these
  * primitives.  Nothing here touches the disk.
  *
- * A source entry's data is a u32 (little-endian) holding the length of the
- * source, then the source bytes compressed as one zlib stream; data and
- * meta entries hold the file's bytes as they are.
+ * A source entry's data is a source record (src/common/records.h: the
+ * length of the source, then the source as one zlib stream); data and
+ * meta entries hold the file's bytes as they are.  Every entry is checked
+ * (inb_archive_data()) before its bytes are used: a damaged one is an
+ * ImportError for source, an OSError (EIO) for a file.
  */
 #define PY_SSIZE_T_CLEAN
 #include "resources.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "records.h"
 
 #include "finder.h"
 #include "memso.h"
@@ -82,23 +87,26 @@ static PyObject *
 inflate_source(const inb_entry *e, const char *name, size_t len)
 {
     PyObject *out;
+    inb_source_record r;
     uLongf outlen;
-    uint32_t size;
+    char err[512];
     int z;
 
-    if (e->size < 4) {
-        return corrupt_source(name, len, "shorter than its length field");
+    if (inb_archive_data(archive, e, err, sizeof(err)) < 0) {
+        PyErr_SetString(PyExc_ImportError, err);
+        return NULL;
     }
-    size = (uint32_t)e->data[0] | (uint32_t)e->data[1] << 8 |
-           (uint32_t)e->data[2] << 16 | (uint32_t)e->data[3] << 24;
-    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (inb_record_source_read(archive, e, &r, err, sizeof(err)) < 0) {
+        return corrupt_source(name, len, err);
+    }
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)r.size);
     if (out == NULL) {
         return NULL;
     }
-    outlen = size;
-    z = uncompress((Bytef *)PyBytes_AS_STRING(out), &outlen, e->data + 4,
-                   (uLong)(e->size - 4));
-    if (z != Z_OK || outlen != size) {
+    outlen = r.size;
+    z = uncompress((Bytef *)PyBytes_AS_STRING(out), &outlen, r.zlib,
+                   (uLong)r.zlib_size);
+    if (z != Z_OK || outlen != r.size) {
         Py_DECREF(out);
         return corrupt_source(name, len,
                               z != Z_OK ? zError(z)
@@ -107,12 +115,27 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
     return out;
 }
 
+/* Set OSError(EIO, message) for a file of the virtual tree whose entry
+ * inb_archive_data() refused with message, and return NULL. */
+static PyObject *
+damaged_file(const char *message)
+{
+    PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", EIO, message);
+
+    if (exc != NULL) {
+        PyErr_SetObject(PyExc_OSError, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
 /* New reference: the bytes of entry (ns, name[0..len)), inflated for a
  * source entry; None when absent; NULL with an exception set. */
 static PyObject *
 entry_bytes(int ns, const char *name, size_t len)
 {
     inb_entry e;
+    char err[512];
 
     if (!inb_archive_find(archive, ns, name, len, &e)) {
         Py_RETURN_NONE;
@@ -120,12 +143,14 @@ entry_bytes(int ns, const char *name, size_t len)
     if (ns == INB_NS_SOURCE) {
         return inflate_source(&e, name, len);
     }
+    if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+        return damaged_file(err);
+    }
     if (e.kind == INB_KIND_SHARED_DATA) {
         /* A package's shared library: the file is the record's image. */
-        inb_memso_record r;
-        char err[256];
+        inb_shobj_record r;
 
-        if (inb_memso_parse(&e, &r, err, sizeof(err)) < 0) {
+        if (inb_record_shobj_read(archive, &e, &r, err, sizeof(err)) < 0) {
             return corrupt_entry("data entry", name, len, err);
         }
         return PyBytes_FromStringAndSize((const char *)r.image,
@@ -142,8 +167,8 @@ static int
 shared_object_of(const char *rel, size_t len, inb_entry *e)
 {
     const char *slash = memchr(rel, '/', len), *base = rel, *p;
-    inb_memso_record r;
-    char dotted[512], err[256];
+    inb_shobj_record r;
+    char dotted[512], err[512];
     size_t n, i;
 
     if (inb_archive_find(archive, INB_NS_DATA, rel, len, e)) {
@@ -165,7 +190,7 @@ shared_object_of(const char *rel, size_t len, inb_entry *e)
     memcpy(dotted + i, base, n);
     if (!inb_archive_find(archive, INB_NS_MODULE, dotted, i + n, e) ||
         e->kind != INB_KIND_SHARED_EXT ||
-        inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
+        inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
         return 0;
     }
     return strlen(r.filename) == (size_t)(rel + len - base) &&

@@ -22,10 +22,15 @@
 #include "pages.h"
 #include "inbuilt.h"
 #include "memso.h"
+#include "seal.h"
+#include "selfcheck.h"
 
 /* The bounds of the archive, in the object that `inbuilt build` writes. */
 extern const unsigned char inb_archive_blob[] INB_HIDDEN;
 extern const unsigned char inb_archive_blob_end[] INB_HIDDEN;
+/* The seal note's 40 bytes (src/common/seal.h), filled in by the
+ * builder. */
+extern const unsigned char inb_seal_note[] INB_HIDDEN;
 
 /* The archive, valid for the life of the process (the finder borrows it). */
 static inb_archive archive;
@@ -46,6 +51,63 @@ config_value(const char *key, char *buf, size_t size)
     memcpy(buf, e.data, e.size);
     buf[e.size] = '\0';
     return 1;
+}
+
+/* A problem found by INBUILT_VERIFY=1, printed on a line of its own
+ * after the program's name (ctx). */
+static void
+print_problem(void *ctx, const char *line)
+{
+    fprintf(stderr, "%s: %s\n", (const char *)ctx, line);
+}
+
+/* INBUILT_VERIFY=1: check this executable's whole file against its seal,
+ * say what is wrong or that it is whole, and return the exit status (0
+ * whole, 1 damaged, 2 unreadable). */
+static int
+verify_self(const char *prog)
+{
+    uint32_t entries;
+    size_t size;
+    int problems =
+        inb_selfcheck_verify(print_problem, (void *)prog, &entries, &size);
+
+    if (problems < 0) {
+        fprintf(stderr, "%s: cannot read /proc/self/exe: %s\n", prog,
+                strerror(errno));
+        return 2;
+    }
+    if (problems > 0) {
+        fprintf(stderr,
+                "%s: damaged (%d problem%s): copy it again or rebuild it\n",
+                prog, problems, problems == 1 ? "" : "s");
+        return 1;
+    }
+    fprintf(stderr, "%s: ok: %zu bytes, %u archive entries checked\n", prog,
+            size, (unsigned)entries);
+    return 0;
+}
+
+/* Check what start-up reads of the archive: the config entries.  Returns
+ * 0, or -1 with the message printed. */
+static int
+check_config(const char *prog)
+{
+    uint32_t i = inb_archive_lower_bound(&archive, INB_NS_CONFIG, NULL, 0);
+    char err[512];
+    inb_entry e;
+
+    for (; i < archive.count; i++) {
+        inb_archive_entry(&archive, i, &e);
+        if (e.ns != INB_NS_CONFIG) {
+            break;
+        }
+        if (inb_archive_data(&archive, &e, err, sizeof(err)) < 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Print a start-up failure the way CPython does and return the status for
@@ -388,15 +450,50 @@ inb_main(int argc, char **argv)
     PyConfig config;
     PyStatus status;
     char err[256], exe[PATH_MAX], entry[512], allow[8];
-    const char *env;
+    const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
     wchar_t *root = NULL;
+    unsigned char *memo;
+    size_t archive_size = (size_t)(inb_archive_blob_end - inb_archive_blob);
+    inb_seal seal;
     int has_entry, strict, rc = 1;
 
-    if (inb_archive_open(&archive, inb_archive_blob,
-                         (size_t)(inb_archive_blob_end - inb_archive_blob),
-                         err, sizeof(err)) < 0) {
-        fprintf(stderr, "%s: embedded module archive is corrupt: %s\n",
-                argc > 0 ? argv[0] : "inbuilt", err);
+    env = getenv("INBUILT_VERIFY");
+    if (env != NULL && strcmp(env, "1") == 0) {
+        return verify_self(prog);
+    }
+    /* The archive ends the file: its last byte is there or the copy was
+     * cut short. */
+    if (!inb_selfcheck_readable(inb_archive_blob + archive_size - 1)) {
+        if (inb_seal_read(inb_seal_note, &seal) == 0) {
+            fprintf(stderr,
+                    "%s: this executable is truncated: it was built as %llu "
+                    "bytes and its file ends inside its embedded archive; "
+                    "copy it again or rebuild it\n",
+                    prog, (unsigned long long)seal.file_size);
+        }
+        else {
+            fprintf(stderr,
+                    "%s: this executable is truncated: its file ends inside "
+                    "its embedded archive; copy it again or rebuild it\n",
+                    prog);
+        }
+        return 1;
+    }
+    if (inb_archive_open(&archive, inb_archive_blob, archive_size, err,
+                         sizeof(err)) < 0) {
+        fprintf(stderr,
+                "%s: embedded module archive is corrupt: %s (the executable "
+                "is damaged: copy it again or rebuild it)\n",
+                prog, err);
+        return 1;
+    }
+    /* Each entry is hashed once per process; without the memo, each use
+     * hashes it again. */
+    memo = calloc(archive.count > 0 ? archive.count : 1, 1);
+    if (memo != NULL) {
+        inb_archive_set_memo(&archive, memo);
+    }
+    if (check_config(prog) < 0) {
         return 1;
     }
     if ((archive.py_version >> 16) != (PY_VERSION_HEX >> 16)) {

@@ -1,14 +1,20 @@
-/* fuzz_archive.c: libFuzzer target for the archive reader.
+/* fuzz_archive.c: libFuzzer target for the archive reader and the readers
+ * of the records inside entries (src/common/records.c).
  *
- * Any input must either be refused by inb_archive_open() with a reason, or
- * be an archive whose every entry lies inside the input and is found again
- * by name, by inb_archive_find() and inb_archive_lower_bound().  A valid
+ * The input's tables checksum is set to what its tables give before it is
+ * opened (when they lie inside it), so that the fuzzer reaches the checks
+ * behind the checksum.  Any input must either be refused by
+ * inb_archive_open() with a reason, or be an archive whose every entry
+ * lies inside the input and is found again by name, by inb_archive_find()
+ * and inb_archive_lower_bound(); every entry's data is then given to
+ * inb_archive_data() and to each record reader, which must not read
+ * outside it.  A valid
  * input is also written anew with the writer, which must accept every
  * entry, and the copy must read back the same.  Any broken promise aborts.
  *
  * The seeds in tests/fuzz/corpus/ are archives made by the writer (each
  * under 2 KiB), by a throwaway program linked with src/common/archive.c:
- *   empty.inb     no entries (the 64-byte header alone);
+ *   empty.inb     no entries (the 72-byte header alone);
  *   modules.inb   a package "json" with submodules, a namespace package,
  *                 an absent extension with its reason, and the config
  *                 entries "entry" and "allow_filesystem";
@@ -24,6 +30,7 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,20 +88,61 @@ rewrite(const inb_archive *a)
     inb_free(out);
 }
 
+/* Give entry e of a to inb_archive_data() and to every record reader: a
+ * reader accepts only what inb_archive_data() accepts, and what it returns
+ * lies inside the entry. */
+static void
+read_records(const inb_archive *a, const inb_entry *e)
+{
+    inb_source_record src;
+    inb_shobj_record so;
+    char err[512];
+    uint32_t index;
+    int ok = inb_archive_data(a, e, err, sizeof err) == 0;
+
+    if (inb_record_source_read(a, e, &src, err, sizeof err) == 0) {
+        CHECK(ok);
+        CHECK(src.zlib >= e->data &&
+              src.zlib + src.zlib_size == e->data + e->size);
+    }
+    if (inb_record_shobj_read(a, e, &so, err, sizeof err) == 0) {
+        CHECK(ok);
+        CHECK((const unsigned char *)so.filename > e->data &&
+              so.image + so.image_size == e->data + e->size &&
+              (const unsigned char *)so.needs + so.needs_size == so.image);
+        CHECK(strlen(so.digest) == INB_SHOBJ_DIGEST_LEN);
+    }
+    if (inb_record_builtin_read(a, e, &index, err, sizeof err) == 0) {
+        CHECK(ok && e->size == INB_BUILTIN_RECORD_SIZE);
+    }
+}
+
 int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+LLVMFuzzerTestOneInput(const uint8_t *input, size_t size)
 {
     inb_archive a;
     inb_entry e, f;
     char err[128], *next;
+    unsigned char *data = malloc(size > 0 ? size : 1);
+    uint64_t sum;
     uint32_t i, j;
     int ns;
 
+    CHECK(data != NULL);
+    if (size > 0) {
+        memcpy(data, input, size);
+    }
+    if (inb_archive_tables_checksum(data, size, &sum) == 0) {
+        for (i = 0; i < 8; i++) {
+            data[64 + i] = (unsigned char)(sum >> (8 * i));
+        }
+    }
     memset(err, 'x', sizeof err);
     if (inb_archive_open(&a, data, size, err, sizeof err) < 0) {
         CHECK(memchr(err, '\0', sizeof err) != NULL);
         CHECK(err[0] != '\0');
         CHECK(a.count == 0);
+        free(data);
         return 0;
     }
     CHECK(a.base == data && a.size == size);
@@ -111,6 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               e.data - data <= (ptrdiff_t)(size - e.size));
         CHECK(e.size == 0 || (e.data - data) % INB_ARCHIVE_ALIGN == 0);
 
+        read_records(&a, &e);
         CHECK(inb_archive_find(&a, e.ns, e.name, e.name_len, &f) == 1);
         CHECK(f.name == e.name && f.data == e.data && f.size == e.size &&
               f.kind == e.kind && f.flags == e.flags);
@@ -144,5 +193,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a.count <= 4096) {
         rewrite(&a);
     }
+    free(data);
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "checksum.h"
 
 #define HDR INB_ARCHIVE_HEADER_SIZE
 #define ESZ INB_ARCHIVE_ENTRY_SIZE
@@ -32,7 +33,8 @@ enum {
     H_INDEX = 32,
     H_STRINGS = 40,
     H_STRINGS_SIZE = 48,
-    H_SIZE = 56
+    H_SIZE = 56,
+    H_CHECKSUM = 64
 };
 enum {
     E_NAME = 0,
@@ -40,7 +42,7 @@ enum {
     E_NS = 8,
     E_KIND = 9,
     E_FLAGS = 10,
-    E_RESERVED = 12,
+    E_CHECKSUM = 12,
     E_DATA = 16,
     E_DATA_LEN = 24
 };
@@ -53,6 +55,11 @@ enum {
 static long alloc_calls;
 static long live_blocks;
 static long fail_at;
+
+/* Whether open_copy() writes the tables checksum its copy's header should
+ * have before opening it, so that a test of another check reaches that
+ * check (1, the default), or opens the bytes as they are (0). */
+static int reseal = 1;
 
 static void *
 test_alloc(void *ptr, size_t size)
@@ -83,6 +90,7 @@ setup(void **state)
     (void)state;
     alloc_calls = 0;
     live_blocks = 0;
+    reseal = 1;
     fail_at = 0;
     inb_set_allocator(test_alloc);
     return 0;
@@ -306,11 +314,15 @@ open_copy(const unsigned char *buf, size_t size, char *err, size_t errsize)
 {
     unsigned char *copy = malloc(size > 0 ? size : 1);
     inb_archive a;
+    uint64_t sum;
     int rc;
 
     assert_non_null(copy);
     if (size > 0) {
         memcpy(copy, buf, size);
+    }
+    if (reseal && inb_archive_tables_checksum(copy, size, &sum) == 0) {
+        put64(copy + H_CHECKSUM, sum);
     }
     err[0] = '\0';
     rc = inb_archive_open(&a, copy, size, err, errsize);
@@ -841,7 +853,10 @@ test_truncated(void **state)
     }
     expect_corrupt(buf, 0, "archive truncated: 0 bytes");
     expect_corrupt(buf, 63, "archive truncated: 63 bytes");
-    expect_corrupt(buf, 64, "archive truncated: header says");
+    expect_corrupt(buf, 71,
+                   "archive truncated: 71 bytes, the header alone "
+                   "needs 72");
+    expect_corrupt(buf, 72, "archive truncated: header says");
     /* The last blob ends the archive, so cutting it shows. */
     put64(buf + H_SIZE, size - 1);
     expect_corrupt(buf, size - 1, "beyond end of archive");
@@ -856,6 +871,7 @@ test_header_fields(void **state)
     size_t size;
     char err[300];
     inb_archive a;
+    uint64_t sum;
     int i;
 
     (void)state;
@@ -869,10 +885,12 @@ test_header_fields(void **state)
     expect_corrupt((const unsigned char *)"ELF", 3, "archive truncated");
 
     put32(buf + H_VERSION, 3);
-    expect_corrupt(buf, size, "format version 3, expected 1");
-    put32(buf + H_VERSION, 0);
-    expect_corrupt(buf, size, "format version 0, expected 1");
+    expect_corrupt(buf, size, "format version 3, expected 2");
     put32(buf + H_VERSION, 1);
+    expect_corrupt(buf, size, "format version 1, expected 2");
+    put32(buf + H_VERSION, 0);
+    expect_corrupt(buf, size, "format version 0, expected 2");
+    put32(buf + H_VERSION, 2);
 
     put32(buf + H_FLAGS, 0x80000000u);
     expect_corrupt(buf, size, "unknown header flags 0x80000000");
@@ -905,6 +923,8 @@ test_header_fields(void **state)
     /* py_magic and py_version are for the runtime to judge. */
     put32(buf + H_PY_MAGIC, 0xdeadbeefu);
     put32(buf + H_PY_VERSION, 0x01020304u);
+    assert_int_equal(inb_archive_tables_checksum(buf, size, &sum), 0);
+    put64(buf + H_CHECKSUM, sum);
     assert_int_equal(inb_archive_open(&a, buf, size, err, sizeof err), 0);
     assert_int_equal(a.py_magic, 0xdeadbeefu);
     assert_int_equal(a.py_version, 0x01020304u);
@@ -916,8 +936,8 @@ test_header_fields(void **state)
     free(buf);
 }
 
-/* Flip every bit of the header in turn: never a crash, and a flip in a
- * field with one valid value is always caught. */
+/* Flip every bit of the header in turn: each is caught, by the field's
+ * own check or by the tables checksum. */
 static void
 test_header_bit_flips(void **state)
 {
@@ -928,22 +948,19 @@ test_header_bit_flips(void **state)
 
     (void)state;
     buf = sample_archive(&size);
+    reseal = 0;
     for (bit = 0; bit < HDR * 8; bit++) {
         byte = bit / 8;
         buf[byte] ^= (unsigned char)(1u << bit % 8);
         rc = open_copy(buf, size, err, sizeof err);
-        if (byte < H_PY_MAGIC || (byte >= H_ENTRY_SIZE && byte < H_INDEX) ||
-            byte >= H_SIZE) {
-            assert_int_equal(rc, -1);
-        }
+        assert_int_equal(rc, -1);
+        assert_true(err[0] != '\0');
         if (byte >= H_PY_MAGIC && byte < H_COUNT) {
-            assert_int_equal(rc, 0);
-        }
-        if (rc < 0) {
-            assert_true(err[0] != '\0');
+            assert_contains(err, "checksum mismatch in the header");
         }
         buf[byte] ^= (unsigned char)(1u << bit % 8);
     }
+    assert_int_equal(open_copy(buf, size, err, sizeof err), 0);
     free(buf);
 }
 
@@ -960,7 +977,7 @@ test_tables_out_of_range(void **state)
 
     put32(buf + H_COUNT, 40);
     snprintf(want, sizeof want,
-             "index truncated: 40 entries need 1280 bytes at offset 64, "
+             "index truncated: 40 entries need 1280 bytes at offset 72, "
              "archive has %zu",
              size);
     expect_corrupt(buf, size, want);
@@ -970,8 +987,8 @@ test_tables_out_of_range(void **state)
 
     put64(buf + H_INDEX, 0);
     expect_corrupt(buf, size, "index at offset 0 overlaps the header");
-    put64(buf + H_INDEX, 63);
-    expect_corrupt(buf, size, "index at offset 63 overlaps the header");
+    put64(buf + H_INDEX, 71);
+    expect_corrupt(buf, size, "index at offset 71 overlaps the header");
     put64(buf + H_INDEX, size);
     expect_corrupt(buf, size, "index truncated");
     put64(buf + H_INDEX, UINT64_MAX - 15);
@@ -1100,7 +1117,7 @@ test_bad_data(void **state)
     free(buf);
 }
 
-/* Unknown namespace, kind or flag, and a nonzero reserved field. */
+/* Unknown namespace, kind or flag; a changed entry checksum. */
 static void
 test_bad_fields(void **state)
 {
@@ -1134,12 +1151,11 @@ test_bad_fields(void **state)
     assert_int_equal(open_copy(buf, size, err, sizeof err), 0);
     r[E_FLAGS] = 0;
 
-    r[E_RESERVED + 3] = 1;
-    expect_corrupt(buf, size, "entry 15: nonzero reserved field 0x1000000");
-    r[E_RESERVED + 3] = 0;
-    r[E_RESERVED] = 1;
-    expect_corrupt(buf, size, "nonzero reserved");
-    r[E_RESERVED] = 0;
+    /* The entry's checksum is checked when its data is used, not at
+     * open. */
+    r[E_CHECKSUM + 3] ^= 1;
+    assert_int_equal(open_copy(buf, size, err, sizeof err), 0);
+    r[E_CHECKSUM + 3] ^= 1;
 
     /* A bad first entry is named as entry 0. */
     rec(buf, 0)[E_KIND] = 9;
@@ -1198,6 +1214,115 @@ test_bad_order(void **state)
     /* Two records that are the very same. */
     memcpy(rec(buf, S_A_B), rec(buf, S_A), ESZ);
     expect_corrupt(buf, size, "entry 5: duplicate key module:a");
+    free(buf);
+}
+
+/* The checksum is XXH3 (64 bits), whose value for no bytes is published
+ * with the algorithm; chaining ranges through the seed depends on every
+ * range; the 32-bit entry checksum is its low half. */
+static void
+test_checksum(void **state)
+{
+    static const char text[] = "inbuilt";
+    uint64_t a, b;
+
+    (void)state;
+    assert_true(inb_checksum("", 0, 0) == UINT64_C(0x2D06800538D394C2));
+    a = inb_checksum(text, 7, 0);
+    assert_true(inb_checksum32(text, 7) == (uint32_t)a);
+    assert_true(inb_checksum(text, 7, 0) == a);
+    assert_true(inb_checksum(text, 6, 0) != a);
+    b = inb_checksum(text + 3, 4, inb_checksum(text, 3, 0));
+    assert_true(b != a);
+    assert_true(inb_checksum(text + 3, 4, inb_checksum("inc", 3, 0)) != b);
+    assert_true(inb_checksum(text, 7, 1) != a);
+}
+
+/* Every bit of the index and the string table is covered by the tables
+ * checksum; a bit of the data is not, until the entry is used. */
+static void
+test_tables_checksum(void **state)
+{
+    unsigned char *buf;
+    size_t size, end, bit;
+    char err[300];
+    uint64_t sum;
+
+    (void)state;
+    buf = sample_archive(&size);
+    reseal = 0;
+    end = (size_t)get64(buf + H_STRINGS) + (size_t)get64(buf + H_STRINGS_SIZE);
+    for (bit = HDR * 8; bit < end * 8; bit++) {
+        buf[bit / 8] ^= (unsigned char)(1u << bit % 8);
+        expect_corrupt(buf, size,
+                       "checksum mismatch in the header, index or string "
+                       "table");
+        buf[bit / 8] ^= (unsigned char)(1u << bit % 8);
+    }
+    buf[size - 1] ^= 1;
+    assert_int_equal(open_copy(buf, size, err, sizeof err), 0);
+    buf[size - 1] ^= 1;
+    assert_int_equal(inb_archive_tables_checksum(buf, size, &sum), 0);
+    assert_true(sum == get64(buf + H_CHECKSUM));
+    assert_int_equal(inb_archive_tables_checksum(buf, HDR - 1, &sum), -1);
+    assert_int_equal(inb_archive_tables_checksum(NULL, 0, &sum), -1);
+    put64(buf + H_INDEX, size);
+    assert_int_equal(inb_archive_tables_checksum(buf, size, &sum), -1);
+    free(buf);
+}
+
+/* inb_archive_data(): every entry of the sample passes but the one flagged
+ * INB_FLAG_ZSTD; any flipped bit of an entry's data, or of its recorded
+ * checksum, is a checksum mismatch. */
+static void
+test_entry_data(void **state)
+{
+    unsigned char *buf;
+    size_t size, bit;
+    inb_archive a;
+    inb_entry e;
+    char err[300];
+    unsigned char memo[SAMPLE_COUNT];
+    uint32_t i;
+
+    (void)state;
+    buf = sample_archive(&size);
+    assert_int_equal(inb_archive_open(&a, buf, size, err, sizeof err), 0);
+    for (i = 0; i < a.count; i++) {
+        inb_archive_entry(&a, i, &e);
+        if (e.flags & INB_FLAG_ZSTD) {
+            assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), -1);
+            assert_contains(err, "entry shlib:libfoo.so.1 of the embedded "
+                                 "archive is damaged (zstd-compressed");
+            continue;
+        }
+        assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), 0);
+        for (bit = 0; bit < e.size * 8; bit++) {
+            buf[e.data - buf + bit / 8] ^= (unsigned char)(1u << bit % 8);
+            assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), -1);
+            assert_contains(err, "damaged (checksum mismatch)");
+            buf[e.data - buf + bit / 8] ^= (unsigned char)(1u << bit % 8);
+        }
+        for (bit = 0; bit < 32; bit++) {
+            e.checksum ^= 1u << bit;
+            assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), -1);
+            e.checksum ^= 1u << bit;
+        }
+        assert_int_equal(inb_archive_data(&a, &e, NULL, 0), 0);
+    }
+    /* With a memo, an entry that passed once is not hashed again. */
+    memset(memo, 0, sizeof memo);
+    inb_archive_set_memo(&a, memo);
+    assert_int_equal(inb_archive_find(&a, INB_NS_MODULE, "json", 4, &e), 1);
+    assert_int_equal(memo[e.index], 0);
+    buf[e.data - buf] ^= 1;
+    assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), -1);
+    assert_int_equal(memo[e.index], 0);
+    buf[e.data - buf] ^= 1;
+    assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), 0);
+    assert_int_equal(memo[e.index], 1);
+    buf[e.data - buf] ^= 1;
+    assert_int_equal(inb_archive_data(&a, &e, err, sizeof err), 0);
     free(buf);
 }
 
@@ -1264,8 +1389,10 @@ test_unaligned_buffer(void **state)
     free(buf);
 }
 
+/* Runs every test, or those whose name matches argv[1] (a pattern with
+ * * and ?, as cmocka_set_test_filter() takes). */
 int
-main(void)
+main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1288,10 +1415,16 @@ main(void)
         T(test_bad_data),
         T(test_bad_fields),
         T(test_bad_order),
+        T(test_checksum),
+        T(test_tables_checksum),
+        T(test_entry_data),
         T(test_error_buffer),
         T(test_unaligned_buffer),
 #undef T
     };
 
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
