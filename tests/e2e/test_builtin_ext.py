@@ -341,9 +341,14 @@ def test_entry_not_matching_the_table_is_an_import_error(exe, tmp_path):
         bad.write_bytes(bytes(blob))
         bad.chmod(0o755)
         out = run_ok([bad, "-c", code]).strip()
-        assert out == ("ImportError built-in extension module 'a.b.c._ext' "
-                       "is not in this executable's table of init functions "
-                       "(corrupt executable?)")
+        # The entry's checksum catches it first; with the checksum right,
+        # the table check behind it would say "is not in this executable's
+        # table of init functions".
+        assert out == ("ImportError cannot import module 'a.b.c._ext': "
+                       "entry module:a.b.c._ext of the embedded archive is "
+                       "damaged (checksum mismatch): this executable was "
+                       "damaged when it was written or copied; rebuild it "
+                       "or copy it again")
 
 
 def test_compile_error_names_the_extension_and_shows_the_compiler(tmp_path):
