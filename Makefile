@@ -89,7 +89,7 @@ $(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
 # The builder embeds the same static libpython to compile bytecode.
 $(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/libinbuilt-rt.a
 	$(CC) -no-pie -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) $(PY_STATICLIB) $(PY_LIBS) \
-		-lelf -lz
+		-lelf -lz -lcrypto
 
 # Unit tests: pure-C modules with sanitizers and assertions on.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \

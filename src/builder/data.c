@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "archive.h"
+#include "cache.h"
 #include "compile.h"
 #include "records.h"
 #include "shlib.h"
@@ -51,9 +52,19 @@ add_entry(inb_archive_writer *w, int ns, const char *name, const void *data,
 static unsigned char *
 deflate_source(const char *src, size_t len, size_t *size)
 {
+    struct inb_cache_key k;
+    struct inb_buf hit = {0};
     uLongf zlen = compressBound((uLong)len);
-    unsigned char *z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
+    unsigned char *z;
 
+    inb_cache_key_start(&k, "source");
+    inb_cache_key_str(&k, zlibVersion());
+    inb_cache_key_add(&k, src, len);
+    if (inb_cache_get(&k, &hit)) {
+        *size = hit.len;
+        return (unsigned char *)hit.data;
+    }
+    z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
     if (len > UINT32_MAX) {
         inb_fatal("source larger than 4 GB");
     }
@@ -63,6 +74,7 @@ deflate_source(const char *src, size_t len, size_t *size)
         inb_fatal("zlib cannot compress source");
     }
     *size = INB_SOURCE_HEADER_SIZE + zlen;
+    inb_cache_put(&k, z, *size);
     return z;
 }
 

@@ -1,30 +1,33 @@
-/* link.c: embed the archive in an object, link the executable and seal
- * it.
+/* link.c: link the executable without its archive (the base), place the
+ * archive into it and seal it.
  *
  * The archive goes into a section of its own (.inbuilt) that a linker
  * script places after .bss, in a read-only segment of its own, the last of
  * the file: when a copy of the executable is cut short, what is missing is
  * the archive (the code and the dynamic loader's data come first and are
- * whole), so the runtime can start and say so.  The seal (src/common/seal.h)
- * is an ELF note linked as zeros and filled in once the file is linked. */
-#define _GNU_SOURCE /* memmem */
+ * whole), so the runtime can start and say so.  The base is linked with a
+ * placeholder there, which place.c replaces by the archive; so the base
+ * depends only on the link's command and files, and the build cache keeps
+ * it: a rebuild whose code did not change does not link.  Every build,
+ * clean or not, is base + place + seal, so both give the same bytes.  The
+ * seal (src/common/seal.h) is an ELF note linked as zeros and filled in
+ * once the archive is placed. */
 #include "link.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive.h"
-#include "seal.h"
-
+#include "cache.h"
 #include "extension.h"
+#include "place.h"
+#include "seal.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -123,84 +126,89 @@ static const char segment_script[] =
     "}\n"
     "INSERT AFTER .bss;\n";
 
-/* An assembler source that places the file at path in section .inbuilt
- * between the hidden symbols the runtime reads, and the seal note, zeros,
- * at the hidden symbol inb_seal_note. */
+/* The assembler source of the base: the seal note, zeros, at the hidden
+ * symbol inb_seal_note, and INB_PLACE_PLACEHOLDER zero bytes in section
+ * .inbuilt at the hidden symbol inb_archive_blob, where place.c puts the
+ * archive. */
 static char *
-blob_source(const char *path)
+blob_source(void)
 {
-    struct inb_buf b = {0};
-    const char *p;
-    char *note = inb_xprintf("\t.section .note.inbuilt,\"a\",@note\n"
-                             "\t.balign 4\n"
-                             "\t.long %d, %d, 0x%x\n"
-                             "\t.asciz \"%s\"\n"
-                             "\t.balign 4\n"
-                             "\t.globl inb_seal_note\n"
-                             "\t.hidden inb_seal_note\n"
-                             "\t.type inb_seal_note, @object\n"
-                             "inb_seal_note:\n"
-                             "\t.zero %d\n",
-                             (int)sizeof(INB_SEAL_NAME), INB_SEAL_SIZE,
-                             INB_SEAL_TYPE, INB_SEAL_NAME, INB_SEAL_SIZE);
-
-    inb_buf_addstr(&b, note);
-    free(note);
-    inb_buf_addstr(&b, "\t.section .inbuilt,\"a\",@progbits\n"
+    return inb_xprintf("\t.section .note.inbuilt,\"a\",@note\n"
+                       "\t.balign 4\n"
+                       "\t.long %d, %d, 0x%x\n"
+                       "\t.asciz \"%s\"\n"
+                       "\t.balign 4\n"
+                       "\t.globl inb_seal_note\n"
+                       "\t.hidden inb_seal_note\n"
+                       "\t.type inb_seal_note, @object\n"
+                       "inb_seal_note:\n"
+                       "\t.zero %d\n"
+                       "\t.section " INB_PLACE_SECTION ",\"a\",@progbits\n"
                        "\t.balign 64\n"
                        "\t.globl inb_archive_blob\n"
                        "\t.hidden inb_archive_blob\n"
                        "\t.type inb_archive_blob, @object\n"
                        "inb_archive_blob:\n"
-                       "\t.incbin \"");
-    for (p = path; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            inb_buf_add(&b, "\\", 1);
-        }
-        inb_buf_add(&b, p, 1);
-    }
-    inb_buf_addstr(&b, "\"\n"
-                       "\t.globl inb_archive_blob_end\n"
-                       "\t.hidden inb_archive_blob_end\n"
-                       "inb_archive_blob_end:\n"
-                       "\t.section .note.GNU-stack,\"\",@progbits\n");
-    return b.data;
+                       "\t.zero %d\n"
+                       "\t.section .note.GNU-stack,\"\",@progbits\n",
+                       (int)sizeof(INB_SEAL_NAME), INB_SEAL_SIZE,
+                       INB_SEAL_TYPE, INB_SEAL_NAME, INB_SEAL_SIZE,
+                       INB_PLACE_PLACEHOLDER);
 }
 
-/* Fill in the seal of the linked executable at path, whose archive is
- * archive[0..size).  Exits on failure. */
+/* Add to k what the link's command line argv[0..argc) depends on: each
+ * word, and for a word naming a file, that file's identity (its bytes for
+ * the files of the temporary directory work, whose names change). */
 static void
-seal_file(const char *path, const unsigned char *archive, size_t size)
+key_link(struct inb_cache_key *k, char **argv, size_t argc, const char *work)
 {
-    unsigned char *file, *at;
+    size_t i, wl = strlen(work);
     struct stat st;
-    char err[256];
-    int fd = open(path, O_RDWR | O_CLOEXEC);
 
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        inb_fatal("cannot open %s to seal it:", path);
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strncmp(a, work, wl) == 0 && a[wl] == '/') {
+            inb_cache_key_str(k, a + wl);
+            inb_cache_key_file(k, a);
+        }
+        else if (strncmp(a, "-Wl,-T,", 7) == 0) {
+            inb_cache_key_str(k, "-Wl,-T,");
+        }
+        else if (stat(a, &st) == 0 && S_ISREG(st.st_mode)) {
+            inb_cache_key_stat(k, a);
+        }
+        else {
+            inb_cache_key_str(k, a);
+        }
     }
-    file = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                fd, 0);
-    if (file == MAP_FAILED) {
-        inb_fatal("cannot map %s to seal it:", path);
+}
+
+/* Link argv into base (in work), report a failure as inb_link_run says,
+ * and append the executable's bytes to out. */
+static void
+link_base(struct inb_output *o, char **argv, const char *base,
+          const struct inb_exts *exts, struct inb_buf *out)
+{
+    struct inb_buf messages = {0};
+    int rc = inb_spawn_run_stderr(argv, &messages);
+
+    if (rc != 0) {
+        /* An undefined symbol of an extension is its author's to fix:
+         * say which; anything else, show the linker's own words. */
+        if (inb_ext_explain_link(exts, messages.len ? messages.data : "") ==
+            0) {
+            fputs(messages.len ? messages.data : "", stderr);
+            inb_spawn_print("failed command: ", argv);
+        }
+        inb_fatal("linking %s failed (exit status %d); nothing was written",
+                  o->path, rc);
     }
-    /* The header, tables checksum included, is found once: the runtime's
-     * own copy of the magic is not followed by it. */
-    at = memmem(file, (size_t)st.st_size, archive, INB_ARCHIVE_HEADER_SIZE);
-    if (at == NULL || (size_t)(file + st.st_size - at) < size ||
-        memcmp(at, archive, size) != 0) {
-        inb_fatal("the linked %s does not hold the archive whole", path);
+    fputs(messages.len ? messages.data : "", stderr);
+    inb_buf_free(&messages);
+    if (inb_buf_readfile(out, base) < 0) {
+        inb_fatal("cannot read %s:", base);
     }
-    if (inb_seal_write(file, (size_t)st.st_size, (uint64_t)(at - file), size,
-                       err, sizeof(err)) < 0) {
-        inb_fatal("cannot seal %s: %s", path, err);
-    }
-    if (msync(file, (size_t)st.st_size, MS_SYNC) < 0) {
-        inb_fatal("cannot write %s:", path);
-    }
-    munmap(file, (size_t)st.st_size);
-    close(fd);
 }
 
 void
@@ -209,13 +217,14 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
              const struct inb_exts *exts)
 {
     struct inb_strv ext_objects = {0}, ext_libs = {0};
-    struct inb_buf messages = {0};
+    struct inb_buf exe = {0}, placed = {0};
+    struct inb_cache_key k;
     const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
-    char *work, *bin, *asm_path, *src, *script, *script_arg;
+    char *work, *base, *asm_path, *script, *script_arg, *src, err[256];
+    size_t at;
     char **argv = NULL;
     size_t argc = 0;
     mode_t mask;
-    int rc;
 
     work =
         inb_xprintf("%s/inbuilt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -223,20 +232,19 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
         inb_fatal("cannot create a temporary directory %s:", work);
     }
     inb_cleanup_add(work);
-    bin = inb_xprintf("%s/archive.bin", work);
+    base = inb_xprintf("%s/base", work);
     asm_path = inb_xprintf("%s/archive.S", work);
-    write_file(bin, archive, size);
-    src = blob_source(bin);
+    script = inb_xprintf("%s/archive.ld", work);
+    script_arg = inb_xprintf("-Wl,-T,%s", script);
+    src = blob_source();
     write_file(asm_path, src, strlen(src));
     free(src);
-    script = inb_xprintf("%s/segment.ld", work);
     write_file(script, segment_script, strlen(segment_script));
-    script_arg = inb_xprintf("-Wl,-T,%s", script);
 
     inb_split_words(cc && *cc ? cc : INB_CC, &argv, &argc);
     inb_argv_add(&argv, &argc, "-no-pie");
     inb_argv_add(&argv, &argc, "-o");
-    inb_argv_add(&argv, &argc, o->tmp);
+    inb_argv_add(&argv, &argc, base);
     inb_argv_add(&argv, &argc, asm_path);
     inb_argv_add(&argv, &argc, script_arg);
     inb_ext_link_words(exts, &ext_objects, &ext_libs);
@@ -262,25 +270,33 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     for (size_t i = 0; i < nlibs; i++) {
         inb_argv_add(&argv, &argc, libs[i]);
     }
-    rc = inb_spawn_run_stderr(argv, &messages);
-    if (rc != 0) {
-        /* An undefined symbol of an extension is its author's to fix:
-         * say which; anything else, show the linker's own words. */
-        if (inb_ext_explain_link(exts, messages.len ? messages.data : "") ==
-            0) {
-            fputs(messages.len ? messages.data : "", stderr);
-            inb_spawn_print("failed command: ", argv);
-        }
-        inb_fatal("linking %s failed (exit status %d); nothing was written",
-                  o->path, rc);
+    /* The executable without its archive depends only on the command and
+     * its files: linked once, then reused from the build cache. */
+    inb_cache_key_start(&k, "link");
+    key_link(&k, argv, argc, work);
+    if (!inb_cache_get(&k, &exe)) {
+        link_base(o, argv, base, exts, &exe);
+        inb_cache_put(&k, exe.data, exe.len);
     }
-    fputs(messages.len ? messages.data : "", stderr);
-    inb_buf_free(&messages);
+    else if (inb_verbose) {
+        inb_spawn_print("reused from the build cache: ", argv);
+    }
+    if (inb_place_archive((const unsigned char *)exe.data, exe.len, archive,
+                          size, &placed, &at, err, sizeof(err)) < 0) {
+        inb_fatal("cannot place the archive into the linked %s: %s", o->path,
+                  err);
+    }
+    if (inb_seal_write((unsigned char *)placed.data, placed.len, at, size, err,
+                       sizeof(err)) < 0) {
+        inb_fatal("cannot seal %s: %s", o->path, err);
+    }
+    write_file(o->tmp, placed.data, placed.len);
+    inb_buf_free(&placed);
+    inb_buf_free(&exe);
     inb_strv_free(&ext_objects);
     inb_strv_free(&ext_libs);
-    seal_file(o->tmp, archive, size);
-    /* mkstemp made the file 0600 and the linker kept that: give it the
-     * mode a new executable gets. */
+    /* mkstemp made the file 0600: give it the mode a new executable
+     * gets. */
     mask = umask(0);
     umask(mask);
     if (chmod(o->tmp, 0777 & ~mask) < 0) {
@@ -294,9 +310,9 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
         free(argv[i]);
     }
     free(argv);
-    free(asm_path);
     free(script_arg);
     free(script);
-    free(bin);
+    free(asm_path);
+    free(base);
     free(work);
 }

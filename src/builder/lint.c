@@ -12,10 +12,12 @@
 
 #include "lint.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive.h"
+#include "cache.h"
 #include "util.h"
 
 static const char checker_py[] =
@@ -118,42 +120,85 @@ done:
     return check;
 }
 
+/* The lines of module m (source src) that read a file next to __file__,
+ * as "12,40", appended to out: from the build cache, else found by the
+ * checker *check (made on first use).  Returns 0, or -1 with an
+ * exception set. */
+static int
+lint_lines(PyObject **check, const struct inb_module *m,
+           const struct inb_buf *src, struct inb_buf *out)
+{
+    struct inb_cache_key k;
+    PyObject *text = NULL, *lines = NULL;
+    Py_ssize_t i;
+    char num[32];
+
+    inb_cache_key_start(&k, "lint");
+    inb_cache_key_add(&k, checker_py, sizeof(checker_py));
+    inb_cache_key_str(&k, m->path);
+    inb_cache_key_add(&k, src->data ? src->data : "", src->len);
+    if (inb_cache_get(&k, out)) {
+        return 0;
+    }
+    if (*check == NULL) {
+        *check = make_checker();
+    }
+    if (*check != NULL) {
+        text = PyBytes_FromStringAndSize(src->data, (Py_ssize_t)src->len);
+    }
+    if (text != NULL) {
+        lines = PyObject_CallFunction(*check, "Os", text, m->path);
+    }
+    if (lines == NULL || !PyList_Check(lines)) {
+        Py_XDECREF(lines);
+        Py_XDECREF(text);
+        return -1;
+    }
+    for (i = 0; i < PyList_GET_SIZE(lines); i++) {
+        snprintf(num, sizeof(num), "%s%ld", i ? "," : "",
+                 PyLong_AsLong(PyList_GET_ITEM(lines, i)));
+        inb_buf_addstr(out, num);
+    }
+    inb_cache_put(&k, out->data ? out->data : "", out->len);
+    Py_DECREF(lines);
+    Py_DECREF(text);
+    return 0;
+}
+
 /* Warn for the lines of module m; returns how many. */
 static int
-lint_module(PyObject *check, const struct inb_module *m)
+lint_module(PyObject **check, const struct inb_module *m)
 {
-    struct inb_buf src = {0};
-    PyObject *text = NULL, *lines = NULL;
-    char *package = inb_xstrdup(m->name), *dot;
-    Py_ssize_t i, n = 0;
+    struct inb_buf src = {0}, lines = {0};
+    char *package = inb_xstrdup(m->name), *dot, *p, *end;
+    int n = 0;
 
     if (m->kind == INB_KIND_MODULE && (dot = strrchr(package, '.')) != NULL) {
         *dot = '\0';
     }
-    if (inb_buf_readfile(&src, m->path) == 0) {
-        text = PyBytes_FromStringAndSize(src.data, (Py_ssize_t)src.len);
-    }
-    if (text != NULL) {
-        lines = PyObject_CallFunction(check, "Os", text, m->path);
-    }
-    if (lines != NULL && PyList_Check(lines)) {
-        n = PyList_GET_SIZE(lines);
-        for (i = 0; i < n; i++) {
+    if (inb_buf_readfile(&src, m->path) == 0 &&
+        lint_lines(check, m, &src, &lines) == 0) {
+        inb_buf_add(&lines, "", 1);
+        for (p = lines.data; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+            long line = strtol(p, &end, 10);
+
+            if (end == p) {
+                break;
+            }
             inb_warn("%s:%ld: %s opens a file next to its __file__ with "
                      "open(): embedded, the package has no directory on "
                      "disk; read the file with "
                      "importlib.resources.files('%s') (or pkgutil.get_data) "
                      "instead",
-                     m->path, PyLong_AsLong(PyList_GET_ITEM(lines, i)),
-                     m->name, package);
+                     m->path, line, m->name, package);
+            n++;
         }
     }
     PyErr_Clear();
-    Py_XDECREF(lines);
-    Py_XDECREF(text);
+    inb_buf_free(&lines);
     inb_buf_free(&src);
     free(package);
-    return (int)n;
+    return n;
 }
 
 /* Whether dotted name is a test module: one of its components is test,
@@ -180,24 +225,19 @@ is_test_module(const char *name)
 int
 inb_lint_file_reads(const struct inb_collect *c)
 {
-    PyObject *check = make_checker();
+    PyObject *check = NULL;
     size_t i;
     int warnings = 0;
 
-    if (check == NULL) {
-        PyErr_Clear();
-        inb_note("cannot check for file reads next to __file__: no ast");
-        return 0;
-    }
     for (i = 0; i < c->n; i++) {
         const struct inb_module *m = &c->mods[i];
 
         if (m->priority == 0 &&
             (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) &&
             !is_test_module(m->name)) {
-            warnings += lint_module(check, m);
+            warnings += lint_module(&check, m);
         }
     }
-    Py_DECREF(check);
+    Py_XDECREF(check);
     return warnings;
 }

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "archive.h"
+#include "cache.h"
 #include "capture.h"
 #include "collect.h"
 #include "compile.h"
@@ -126,6 +127,7 @@ enum {
     OPT_CPYTHON_SOURCE,
     OPT_EXCLUDE_DATA,
     OPT_NO_SOURCE,
+    OPT_CACHE_STATS,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -140,6 +142,7 @@ struct options {
     int allow_filesystem;
     int no_deps;
     int no_source;
+    int print_cache_stats;
     int optimize;
     const char *so_mode;        /* "memory", "cache" or NULL (memory) */
     const char *cpython_source; /* --cpython-source DIR, or NULL */
@@ -161,6 +164,20 @@ now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Under -v, say that step what ended and how long it took since the
+ * previous step. */
+static void
+step_done(const char *what)
+{
+    static double last;
+    double t = now();
+
+    if (last != 0) {
+        inb_note("%s: %.3f s", what, t - last);
+    }
+    last = t;
 }
 
 /* Check --entry and return its module name (malloc'd). */
@@ -204,6 +221,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"cpython-source", required_argument, NULL, OPT_CPYTHON_SOURCE},
         {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
         {"no-source", no_argument, NULL, OPT_NO_SOURCE},
+        {"print-cache-stats", no_argument, NULL, OPT_CACHE_STATS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -271,6 +289,9 @@ parse_build(int argc, char **argv, struct options *o)
             break;
         case OPT_NO_SOURCE:
             o->no_source = 1;
+            break;
+        case OPT_CACHE_STATS:
+            o->print_cache_stats = 1;
             break;
         case 'v':
             inb_verbose = 1;
@@ -366,6 +387,36 @@ add_plain_library(inb_archive_writer *w, const struct inb_module *m,
     return inb_shlib_add_library(w, m->relname, m->path);
 }
 
+/* Compile module m with optimization level optimize into code (appended),
+ * reusing the build cache's bytecode for the same source, name, level and
+ * compiler.  Returns 0, or -1 after reporting the error. */
+static int
+compile_module(const struct inb_module *m, int optimize, struct inb_buf *code)
+{
+    struct inb_buf src = {0};
+    struct inb_cache_key k;
+    uint32_t v[3] = {inb_compile_magic(), inb_compile_version(),
+                     (uint32_t)optimize};
+    int rc = 0;
+
+    if (inb_buf_readfile(&src, m->path) < 0) {
+        return inb_compile_file(m->path, m->relname, optimize, code);
+    }
+    inb_cache_key_start(&k, "bytecode");
+    inb_cache_key_add(&k, v, sizeof(v));
+    inb_cache_key_str(&k, m->relname);
+    inb_cache_key_add(&k, src.data ? src.data : "", src.len);
+    if (!inb_cache_get(&k, code)) {
+        rc = inb_compile_source(src.data ? src.data : "", src.len, m->path,
+                                m->relname, optimize, code);
+        if (rc == 0) {
+            inb_cache_put(&k, code->data, code->len);
+        }
+    }
+    inb_buf_free(&src);
+    return rc;
+}
+
 /* Compile every module into the archive writer.  Returns the number of
  * files that failed to compile (each reported). */
 static int
@@ -390,7 +441,7 @@ add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
         }
         if (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) {
             code.len = 0;
-            if (inb_compile_file(m->path, m->relname, optimize, &code) < 0) {
+            if (compile_module(m, optimize, &code) < 0) {
                 failures++;
                 continue;
             }
@@ -524,9 +575,11 @@ cmd_build(int argc, char **argv)
     if (o.entry != NULL) {
         entry_mod = entry_module(o.entry);
     }
+    step_done("start");
     inb_link_prepare(&out, o.output);
     inb_link_runtime(); /* fail now, not after compiling */
     inb_target_query(&t, o.python ? o.python : INB_PY_EXE);
+    step_done("target query");
     add_roots(&c, &o, &t);
     for (i = 0; i < o.excludes.n; i++) {
         inb_collect_exclude(&c, o.excludes.v[i]);
@@ -538,6 +591,7 @@ cmd_build(int argc, char **argv)
     if (!o.no_deps && o.includes.n > 0) {
         add_requirements(&c, &o, &t);
     }
+    step_done("collect and requirements");
     inb_collect_finish(&c);
     if (inb_collect_find(&c, "encodings") == NULL) {
         inb_fatal("the package encodings is needed for Python to start; do "
@@ -554,6 +608,7 @@ cmd_build(int argc, char **argv)
     }
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */
+    step_done("extensions");
     inb_shlib_init(INB_PY_LIBS, t.prefix);
     inb_compile_init();
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
@@ -561,12 +616,14 @@ cmd_build(int argc, char **argv)
         inb_fatal("out of memory");
     }
     inb_lint_file_reads(&c);
+    step_done("lint");
     failures =
         add_modules(w, &c, o.optimize, &o.exts, &o.exclude_data, &bytes);
     if (failures > 0) {
         inb_fatal("%d file%s failed to compile; nothing was written to %s",
                   failures, failures == 1 ? "" : "s", o.output);
     }
+    step_done("compile and shared objects");
     for (i = 0; i < c.n; i++) {
         nmods += c.mods[i].kind != INB_KIND_EXT_ABSENT;
     }
@@ -574,8 +631,11 @@ cmd_build(int argc, char **argv)
     if (!o.no_source) {
         extra += inb_data_add_sources(w, &c);
     }
+    step_done("support and sources");
     extra += inb_data_add_files(w, &c, &o.exclude_data);
+    step_done("sources and data");
     extra += inb_meta_add(w, &c, t.python);
+    step_done("metadata");
     if (o.entry != NULL) {
         add_config(w, "entry", o.entry);
     }
@@ -592,9 +652,12 @@ cmd_build(int argc, char **argv)
     }
     inb_archive_writer_free(w);
     inb_compile_fini();
+    step_done("archive layout");
     inb_note("archive: %zu modules, %zu bytes", nmods, size);
     libs = inb_shlib_base_libraries(&nlibs);
     inb_link_run(&out, archive, size, libs, nlibs, &o.exts);
+    step_done("link");
+    inb_cache_finish(o.print_cache_stats);
     inb_free(archive);
     if (stat(o.output, &st) < 0) {
         inb_fatal("cannot stat %s:", o.output);
@@ -627,6 +690,9 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "build") == 0) {
         return cmd_build(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "cache") == 0) {
+        return inb_cache_main(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "capture") == 0) {
         return inb_capture_main(argc - 1, argv + 1);

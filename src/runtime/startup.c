@@ -10,10 +10,13 @@
 #include <Python.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -25,9 +28,9 @@
 #include "seal.h"
 #include "selfcheck.h"
 
-/* The bounds of the archive, in the object that `inbuilt build` writes. */
+/* The start of the archive: the builder places it, after linking, alone
+ * in the executable's last loaded segment (src/builder/place.c). */
 extern const unsigned char inb_archive_blob[] INB_HIDDEN;
-extern const unsigned char inb_archive_blob_end[] INB_HIDDEN;
 /* The seal note's 40 bytes (src/common/seal.h), filled in by the
  * builder. */
 extern const unsigned char inb_seal_note[] INB_HIDDEN;
@@ -444,6 +447,33 @@ find_executable(char *buf, size_t size, const char *argv0)
     }
 }
 
+/* The size of the archive at inb_archive_blob: the rest of the loaded
+ * segment that holds it, whose size the builder set to the archive's
+ * (place.c).  Read from the program headers in memory (getauxval), no
+ * file; 0 when no segment holds it. */
+static size_t
+archive_size_of_segment(void)
+{
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+    size_t i, n = (size_t)getauxval(AT_PHNUM), size = 0;
+    uintptr_t bias = 0, at = (uintptr_t)inb_archive_blob;
+
+    for (i = 0; ph != NULL && i < n; i++) {
+        if (ph[i].p_type == PT_PHDR) {
+            bias = (uintptr_t)ph - ph[i].p_vaddr;
+        }
+    }
+    for (i = 0; ph != NULL && i < n; i++) {
+        uintptr_t start = bias + ph[i].p_vaddr;
+
+        if (ph[i].p_type == PT_LOAD && at >= start &&
+            at - start < ph[i].p_memsz) {
+            size = ph[i].p_memsz - (at - start);
+        }
+    }
+    return size;
+}
+
 int
 inb_main(int argc, char **argv)
 {
@@ -453,7 +483,7 @@ inb_main(int argc, char **argv)
     const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
     wchar_t *root = NULL;
     unsigned char *memo;
-    size_t archive_size = (size_t)(inb_archive_blob_end - inb_archive_blob);
+    size_t archive_size = archive_size_of_segment();
     inb_seal seal;
     int has_entry, strict, rc = 1;
 
@@ -463,6 +493,13 @@ inb_main(int argc, char **argv)
     }
     /* The archive ends the file: its last byte is there or the copy was
      * cut short. */
+    if (archive_size == 0) {
+        fprintf(stderr,
+                "%s: no embedded archive in a loaded segment; "
+                "rebuild the executable\n",
+                prog);
+        return 1;
+    }
     if (!inb_selfcheck_readable(inb_archive_blob + archive_size - 1)) {
         if (inb_seal_read(inb_seal_note, &seal) == 0) {
             fprintf(stderr,

@@ -2,6 +2,7 @@
 bits flipped in every kind of archive entry, in the archive's tables and in
 the machine code, and copies cut short at several points; `inbuilt verify`
 and INBUILT_VERIFY=1 say what is wrong."""
+import re
 import shutil
 import struct
 import subprocess
@@ -17,26 +18,18 @@ MAGIC = b"INBUILT\0"
 
 
 def archive_start(exe):
-    """File offset of the embedded archive: the occurrence of the magic whose
-    header's archive_size (offset 56) is the distance between the symbols
-    inb_archive_blob and inb_archive_blob_end (the runtime's own copy of the
-    magic string is not followed by such a header)."""
-    syms = {}
-    out = subprocess.run(["nm", str(exe)], capture_output=True, text=True,
-                         check=True).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2].startswith("inb_archive_blob"):
-            syms[parts[2]] = int(parts[0], 16)
-    size = syms["inb_archive_blob_end"] - syms["inb_archive_blob"]
-    blob = exe.read_bytes()
-    starts, i = [], blob.find(MAGIC)
-    while i >= 0:
-        if struct.unpack_from("<Q", blob, i + 56)[0] == size:
-            starts.append(i)
-        i = blob.find(MAGIC, i + 1)
-    assert len(starts) == 1, starts
-    return starts[0]
+    """File offset of the embedded archive: the start of the executable's
+    .inbuilt section, where `inbuilt build` places it (src/builder/place.c)."""
+    out = subprocess.run(["readelf", "-SW", str(exe)], capture_output=True,
+                         text=True, check=True).stdout
+    found = re.findall(r"\]\s+\.inbuilt\s+PROGBITS\s+[0-9a-f]+\s+([0-9a-f]+)",
+                       out)
+    assert len(found) == 1, out
+    start = int(found[0], 16)
+    with open(exe, "rb") as f:
+        f.seek(start)
+        assert f.read(len(MAGIC)) == MAGIC
+    return start
 
 
 def patched(src, dst, offset_in_header, data):
