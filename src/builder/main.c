@@ -30,6 +30,7 @@ static const char usage_text[] =
     "usage: inbuilt build [options] -o OUT\n"
     "       inbuilt capture --out DIR -- COMMAND...\n"
     "       inbuilt verify EXE...\n"
+    "       inbuilt cache [--stats] [--clear]\n"
     "       inbuilt --help | --version\n"
     "\n"
     "Make OUT, one executable holding CPython " INB_PY_VERSION
@@ -92,7 +93,17 @@ static const char usage_text[] =
     "                          modules that the target has only as .so files\n"
     "                          (_ctypes, _decimal, _ssl, ...), compiled from\n"
     "                          DIR, a CPython source tree of its version\n"
-    "  -v, --verbose           print what is done\n"
+    "  --print-cache-stats     say what the build cache gave and what was "
+    "made\n"
+    "  -v, --verbose           print what is done, and how long it took\n"
+    "\n"
+    "build reuses bytecode, compressed source, lint results and the "
+    "linked\n"
+    "executable from a per-user cache ($INBUILT_BUILD_CACHE, `off` to turn "
+    "it\n"
+    "off; else $XDG_CACHE_HOME/inbuilt or ~/.cache/inbuilt), at most\n"
+    "$INBUILT_BUILD_CACHE_MB megabytes (2048); `inbuilt cache` shows or "
+    "clears it.\n"
     "\n"
     "capture runs COMMAND, a package's own build (python3 setup.py\n"
     "build_ext, pip wheel --no-build-isolation --no-deps .), with compiler\n"
@@ -703,8 +714,8 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "verify") == 0) {
         return inb_verify_main(argc - 1, argv + 1);
     }
-    usage_error("unknown command %s; the commands are build, capture and "
-                "verify",
+    usage_error("unknown command %s; the commands are build, cache, capture "
+                "and verify",
                 argv[1]);
     return 2;
 }
