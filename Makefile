@@ -180,6 +180,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mdsfs
 	@sh bench/run.sh $(BUILD)
+	$(PY_EXE) bench/rebuild.py $(BUILD)
 	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
 		--npy $(abspath $(BUILD)/bench/npy-memory) \
 		--csv $(BUILD)/bench/storm.csv

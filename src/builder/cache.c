@@ -343,27 +343,6 @@ inb_cache_get(struct inb_cache_key *k, struct inb_buf *out)
     return 1;
 }
 
-/* Write all of data[0..n) to fd.  Returns 0 or -1. */
-static int
-write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 void
 inb_cache_put(struct inb_cache_key *k, const void *data, size_t n)
 {
@@ -406,8 +385,8 @@ inb_cache_put(struct inb_cache_key *k, const void *data, size_t n)
         goto done;
     }
     inb_cleanup_add(tmp);
-    ok = write_all(fd, header, sizeof(header)) == 0 &&
-         write_all(fd, data, n) == 0 && write_all(fd, sum, 32) == 0;
+    ok = inb_write_all(fd, header, sizeof(header)) == 0 &&
+         inb_write_all(fd, data, n) == 0 && inb_write_all(fd, sum, 32) == 0;
     if (close(fd) != 0 || !ok || rename(tmp, path) < 0) {
         inb_note("cannot store %s in the build cache: %s", path,
                  strerror(errno));

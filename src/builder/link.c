@@ -15,11 +15,13 @@
 #include "link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -211,17 +213,52 @@ link_base(struct inb_output *o, char **argv, const char *base,
     }
 }
 
+/* Write the executable p with archive[0..size) to path, then fill in its
+ * seal (reading only the loaded segments before the archive).  Exits on
+ * failure. */
+static void
+write_placed(const char *path, const struct inb_placed *p,
+             const unsigned char *archive, size_t size)
+{
+    static const char zeros[64];
+    size_t total = p->head.len + size + p->pad + p->tail.len;
+    unsigned char *file;
+    char err[256];
+    int fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC);
+
+    if (fd < 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+    if (inb_write_all(fd, p->head.data, p->head.len) < 0 ||
+        inb_write_all(fd, archive, size) < 0 ||
+        inb_write_all(fd, zeros, p->pad) < 0 ||
+        inb_write_all(fd, p->tail.data, p->tail.len) < 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+    file = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (file == MAP_FAILED) {
+        inb_fatal("cannot map %s to seal it:", path);
+    }
+    if (inb_seal_write(file, total, p->archive_offset, size, err,
+                       sizeof(err)) < 0) {
+        inb_fatal("cannot seal %s: %s", path, err);
+    }
+    if (munmap(file, total) < 0 || close(fd) < 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+}
+
 void
 inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
              const char *const *libs, size_t nlibs,
              const struct inb_exts *exts)
 {
     struct inb_strv ext_objects = {0}, ext_libs = {0};
-    struct inb_buf exe = {0}, placed = {0};
+    struct inb_buf exe = {0};
+    struct inb_placed placed = {0};
     struct inb_cache_key k;
     const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
     char *work, *base, *asm_path, *script, *script_arg, *src, err[256];
-    size_t at;
     char **argv = NULL;
     size_t argc = 0;
     mode_t mask;
@@ -281,17 +318,14 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     else if (inb_verbose) {
         inb_spawn_print("reused from the build cache: ", argv);
     }
-    if (inb_place_archive((const unsigned char *)exe.data, exe.len, archive,
-                          size, &placed, &at, err, sizeof(err)) < 0) {
+    if (inb_place_archive((const unsigned char *)exe.data, exe.len, size,
+                          &placed, err, sizeof(err)) < 0) {
         inb_fatal("cannot place the archive into the linked %s: %s", o->path,
                   err);
     }
-    if (inb_seal_write((unsigned char *)placed.data, placed.len, at, size, err,
-                       sizeof(err)) < 0) {
-        inb_fatal("cannot seal %s: %s", o->path, err);
-    }
-    write_file(o->tmp, placed.data, placed.len);
-    inb_buf_free(&placed);
+    write_placed(o->tmp, &placed, archive, size);
+    inb_buf_free(&placed.head);
+    inb_buf_free(&placed.tail);
     inb_buf_free(&exe);
     inb_strv_free(&ext_objects);
     inb_strv_free(&ext_libs);

@@ -8,8 +8,10 @@
  * .strtab, debug information) and the section header table.  Placing an
  * archive then is: the bytes before the section, the archive, zeros up to
  * a multiple of 64 (so that what follows keeps its alignment), the bytes
- * after the placeholder; then the section's size, the segment's file and
- * memory sizes, and the offsets of everything that moved are patched.
+ * after the placeholder; the section's size, the segment's file and
+ * memory sizes, and the offsets of everything that moved are patched in
+ * copies of the bytes before and after, which the caller writes around
+ * the archive (no copy of the archive is made).
  * The runtime takes the archive's size from that segment's size in the
  * program headers (startup.c), so no symbol needs patching.
  *
@@ -41,16 +43,15 @@ inside(uint64_t off, uint64_t len, size_t n)
 }
 
 int
-inb_place_archive(const unsigned char *base, size_t n,
-                  const unsigned char *archive, size_t size,
-                  struct inb_buf *out, size_t *archive_offset, char *err,
-                  size_t errsize)
+inb_place_archive(const unsigned char *base, size_t n, size_t size,
+                  struct inb_placed *p, char *err, size_t errsize)
 {
     Elf64_Ehdr eh;
     Elf64_Shdr sh, names;
     Elf64_Phdr ph;
     uint64_t off = 0, end, padded, delta;
-    size_t i, start = out->len, shdr_at, phdr_at;
+    char *shdr, *phdr;
+    size_t i;
     int section = -1, segment = -1;
 
     if (n < sizeof(eh)) {
@@ -128,35 +129,39 @@ inb_place_archive(const unsigned char *base, size_t n,
     }
     delta = padded - INB_PLACE_PLACEHOLDER;
 
-    *archive_offset = (size_t)off;
-    inb_buf_add(out, base, off);
-    inb_buf_add(out, archive, size);
-    while (out->len - start < off + padded) {
-        inb_buf_add(out, "", 1);
+    if (eh.e_shoff < end &&
+        eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(sh) > off) {
+        return fail(err, errsize,
+                    "section headers overlap the " INB_PLACE_SECTION
+                    " section");
     }
-    inb_buf_add(out, base + end, n - end);
+    p->archive_offset = (size_t)off;
+    p->pad = (size_t)(padded - size);
+    inb_buf_add(&p->head, base, off);
+    inb_buf_add(&p->tail, base + end, n - end);
 
-    /* Patch the copy: ELF header, then program and section headers. */
+    /* Patch the copies: ELF header, then program and section headers. */
+    shdr = eh.e_shoff >= end ? p->tail.data + (eh.e_shoff - end)
+                             : p->head.data + eh.e_shoff;
     if (eh.e_shoff >= end) {
         eh.e_shoff += delta;
     }
-    memcpy(out->data + start, &eh, sizeof(eh));
-    phdr_at = start + eh.e_phoff; /* before the section: did not move */
-    memcpy(&ph, out->data + phdr_at + segment * sizeof(ph), sizeof(ph));
+    memcpy(p->head.data, &eh, sizeof(eh));
+    phdr = p->head.data + eh.e_phoff + segment * sizeof(ph);
+    memcpy(&ph, phdr, sizeof(ph));
     ph.p_filesz = ph.p_memsz = size;
-    memcpy(out->data + phdr_at + segment * sizeof(ph), &ph, sizeof(ph));
-    shdr_at = start + eh.e_shoff;
+    memcpy(phdr, &ph, sizeof(ph));
     for (i = 0; i < eh.e_shnum; i++) {
-        char *p = out->data + shdr_at + i * sizeof(sh);
+        char *at = shdr + i * sizeof(sh);
 
-        memcpy(&sh, p, sizeof(sh));
+        memcpy(&sh, at, sizeof(sh));
         if ((int)i == section) {
             sh.sh_size = size;
         }
         else if (sh.sh_offset >= end && sh.sh_type != SHT_NOBITS) {
             sh.sh_offset += delta;
         }
-        memcpy(p, &sh, sizeof(sh));
+        memcpy(at, &sh, sizeof(sh));
     }
     return 0;
 }

@@ -50,6 +50,9 @@ INB_HIDDEN void inb_buf_addstr(struct inb_buf *b, const char *s);
 INB_HIDDEN void inb_buf_free(struct inb_buf *b);
 /* Read the whole file at path into b.  Returns 0, or -1 with errno set. */
 INB_HIDDEN int inb_buf_readfile(struct inb_buf *b, const char *path);
+/* Write all of data[0..n) to fd (retrying short writes and EINTR).
+ * Returns 0, or -1 with errno set. */
+INB_HIDDEN int inb_write_all(int fd, const void *data, size_t n);
 
 /* Step through the NUL-terminated "key=value" records a helper script
  * printed into b (see target.c): from *pos, split the next record in place
