@@ -101,6 +101,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMMON_SRC) src/common/*.h
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
 		$< $(COMMON_SRC) -lcmocka
 
+# The checksum against the Debian library it takes its code from.
+$(BUILD)/tests/test_checksum: tests/unit/test_checksum.c $(COMMON_SRC) \
+		src/common/*.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
+		$< $(COMMON_SRC) -lcmocka -lxxhash
+
 # memso.c is pure C (no Python): tested on its own, with real libraries.
 $(BUILD)/tests/test_memso: tests/unit/test_memso.c src/runtime/memso.c \
 		src/runtime/memso.h $(COMMON_SRC) src/common/*.h
