@@ -11,16 +11,14 @@
 #include "archive.h"
 #include "util.h"
 
-#define MAX_DEPTH 64
-
 /* Where the walk is: directories on the current path, to stop symlink
  * cycles. */
 struct walk {
     struct inb_collect *c;
     int priority;
     int stdlib; /* drop the stdlib's test suites and GUI parts */
-    dev_t devs[MAX_DEPTH];
-    ino_t inos[MAX_DEPTH];
+    dev_t devs[INB_MAX_DIR_DEPTH];
+    ino_t inos[INB_MAX_DIR_DEPTH];
     int depth;
 };
 
@@ -155,7 +153,7 @@ has_python(const char *dir, int depth)
     struct dirent *de;
     int found = 0;
 
-    if (depth > 16 || (d = opendir(dir)) == NULL) {
+    if (depth > INB_MAX_DIR_DEPTH || (d = opendir(dir)) == NULL) {
         return 0;
     }
     while (!found && (de = readdir(d)) != NULL) {
@@ -250,7 +248,7 @@ extension_stem(const char *f, int top)
         !is_module_name(f, stem, top)) {
         return NULL;
     }
-    return strndup(f, stem);
+    return inb_xstrndup(f, stem);
 }
 
 /* Whether the file name f of an extension module carries a suffix the
@@ -314,7 +312,7 @@ walk_dir(struct walk *w, const char *dir, const char *prefix,
             return; /* a symlink back to an ancestor */
         }
     }
-    if (w->depth == MAX_DEPTH) {
+    if (w->depth == INB_MAX_DIR_DEPTH) {
         inb_warn("%s: directories nested too deeply, not walked", dir);
         return;
     }

@@ -205,7 +205,7 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
     struct inb_strv names = {0};
     size_t i;
 
-    if (depth > 32 || (dp = opendir(dir)) == NULL) {
+    if (depth > INB_MAX_DIR_DEPTH || (dp = opendir(dir)) == NULL) {
         return;
     }
     while ((de = readdir(dp)) != NULL) {

@@ -206,10 +206,7 @@ entry_module(const char *entry)
                     "mypkg.cli:main",
                     entry);
     }
-    if (strlen(entry) > 400) {
-        usage_error("--entry %s: too long", entry);
-    }
-    return strndup(entry, n);
+    return inb_xstrndup(entry, n);
 }
 
 static void

@@ -22,7 +22,7 @@ add_tree(inb_archive_writer *w, const char *dir, const char *rel, int depth)
     struct inb_buf b = {0};
     size_t total = 0;
 
-    if (dp == NULL || depth > 4) {
+    if (dp == NULL || depth > INB_MAX_DIR_DEPTH) {
         if (dp != NULL) {
             closedir(dp);
         }

@@ -94,6 +94,18 @@ inb_xstrdup(const char *s)
 }
 
 char *
+inb_xstrndup(const char *s, size_t n)
+{
+    char *d;
+
+    n = strnlen(s, n);
+    d = inb_xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *
 inb_xprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -40,6 +40,9 @@ INB_HIDDEN __attribute__((format(printf, 1, 2))) void inb_note(const char *fmt,
 INB_HIDDEN void *inb_xmalloc(size_t size);
 INB_HIDDEN void *inb_xrealloc(void *ptr, size_t size);
 INB_HIDDEN char *inb_xstrdup(const char *s);
+/* The first n bytes of s at most, NUL-terminated, in a new block; exits
+ * when out of memory. */
+INB_HIDDEN char *inb_xstrndup(const char *s, size_t n);
 INB_HIDDEN __attribute__((format(printf, 1, 2))) char *
 inb_xprintf(const char *fmt, ...);
 
@@ -99,5 +102,9 @@ INB_HIDDEN int inb_is_dotted_name(const char *s, size_t n);
 INB_HIDDEN int inb_is_top_name(const char *s, size_t n);
 /* Whether the string s is ASCII (a name that can be part of a C symbol). */
 INB_HIDDEN int inb_is_ascii(const char *s);
+
+/* How deep the builder walks a directory tree (packages, data files,
+ * metadata), one limit for every walk: deeper directories are not read. */
+#define INB_MAX_DIR_DEPTH 64
 
 #endif

@@ -39,7 +39,8 @@ extern const unsigned char inb_seal_note[] INB_HIDDEN;
 static inb_archive archive;
 
 /* Copy the value of config key into buf as a NUL-terminated string.
- * Returns 1 when present, 0 when absent, -1 when longer than size - 1. */
+ * Returns 1 when present, 0 when absent, -1 when longer than size - 1.
+ * For short settings; entry_value() gives the entry point whole. */
 static int
 config_value(const char *key, char *buf, size_t size)
 {
@@ -54,6 +55,28 @@ config_value(const char *key, char *buf, size_t size)
     memcpy(buf, e.data, e.size);
     buf[e.size] = '\0';
     return 1;
+}
+
+/* The entry point setting: a new malloc'd NUL-terminated string, or NULL
+ * when absent; *nomem is set when it cannot be copied. */
+static char *
+entry_value(int *nomem)
+{
+    inb_entry e;
+    char *value;
+
+    *nomem = 0;
+    if (!inb_archive_find(&archive, INB_NS_CONFIG, "entry", 5, &e)) {
+        return NULL;
+    }
+    value = malloc(e.size + 1);
+    if (value == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    memcpy(value, e.data, e.size);
+    value[e.size] = '\0';
+    return value;
 }
 
 /* A problem found by INBUILT_VERIFY=1, printed on a line of its own
@@ -199,8 +222,10 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
             char **argv)
 {
     PyStatus status;
-    char command[1024];
+    char *command;
     const char *colon;
+    size_t size;
+    int n;
     /* home set: getpath.py reads no pyvenv.cfg, ._pth or build landmark;
      * the rest set: it searches for no prefix. */
     wchar_t **fields[] = {
@@ -271,15 +296,23 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
     if (colon == NULL) {
         return PyConfig_SetBytesString(config, &config->run_module, entry);
     }
-    /* The builder checked both halves are dotted identifiers. */
-    if (snprintf(command, sizeof(command),
+    /* The builder checked both halves are dotted identifiers.  The command
+     * holds entry twice, and 64 bytes of its own. */
+    size = 2 * strlen(entry) + 64;
+    command = malloc(size);
+    if (command == NULL) {
+        return PyStatus_NoMemory();
+    }
+    n = snprintf(command, size,
                  "import sys\nsys.exit(__import__('%.*s', "
                  "fromlist=['%s']).%s())\n",
-                 (int)(colon - entry), entry, colon + 1,
-                 colon + 1) >= (int)sizeof(command)) {
-        return PyStatus_Error("entry point name too long");
-    }
-    return PyConfig_SetBytesString(config, &config->run_command, command);
+                 (int)(colon - entry), entry, colon + 1, colon + 1);
+    status =
+        n > 0 && (size_t)n < size
+            ? PyConfig_SetBytesString(config, &config->run_command, command)
+            : PyStatus_Error("cannot format the entry point's command");
+    free(command);
+    return status;
 }
 
 /* Whether the command line (-X utf8=0, read up to the first argument
@@ -479,13 +512,13 @@ inb_main(int argc, char **argv)
 {
     PyConfig config;
     PyStatus status;
-    char err[256], exe[PATH_MAX], entry[512], allow[8];
+    char err[256], exe[PATH_MAX], allow[8], *entry = NULL;
     const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
     wchar_t *root = NULL;
     unsigned char *memo;
     size_t archive_size = archive_size_of_segment();
     inb_seal seal;
-    int has_entry, strict, rc = 1;
+    int has_entry, strict, nomem, rc = 1;
 
     env = getenv("INBUILT_VERIFY");
     if (env != NULL && strcmp(env, "1") == 0) {
@@ -542,12 +575,12 @@ inb_main(int argc, char **argv)
                 PY_MINOR_VERSION);
         return 1;
     }
-    has_entry = config_value("entry", entry, sizeof(entry));
-    if (has_entry < 0) {
-        fprintf(stderr, "%s: entry point in the archive is too long\n",
-                argv[0]);
+    entry = entry_value(&nomem);
+    if (nomem) {
+        fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
     }
+    has_entry = entry != NULL;
     /* Children and helpers of multiprocessing, in a tool as in a
      * python3. */
     if (has_entry && is_multiprocessing_helper(argc, argv)) {
@@ -555,7 +588,12 @@ inb_main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], MP_FORK_ARG) == 0) {
         has_entry = 1;
-        snprintf(entry, sizeof(entry), "%s", MP_FORK_ARG);
+        free(entry);
+        entry = strdup(MP_FORK_ARG);
+        if (entry == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            return 1;
+        }
     }
     strict = config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
              strcmp(allow, "1") != 0;
@@ -575,6 +613,7 @@ inb_main(int argc, char **argv)
         fprintf(stderr,
                 "%s: INBUILT_SO_MODE=%.100s is not a mode: memory or cache\n",
                 argc > 0 ? argv[0] : "inbuilt", env);
+        free(entry);
         return 1;
     }
     if ((env != NULL && strcmp(env, "cache") == 0) ||
@@ -587,14 +626,18 @@ inb_main(int argc, char **argv)
 
     if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
         fprintf(stderr, "%s: cannot register the _inbuilt module\n", exe);
+        free(entry);
         return 1;
     }
     status = preinit(argc, argv, has_entry);
     if (PyStatus_Exception(status)) {
+        free(entry);
         return status_exit(status);
     }
     PyConfig_InitPythonConfig(&config);
     status = config_fill(&config, exe, has_entry ? entry : NULL, argc, argv);
+    free(entry); /* the configuration holds copies */
+    entry = NULL;
     if (!PyStatus_Exception(status) && !strict) {
         status = add_pythonpath(&config);
     }

@@ -73,3 +73,26 @@ def test_entry_tool_runs_from_a_copy_in_another_directory(cli_entry_exe,
     r = run([copy, "--status", "2"])
     assert r.stdout == "cli argv=['--status', '2']\n"
     assert r.returncode == 2
+
+
+def test_entry_of_any_length_runs(builder, tmp_path):
+    # A dotted module path and a function name of 700 characters together:
+    # no fixed buffer between --entry and the run command.
+    parts = ["p%03d_%s" % (i, "x" * 60) for i in range(6)]
+    pkg = tmp_path / "src"
+    d = pkg
+    for p in parts[:-1]:
+        d = d / p
+        d.mkdir(parents=True)
+        (d / "__init__.py").write_text("")
+    func = "f" + "y" * 300
+    (d / (parts[-1] + ".py")).write_text(
+        "import sys\ndef %s():\n    print('ran', len(sys.argv))\n"
+        "    return 3\n" % func)
+    entry = ".".join(parts) + ":" + func
+    assert len(entry) > 650
+    exe = builder.get("long-entry", "--path", pkg, "--include", parts[0],
+                      "--entry", entry)
+    r = run([exe, "a"])
+    assert r.stdout == "ran 2\n", r.stderr
+    assert r.returncode == 3
