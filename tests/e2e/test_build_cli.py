@@ -148,7 +148,7 @@ def test_output_in_unwritable_directory_is_an_error(tmp_path):
     assert not os.path.lexists(out)
 
 
-@pytest.mark.skipif(not PY312, reason="no Python 3.12 under /root/.pyenv")
+@pytest.mark.skipif(not PY312, reason="no pyenv: no Python 3.12 under /root/.pyenv")
 def test_python_of_another_version_is_rejected_naming_both(tmp_path):
     r = inbuilt("build", "--python", PY312[-1], "--include", "json",
                 "-o", tmp_path / "app")

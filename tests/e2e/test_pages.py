@@ -79,7 +79,8 @@ for wave in range(3):
     peaks.append(rss_kb())
     del objs
     lows.append(rss_kb())
-print(json.dumps({'peaks': peaks, 'lows': lows, 'sums': sums}))
+print(json.dumps({'peaks': peaks, 'lows': lows, 'sums': sums,
+                  'marked': report()['marked']}))
 """
 
 
@@ -91,6 +92,12 @@ def test_arenas_are_reused_and_given_back(stdlib_exe):
         assert low < peak / 2, r
     # Reused: the third wave is no larger than the first.
     assert r["peaks"][2] < r["peaks"][0] * 1.2, r
+    # The arenas were pages.c's (marked chunks; python3 marks none), and
+    # INBUILT_HUGEPAGES=0 gives them back to CPython's own allocator.
+    if os.path.exists(THP):
+        assert r["marked"] >= 2, r
+    off = py_json(stdlib_exe, WAVES, env=clean_env(INBUILT_HUGEPAGES="0"))
+    assert off["sums"] == r["sums"] and off["marked"] == 0, off
 
 
 def test_allocation_in_threads_and_forked_children(stdlib_exe):
@@ -112,15 +119,27 @@ if pid == 0:
 os.close(w)
 child = int(os.read(r, 100))
 os.waitpid(pid, 0)
-print(json.dumps({'threads': sorted(out.values()), 'child': child}))
+print(json.dumps({'threads': sorted(out.values()), 'child': child,
+                  'marked': report()['marked']}))
 """
-    r = py_json(stdlib_exe, code)
+    r = py_json(stdlib_exe, REPORT + code)
     expect = sum(len(str(i) * 3) for i in range(200000))
     assert r["threads"] == [expect] * 4
     assert r["child"] == sum(len(str(i) * 2) for i in range(500000))
+    # Threads and the child allocated from pages.c's marked chunks, which
+    # python3 does not have.
+    if os.path.exists(THP):
+        assert r["marked"] >= 2, r
 
 
 def test_system_malloc_still_works(stdlib_exe):
-    out = run_ok([stdlib_exe, "-c", IMPORT_SET + "; print('ok')"],
-                 env=clean_env(PYTHONMALLOC="malloc"))
-    assert out == "ok\n"
+    # With PYTHONMALLOC=malloc, pymalloc's arena allocator that pages.c
+    # replaces is not used: the imports still come from the archive (its
+    # loader, not python3's), and the C heap is still the marked one.
+    code = (REPORT + IMPORT_SET + "\n"
+            "print(json.dumps({'loader': type(json.__loader__).__name__,"
+            " 'marked': report()['marked']}))")
+    r = py_json(stdlib_exe, code, env=clean_env(PYTHONMALLOC="malloc"))
+    assert r["loader"] == "Importer", r
+    if os.path.exists(THP):
+        assert r["marked"] >= 1, r

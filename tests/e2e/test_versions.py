@@ -61,8 +61,8 @@ PYTHONS = [p for p in CANDIDATES if static_libpython(p)]
 PICKED = sorted({PYTHONS[0], PYTHONS[-1]}) if PYTHONS else []
 
 
-@pytest.mark.skipif(not PICKED, reason="no other CPython with a static "
-                    "libpython on this machine")
+@pytest.mark.skipif(not PICKED, reason="no pyenv: no other CPython with a "
+                    "static libpython under /root/.pyenv")
 @pytest.mark.parametrize("python", PICKED)
 def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memory(
         python, tmp_path):

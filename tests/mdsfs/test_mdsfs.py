@@ -54,6 +54,17 @@ def parse_stats(text):
     return out
 
 
+# Counters of a stats line that are not requests to the server.
+NOT_REQUESTS = ("enoent", "bytes", "wait_us")
+
+
+def requests(before, after):
+    """Requests a mount made to the server between two snapshots of its
+    counters."""
+    return sum(v - before.get(k, 0) for k, v in after.items()
+               if k not in NOT_REQUESTS)
+
+
 def wait_until(predicate, what):
     deadline = time.monotonic() + PATIENCE
     while not predicate():
@@ -242,6 +253,10 @@ def test_each_uncached_stat_costs_the_latency(backing, start_mdsfs):
     elapsed = time.monotonic() - t0
     after = fs.snapshot()[mnt]
     assert elapsed >= n * latency_us / 1e6 - 1e-6
+    # Each request (a stat is a lookup and a getattr) charged once: a
+    # server charging twice would take twice as long.
+    assert elapsed < 1.5 * requests(before, after) * latency_us / 1e6, \
+        elapsed
     assert after["lookup"] - before["lookup"] >= n
 
 
@@ -262,6 +277,25 @@ def test_two_mounts_share_one_server(backing, start_mdsfs):
         assert after[mnt]["lookup"] - before[mnt]["lookup"] >= n
 
 
+def test_slots_serve_lookups_in_parallel(backing, start_mdsfs):
+    latency_us, n = 50_000, 8
+    fs = start_mdsfs(backing, 2, "--latency-us", latency_us, "--slots", 2)
+    a, b = fs.mountpoints
+
+    def run(mnt, first):
+        stat_names(mnt, ["f%d" % i for i in range(first, first + n)])
+
+    before = fs.snapshot()
+    elapsed = run_together(run, [(a, 0), (b, n)])
+    after = fs.snapshot()
+    total = sum(requests(before[m], after[m]) for m in (a, b))
+    # Two slots: the two mounts' requests overlap, so the whole takes about
+    # half of their sum of latencies; a server that ignored --slots (one at
+    # a time) would take all of it.
+    assert elapsed >= total / 2 * latency_us / 1e6 - 1e-6
+    assert elapsed < 0.75 * total * latency_us / 1e6, (elapsed, total)
+
+
 def test_reads_are_charged_at_the_bandwidth(backing, start_mdsfs):
     bandwidth = 1_000_000
     fs = start_mdsfs(backing, 1, "--latency-us", 0, "--slots", 1,
@@ -272,6 +306,7 @@ def test_reads_are_charged_at_the_bandwidth(backing, start_mdsfs):
         assert len(f.read()) == size
     elapsed = time.monotonic() - t0
     assert elapsed >= size / bandwidth - 1e-6
+    assert elapsed < 2 * size / bandwidth + 0.5, elapsed
 
 
 def test_stats_written_on_sigusr1_and_on_unmount(backing, start_mdsfs):
