@@ -1,140 +1,32 @@
 """Measure what inbuilt is for: filesystem calls and start-up time.
 
-Used three ways, all run by the target interpreter (/usr/bin/python3.11):
+Used by the target interpreter (/usr/bin/python3.11):
 
     python3.11 bench/measure.py demo BUILD_DIR    # `make demo`
     python3.11 bench/measure.py bench BUILD_DIR   # `make bench`
-    import measure                                # tests/e2e
+    import measure                                # the other bench/*.py
 
-Filesystem calls are counted with `strace -f -e trace=%file` and only the
-calls that name a path are counted (glibc's fstat is `newfstatat(fd, "")`,
-which names none).  A call is *allowed* when a process must make it before
-any Python code runs and it does not touch a shared filesystem:
-
-    - the execve of the executable itself,
-    - /etc/ld.so.cache and /etc/ld.so.preload (the dynamic loader),
-    - the shared libraries the executable links (as `ldd` lists them),
-    - /proc/self/... (e.g. readlink /proc/self/exe; the embedded shared
-      objects are opened as /proc/self/fd/N) and /etc/localtime,
-    - OpenSSL's own configuration file (openssl.cnf, in OPENSSLDIR or
-      $OPENSSL_CONF), which libssl reads when it initializes, on `import
-      ssl` (asyncio imports it), as under stock python: system policy, read
-      like /etc/localtime, not a module search.
-
-Everything else is *outside the allow-list*: for an inbuilt executable the
-goal is zero such calls.
-
-Every command runs with LC_ALL=C.UTF-8, so that the figures do not depend
-on the caller's locale: glibc builds in only the "C" locale, and a program
-that calls setlocale() under any other (C.UTF-8 included, on Debian 12)
-opens locale-archive, locale.alias and /usr/lib/locale/*/LC_CTYPE.  Stock
-python3 does so at start-up; an inbuilt executable never calls setlocale()
-and must not be charged for it.
+Filesystem calls are counted with scripts/fscalls.py (strace and the
+allow-list, shared with tests/e2e).
 """
 
 import os
-import re
 import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "scripts"))
+from fscalls import (  # noqa: E402  (also used as measure.X by bench/*.py)
+    outside_allow_list, run_env, strace_paths)
 
 STOCK_PYTHON = "/usr/bin/python3.11"
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
 # The variables that put an inbuilt executable's heaps on small pages
 # (src/runtime/pages.c), for the rows that show what huge pages give.
 SMALL_PAGES = {"INBUILT_HUGEPAGES": "0"}
-
-# Paths every process may name, whatever the executable.
-ALLOWED_FIXED = {"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime"}
-
-# `1234  openat(AT_FDCWD, "/x", ...) = 3`: pid (with -f), syscall, arguments.
-# A `<... openat resumed>` line starts with `<` and does not match.
-_CALL = re.compile(r"^(?:(\d+)\s+)?(\w+)\((.*)$")
-_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
-def run_env(extra=None):
-    """The environment for measured runs: the caller's, without anything
-    that changes where Python looks for modules, and with LC_ALL=C.UTF-8
-    (see the module docstring)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("PYTHON") and k != "INBUILT_ALLOW_FILESYSTEM"
-    }
-    env["LC_ALL"] = "C.UTF-8"
-    env.update(extra or {})
-    return env
-
-
-def linked_libraries(exe):
-    """The shared libraries exe links, as `ldd` names them and as their real
-    paths (the loader may open either spelling)."""
-    out = subprocess.run(
-        ["ldd", exe], capture_output=True, text=True, check=False
-    ).stdout
-    libs = set()
-    for line in out.splitlines():
-        # "libm.so.6 => /lib/x86_64-linux-gnu/libm.so.6 (0x...)" or
-        # "/lib64/ld-linux-x86-64.so.2 (0x...)"
-        for word in line.split():
-            if word.startswith("/"):
-                libs.add(word)
-                libs.add(os.path.realpath(word))
-    return libs
-
-
-def strace_paths(argv, env=None, stdin_data=None, timeout=120):
-    """Run argv under `strace -f -qq -e trace=%file` and return
-    (result, calls): the CompletedProcess of strace and, for every traced
-    call that names a path, a tuple (syscall, path, line)."""
-    with tempfile.TemporaryDirectory(prefix="inbuilt-strace-") as tmp:
-        log = os.path.join(tmp, "strace.log")
-        result = subprocess.run(
-            ["strace", "-f", "-qq", "-s", "4096", "-e", "trace=%file",
-             "-o", log] + list(argv),
-            input=stdin_data,
-            capture_output=True,
-            text=True,
-            env=env if env is not None else run_env(),
-            timeout=timeout,
-            check=False,
-        )
-        with open(log, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    calls = []
-    for line in lines:
-        m = _CALL.match(line)
-        if m is None:
-            continue
-        s = _STRING.search(m.group(3))
-        if s is None or s.group(1) == "":
-            continue
-        calls.append((m.group(2), s.group(1), line))
-    return result, calls
-
-
-def outside_allow_list(calls, exe):
-    """The calls of strace_paths() that the allow-list (see the module
-    docstring) does not excuse for executable exe."""
-    exe_names = {exe, os.path.realpath(exe)}
-    libs = linked_libraries(exe)
-    bad = []
-    for syscall, path, line in calls:
-        if syscall == "execve" and path in exe_names:
-            continue
-        if path in ALLOWED_FIXED or path in libs:
-            continue
-        if path == "/proc/self" or path.startswith("/proc/self/"):
-            continue
-        if os.path.basename(path) == "openssl.cnf":
-            continue
-        bad.append((syscall, path, line))
-    return bad
-
 
 def count_calls(argv, exe):
     """(calls naming a path, calls outside the allow-list) for one run."""

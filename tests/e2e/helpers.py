@@ -16,9 +16,9 @@ DISTS = FIXTURES / "dists"
 INBUILT = Path(os.environ.get("INBUILT") or REPO / "build" / "inbuilt")
 PYTHON_TARGET = os.environ.get("PYTHON_TARGET", "/usr/bin/python3.11")
 
-# bench/measure.py holds the strace filter that `make demo` and `make bench`
-# print figures with; the tests check the same filter.
-sys.path.insert(0, str(REPO / "bench"))
+# scripts/fscalls.py holds the strace filter that `make demo` and `make
+# bench` print figures with; the tests check the same filter.
+sys.path.insert(0, str(REPO / "scripts"))
 
 RUN_TIMEOUT = 60
 BUILD_TIMEOUT = 300

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from helpers import PYTHON_TARGET, REPO, clean_env, inbuilt, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 
 SRC = REPO / "tests" / "fixtures" / "builtin"
 
@@ -169,13 +169,13 @@ def test_setup_file_builds_multi_file_and_cxx_modules(exe):
 @pytest.mark.skipif(shutil.which("strace") is None,
                     reason="strace is not installed")
 def test_builtin_imports_make_no_filesystem_calls(exe):
-    result, calls = measure.strace_paths(
+    result, calls = fscalls.strace_paths(
         [str(exe), "-c",
          "import alpha._speedups, beta._speedups, a.b.c._ext, pickle, "
          "statepkg._mstate, multipkg._multi, cxxpkg._cxx, libpkg._withlib; "
          "pickle.loads(pickle.dumps(a.b.c._ext.add))"])
     assert result.returncode == 0, result.stderr
-    bad = measure.outside_allow_list(calls, str(exe))
+    bad = fscalls.outside_allow_list(calls, str(exe))
     assert bad == [], "\n".join(line for _, _, line in bad)
 
 

@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from helpers import INBUILT, inbuilt, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 
 
 def find_source():
@@ -46,7 +46,7 @@ def test_stdlib_shared_objects_become_built_in(tmp_path):
             assert "stays a shared object" in line and ":" in line
     # The libraries of the -dev packages are linked into the modules, so
     # the executable starts with no more shared libraries than usual.
-    linked = " ".join(measure.linked_libraries(str(exe)))
+    linked = " ".join(fscalls.linked_libraries(str(exe)))
     for lib in ("libssl", "libcrypto", "libsqlite3", "libffi", "liblzma",
                 "libtk"):
         assert lib not in linked, linked
@@ -62,7 +62,7 @@ def test_stdlib_shared_objects_become_built_in(tmp_path):
     assert out[:-1] == ["%s built-in" % n for n in MODULES]
     assert out[-1] == "0.125 7 (42,) e3b0c442 PROTOCOL_TLS_CLIENT"
     if shutil.which("strace"):
-        result, calls = measure.strace_paths(
+        result, calls = fscalls.strace_paths(
             [str(exe), "-c", "import " + ", ".join(MODULES)])
         assert result.returncode == 0, result.stderr
-        assert measure.outside_allow_list(calls, str(exe)) == []
+        assert fscalls.outside_allow_list(calls, str(exe)) == []

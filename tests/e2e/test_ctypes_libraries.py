@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from helpers import inbuilt, run, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 from test_extensions import (SRC, SUFFIX, cc, compile_ext, compile_lib,
                              touch_package)
 
@@ -110,12 +110,12 @@ def test_extension_module_file_loads_with_ctypes(lib_exe):
 
 
 def test_ctypes_on_embedded_libraries_makes_no_filesystem_calls(lib_exe):
-    result, calls = measure.strace_paths(
+    result, calls = fscalls.strace_paths(
         [str(lib_exe), "-c",
          "import libpkg; libpkg.by_path(); libpkg.by_resources(); "
          "libpkg.in_subdir()"])
     assert result.returncode == 0, result.stderr
-    bad = measure.outside_allow_list(calls, str(lib_exe))
+    bad = fscalls.outside_allow_list(calls, str(lib_exe))
     assert bad == [], "\n".join(line for _, _, line in bad)
 
 
@@ -162,13 +162,13 @@ def test_llvmlite_compiles_and_runs_code_from_memory(tmp_path):
             "f = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(\n"
             "    ee.get_function_address('sq'))\n"
             "print(f(12))\n")
-    result, calls = measure.strace_paths([str(out), "-c", code])
+    result, calls = fscalls.strace_paths([str(out), "-c", code])
     assert result.returncode == 0, result.stderr
     assert result.stdout == "144\n"
     # libffi, the first time it allocates a closure (llvmlite's ctypes
     # callbacks), checks whether SELinux is enforcing: a statfs of /selinux
     # and a read of /proc/mounts, as under stock python.  Nothing else.
-    bad = [c for c in measure.outside_allow_list(calls, str(out))
+    bad = [c for c in fscalls.outside_allow_list(calls, str(out))
            if c[1] not in ("/selinux", "/proc/mounts")]
     assert bad == [], "\n".join(line for _, _, line in bad)
 

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import (PYTHON_TARGET, REPO, clean_env, describe, inbuilt, run,
                      run_ok)
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 
 SRC = REPO / "tests" / "fixtures" / "ext"
 
@@ -104,11 +104,11 @@ def test_multi_phase_extension_keeps_per_module_state(ext_exe):
 
 
 def test_extension_imports_make_no_filesystem_calls(ext_exe):
-    result, calls = measure.strace_paths(
+    result, calls = fscalls.strace_paths(
         [str(ext_exe), "-c",
          "import extpkg.sub._single, extpkg._multi, _decimal, _ssl"])
     assert result.returncode == 0, result.stderr
-    bad = measure.outside_allow_list(calls, str(ext_exe))
+    bad = fscalls.outside_allow_list(calls, str(ext_exe))
     assert bad == [], "\n".join(line for _, _, line in bad)
 
 

@@ -2,13 +2,13 @@
 
 Every file-related system call is traced with `strace -f -e trace=%file`;
 the calls that name a path must all be on the allow-list of
-bench/measure.py (the same filter `make demo` and `make bench` count with):
+bench/fscalls.py (the same filter `make demo` and `make bench` count with):
 the execve of the executable itself, /etc/ld.so.cache, /etc/ld.so.preload,
 the shared libraries the executable links (as ldd lists them), /proc/self/*
 and /etc/localtime.  A positive control shows the filter does catch the
 calls of a stock interpreter.
 
-The runs use LC_ALL=C.UTF-8 (measure.run_env), so a developer's own locale
+The runs use LC_ALL=C.UTF-8 (fscalls.run_env), so a developer's own locale
 cannot change the result: glibc builds in only the "C" locale, and a program
 calling setlocale() under any other -- C.UTF-8 included, on Debian 12 --
 makes glibc open locale-archive, locale.alias and /usr/lib/locale/*/LC_CTYPE.
@@ -20,8 +20,8 @@ import shutil
 
 import pytest
 
-from helpers import PYTHON_TARGET, run_ok  # puts bench/ on sys.path
-import measure  # bench/measure.py
+from helpers import PYTHON_TARGET, run_ok  # puts scripts/ on sys.path
+import fscalls  # scripts/fscalls.py
 
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
 
@@ -32,9 +32,9 @@ pytestmark = pytest.mark.skipif(shutil.which("strace") is None,
 def offending(exe, *args, env=None):
     """Run exe args under strace; return the traced lines outside the
     allow-list, and the number of calls that named a path."""
-    result, calls = measure.strace_paths([str(exe), *args], env=env)
+    result, calls = fscalls.strace_paths([str(exe), *args], env=env)
     assert result.returncode == 0, result.stderr
-    bad = measure.outside_allow_list(calls, str(exe))
+    bad = fscalls.outside_allow_list(calls, str(exe))
     return [line for _, _, line in bad], len(calls)
 
 
@@ -52,7 +52,7 @@ def test_bare_startup_makes_no_filesystem_calls(stdlib_exe):
 
 @pytest.mark.parametrize("lc_all", ["C", "de_DE.UTF-8", "en_US.ISO-8859-1"])
 def test_no_locale_makes_filesystem_calls(stdlib_exe, lc_all):
-    env = measure.run_env({"LC_ALL": lc_all, "LANG": lc_all})
+    env = fscalls.run_env({"LC_ALL": lc_all, "LANG": lc_all})
     bad, _ = offending(stdlib_exe, "-c", "print('caf\u00e9')", env=env)
     assert bad == [], "\n".join(bad)
 
@@ -85,7 +85,7 @@ def test_filter_catches_stock_python_import_calls():
 def test_strace_sees_the_executable_run(stdlib_exe):
     # The executable under strace behaves as without it.
     assert run_ok([stdlib_exe, "-c", IMPORT_SET + "; print('ok')"]) == "ok\n"
-    result, calls = measure.strace_paths(
+    result, calls = fscalls.strace_paths(
         [str(stdlib_exe), "-c", IMPORT_SET + "; print('ok')"])
     assert result.stdout == "ok\n"
     assert any(sc == "execve" for sc, _, _ in calls)

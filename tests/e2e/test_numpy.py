@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from helpers import PYTHON_TARGET, clean_env, inbuilt, run, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 
 pytestmark = pytest.mark.skipif(
     subprocess.run([PYTHON_TARGET, "-c", "import numpy, pytest, hypothesis"],
@@ -61,10 +61,10 @@ def test_numpy_core_extension_is_served_from_the_executable(numpy_exe):
 
 
 def test_import_numpy_makes_no_filesystem_calls(numpy_exe):
-    result, calls = measure.strace_paths([str(numpy_exe), "-c",
+    result, calls = fscalls.strace_paths([str(numpy_exe), "-c",
                                           "import numpy"])
     assert result.returncode == 0, result.stderr
-    bad = measure.outside_allow_list(calls, str(numpy_exe))
+    bad = fscalls.outside_allow_list(calls, str(numpy_exe))
     assert bad == [], "\n".join(line for _, _, line in bad)
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers import clean_env, run, run_ok
-from measure import outside_allow_list, strace_paths
+from fscalls import outside_allow_list, strace_paths
 
 MESSAGE = "INBUILT_OVERLAY="
 

@@ -5,7 +5,7 @@ change; what the kernel does for it does."""
 import os
 import re
 
-from helpers import clean_env, py_json, run_ok
+from helpers import clean_env, py_json
 
 THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from helpers import run, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 
 MARKER = 'raise ValueError("datapkg.boom exploded on purpose")  # marker line'
 
@@ -63,7 +63,7 @@ def test_linecache_never_touches_the_disk_for_embedded_modules(data_exe):
             "linecache.checkcache()\n"
             "assert linecache.getlines(b.__file__)\n"
             "print('ok')\n")
-    result, calls = measure.strace_paths([str(data_exe), "-c", code])
+    result, calls = fscalls.strace_paths([str(data_exe), "-c", code])
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok\n"
     touching = [line for _, path, line in calls

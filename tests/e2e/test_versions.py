@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from helpers import DISTS, PKGS, REPO, run_ok
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 import test_pages
 
 CANDIDATES = sorted(glob.glob("/root/.pyenv/versions/3.1[0-9].*/bin/python3.1[0-9]"))
@@ -110,10 +110,10 @@ def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memo
                                 "print(json.dumps(report()))"]))
     assert report["marked"] >= (2 if os.path.exists(test_pages.THP) else 0)
     if shutil.which("strace"):
-        result, calls = measure.strace_paths([str(exe), "-c", code])
+        result, calls = fscalls.strace_paths([str(exe), "-c", code])
         assert result.returncode == 0, result.stderr
         # 3.13's mimalloc reads /proc/sys/vm/overcommit_memory when the
         # process starts: procfs, never a shared filesystem.
-        bad = [c for c in measure.outside_allow_list(calls, str(exe))
+        bad = [c for c in fscalls.outside_allow_list(calls, str(exe))
                if not c[1].startswith("/proc/")]
         assert bad == []
