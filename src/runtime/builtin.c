@@ -21,6 +21,7 @@
  *    otherwise the init function runs again, as CPython does.
  */
 #include "builtin.h"
+#include "errors.h"
 #include "records.h"
 
 #include <string.h>
@@ -66,8 +67,7 @@ table_record(const inb_archive *a, PyObject *name, const char *cname,
     char err[512];
 
     if (inb_archive_data(a, e, err, sizeof(err)) < 0) {
-        PyErr_Format(PyExc_ImportError, "cannot import module %R: %s", name,
-                     err);
+        inb_error_raise(INB_FAIL_DAMAGED, name, err, strlen(err));
         return NULL;
     }
     if (inb_builtin_table == NULL ||
@@ -83,10 +83,7 @@ table_record(const inb_archive *a, PyObject *name, const char *cname,
     }
     return &inb_builtin_table[index];
 mismatch:
-    PyErr_Format(PyExc_ImportError,
-                 "built-in extension module %R is not in this executable's "
-                 "table of init functions (corrupt executable?)",
-                 name);
+    inb_error_raise(INB_FAIL_NOT_IN_TABLE, name, NULL, 0);
     return NULL;
 }
 

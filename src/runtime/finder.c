@@ -34,6 +34,7 @@
 #include "finder.h"
 
 #include "builtin.h"
+#include "errors.h"
 #include "memso.h"
 #include "overlay.h"
 #include "resources.h"
@@ -64,107 +65,6 @@ static PyObject *builtins_str;     /* "__builtins__" */
 static PyObject *dot_str;          /* "." */
 static PyObject *slash_str;        /* "/" */
 static PyObject *builtin_str;      /* "built-in" */
-
-/* Why an import failed; turned into an exception by raise_error() only. */
-enum failure {
-    FAIL_NOT_FOUND,   /* no such module in the archive */
-    FAIL_ABSENT_EXT,  /* an extension module that is not built in */
-    FAIL_CORRUPT,     /* the entry's data does not unmarshal */
-    FAIL_NOT_CODE,    /* the entry unmarshals to something else */
-    FAIL_UNSUPPORTED, /* an entry kind this runtime cannot load */
-    FAIL_LOAD,        /* a shared object could not be loaded; detail */
-    FAIL_DAMAGED,     /* inb_archive_data() refused the entry; detail */
-};
-
-/* Set the exception for failure of module name (str) and return NULL.
- * detail: the reason text of an absent extension (UTF-8, not
- * NUL-terminated, detail_len bytes), or NULL; for FAIL_DAMAGED the
- * NUL-terminated message of inb_archive_data().  For FAIL_CORRUPT the pending
- * exception becomes the cause. */
-static PyObject *
-raise_error(enum failure failure, PyObject *name, const unsigned char *detail,
-            size_t detail_len)
-{
-    PyObject *msg = NULL, *cause = NULL, *exc = NULL, *type, *value, *tb;
-    PyObject *excclass = PyExc_ImportError;
-
-    switch (failure) {
-    case FAIL_NOT_FOUND:
-        excclass = PyExc_ModuleNotFoundError;
-        msg = PyUnicode_FromFormat("No module named %R in this executable",
-                                   name);
-        break;
-    case FAIL_ABSENT_EXT:
-        excclass = PyExc_ModuleNotFoundError;
-        cause = PyUnicode_DecodeUTF8((const char *)detail,
-                                     (Py_ssize_t)detail_len, "replace");
-        if (cause == NULL) {
-            goto done;
-        }
-        msg = PyUnicode_FromFormat("No module named %R: it is a C extension "
-                                   "module that this executable does not "
-                                   "build in (%U)",
-                                   name, cause);
-        Py_CLEAR(cause);
-        break;
-    case FAIL_CORRUPT:
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_NormalizeException(&type, &value, &tb);
-        cause = value;
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-        msg = PyUnicode_FromFormat("corrupt entry for module %R in the "
-                                   "embedded archive: %S",
-                                   name, cause ? cause : Py_None);
-        break;
-    case FAIL_NOT_CODE:
-        msg = PyUnicode_FromFormat("corrupt entry for module %R in the "
-                                   "embedded archive: not a code object",
-                                   name);
-        break;
-    case FAIL_LOAD:
-        cause = PyUnicode_DecodeUTF8((const char *)detail,
-                                     (Py_ssize_t)detail_len, "replace");
-        if (cause == NULL) {
-            goto done;
-        }
-        msg = PyUnicode_FromFormat("cannot load extension module %R "
-                                   "embedded in the executable: %U",
-                                   name, cause);
-        Py_CLEAR(cause);
-        break;
-    case FAIL_DAMAGED:
-        msg = PyUnicode_FromFormat("cannot import module %R: %s", name,
-                                   (const char *)detail);
-        break;
-    case FAIL_UNSUPPORTED:
-        msg = PyUnicode_FromFormat("module %R is of a kind this runtime "
-                                   "cannot load; rebuild with the same "
-                                   "inbuilt version",
-                                   name);
-        break;
-    }
-    if (msg == NULL) {
-        goto done;
-    }
-    exc = PyObject_CallFunctionObjArgs(excclass, msg, NULL);
-    if (exc == NULL) {
-        goto done;
-    }
-    if (PyObject_SetAttrString(exc, "name", name) < 0) {
-        goto done;
-    }
-    if (cause != NULL) {
-        PyException_SetCause(exc, cause); /* steals cause */
-        cause = NULL;
-    }
-    PyErr_SetObject(excclass, exc);
-done:
-    Py_XDECREF(cause);
-    Py_XDECREF(exc);
-    Py_XDECREF(msg);
-    return NULL;
-}
 
 /* Look module name (str) up in the archive.  Returns 1 and fills *e when
  * found, 0 when not, -1 with an exception set when name is not a str. */
@@ -215,7 +115,7 @@ find_required(PyObject *name, inb_entry *e)
     int found = lookup(name, e);
 
     if (found == 0) {
-        raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+        inb_error_raise(INB_FAIL_NOT_FOUND, name, NULL, 0);
     }
     return found == 1 ? 0 : -1;
 }
@@ -239,8 +139,7 @@ origin_of(PyObject *name, const inb_entry *e)
                                                               : ".py");
     }
     if (inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
-        return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
-                           strlen(err));
+        return inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
     }
     dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GetLength(name), -1);
     if (dot == -2) {
@@ -335,8 +234,7 @@ get_code(PyObject *name)
         return NULL;
     }
     if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
-        return raise_error(FAIL_DAMAGED, name, (const unsigned char *)err,
-                           strlen(err));
+        return inb_error_raise(INB_FAIL_DAMAGED, name, err, strlen(err));
     }
     switch (e.kind) {
     case INB_KIND_NAMESPACE:
@@ -347,20 +245,21 @@ get_code(PyObject *name)
     case INB_KIND_PACKAGE:
         break;
     case INB_KIND_EXT_ABSENT:
-        return raise_error(FAIL_ABSENT_EXT, name, e.data, e.size);
+        return inb_error_raise(INB_FAIL_ABSENT_EXT, name, (const char *)e.data,
+                               e.size);
     default:
-        return raise_error(FAIL_UNSUPPORTED, name, NULL, 0);
+        return inb_error_raise(INB_FAIL_UNSUPPORTED, name, NULL, 0);
     }
     /* The archive's data is read in place: no copy before unmarshalling.
      * open() proved e.size fits in the buffer, hence in Py_ssize_t. */
     code = PyMarshal_ReadObjectFromString((const char *)e.data,
                                           (Py_ssize_t)e.size);
     if (code == NULL) {
-        return raise_error(FAIL_CORRUPT, name, NULL, 0);
+        return inb_error_raise(INB_FAIL_CORRUPT, name, NULL, 0);
     }
     if (!PyCode_Check(code)) {
         Py_DECREF(code);
-        return raise_error(FAIL_NOT_CODE, name, NULL, 0);
+        return inb_error_raise(INB_FAIL_NOT_CODE, name, NULL, 0);
     }
     origin = origin_of(name, &e);
     if (origin == NULL) {
@@ -415,10 +314,11 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
             char err[512];
 
             if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
-                return raise_error(FAIL_DAMAGED, name,
-                                   (const unsigned char *)err, strlen(err));
+                return inb_error_raise(INB_FAIL_DAMAGED, name, err,
+                                       strlen(err));
             }
-            return raise_error(FAIL_ABSENT_EXT, name, e.data, e.size);
+            return inb_error_raise(INB_FAIL_ABSENT_EXT, name,
+                                   (const char *)e.data, e.size);
         }
         Py_RETURN_NONE;
     }
@@ -455,7 +355,7 @@ reraise_load_error(PyObject *name)
         msg = "unknown error";
         len = (Py_ssize_t)strlen(msg);
     }
-    raise_error(FAIL_LOAD, name, (const unsigned char *)msg, (size_t)len);
+    inb_error_raise(INB_FAIL_LOAD, name, msg, (size_t)len);
     PyErr_Fetch(&ntype, &nvalue, &ntb);
     PyErr_NormalizeException(&ntype, &nvalue, &ntb);
     if (nvalue != NULL && value != NULL) {
@@ -497,8 +397,7 @@ create_extension(Importer *self, PyObject *spec, PyObject *name,
         inb_finder_prepare_shared(e, fdpath, sizeof(fdpath), err, sizeof(err));
 
     if (rc < 0) {
-        return raise_error(FAIL_LOAD, name, (const unsigned char *)err,
-                           strlen(err));
+        return inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
     }
     path = PyUnicode_FromString(fdpath);
     args = PyTuple_Pack(2, name, (PyObject *)self);
@@ -752,7 +651,7 @@ Importer_get_filename(Importer *self, PyObject *name)
         return NULL;
     }
     if (e.kind == INB_KIND_NAMESPACE || e.kind == INB_KIND_BUILTIN_EXT) {
-        return raise_error(FAIL_NOT_FOUND, name, NULL, 0);
+        return inb_error_raise(INB_FAIL_NOT_FOUND, name, NULL, 0);
     }
     return origin_of(name, &e);
 }

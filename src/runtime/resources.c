@@ -25,6 +25,7 @@
 
 #include "records.h"
 
+#include "errors.h"
 #include "finder.h"
 #include "memso.h"
 
@@ -56,29 +57,19 @@ ns_of(const char *ns)
     return -1;
 }
 
-/* Set ImportError for a corrupt entry named name[0..len) ("corrupt WHAT
- * 'NAME' in the embedded archive: REASON"; what: "source entry for
- * module", "data entry"), and return NULL (never a reference). */
+/* inb_error_raise() for failure f of the entry named name[0..len) (a
+ * module's or a file's), with the reason detail; returns NULL. */
 static PyObject *
-corrupt_entry(const char *what, const char *name, size_t len,
-              const char *reason)
+entry_error(enum inb_failure f, const char *name, size_t len,
+            const char *detail)
 {
     PyObject *n = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
 
     if (n != NULL) {
-        PyErr_Format(PyExc_ImportError,
-                     "corrupt %s %R in the embedded archive: %s", what, n,
-                     reason);
+        inb_error_raise(f, n, detail, strlen(detail));
         Py_DECREF(n);
     }
     return NULL;
-}
-
-/* corrupt_entry() for the source entry of module name[0..len). */
-static PyObject *
-corrupt_source(const char *name, size_t len, const char *reason)
-{
-    return corrupt_entry("source entry for module", name, len, reason);
 }
 
 /* New reference: the uncompressed bytes of source entry e of module
@@ -92,12 +83,8 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
     char err[512];
     int z;
 
-    if (inb_archive_data(archive, e, err, sizeof(err)) < 0) {
-        PyErr_SetString(PyExc_ImportError, err);
-        return NULL;
-    }
     if (inb_record_source_read(archive, e, &r, err, sizeof(err)) < 0) {
-        return corrupt_source(name, len, err);
+        return entry_error(INB_FAIL_CORRUPT_SOURCE, name, len, err);
     }
     out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)r.size);
     if (out == NULL) {
@@ -108,25 +95,11 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
                    (uLong)r.zlib_size);
     if (z != Z_OK || outlen != r.size) {
         Py_DECREF(out);
-        return corrupt_source(name, len,
-                              z != Z_OK ? zError(z)
-                                        : "shorter than its length field");
+        return entry_error(INB_FAIL_CORRUPT_SOURCE, name, len,
+                           z != Z_OK ? zError(z)
+                                     : "shorter than its length field");
     }
     return out;
-}
-
-/* Set OSError(EIO, message) for a file of the virtual tree whose entry
- * inb_archive_data() refused with message, and return NULL. */
-static PyObject *
-damaged_file(const char *message)
-{
-    PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", EIO, message);
-
-    if (exc != NULL) {
-        PyErr_SetObject(PyExc_OSError, exc);
-        Py_DECREF(exc);
-    }
-    return NULL;
 }
 
 /* New reference: the bytes of entry (ns, name[0..len)), inflated for a
@@ -144,14 +117,14 @@ entry_bytes(int ns, const char *name, size_t len)
         return inflate_source(&e, name, len);
     }
     if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
-        return damaged_file(err);
+        return entry_error(INB_FAIL_DAMAGED_FILE, name, len, err);
     }
     if (e.kind == INB_KIND_SHARED_DATA) {
         /* A package's shared library: the file is the record's image. */
         inb_shobj_record r;
 
         if (inb_record_shobj_read(archive, &e, &r, err, sizeof(err)) < 0) {
-            return corrupt_entry("data entry", name, len, err);
+            return entry_error(INB_FAIL_CORRUPT_DATA, name, len, err);
         }
         return PyBytes_FromStringAndSize((const char *)r.image,
                                          (Py_ssize_t)r.image_size);
@@ -218,10 +191,7 @@ resources_loadable(PyObject *self, PyObject *args)
     }
     if (inb_finder_prepare_shared(&e, path, sizeof(path), err, sizeof(err)) <
         0) {
-        PyErr_Format(PyExc_ImportError,
-                     "cannot load %s, embedded in the executable: %s", rel,
-                     err);
-        return NULL;
+        return entry_error(INB_FAIL_LOAD_FILE, rel, (size_t)len, err);
     }
     return PyUnicode_FromString(path);
 }

@@ -270,7 +270,9 @@ def test_corrupt_source_entry_is_reported_and_tracebacks_still_print(
     r = run([exe, "-c", code])
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "entry source:datapkg.boom " + DAMAGED
+    assert lines[0] == ("corrupt source entry for module 'datapkg.boom' in "
+                        "the embedded archive: entry source:datapkg.boom " +
+                        DAMAGED)
     assert lines[1] == "ValueError: datapkg.boom exploded on purpose"
 
 
