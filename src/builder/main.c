@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "archive.h"
@@ -679,6 +680,38 @@ cmd_build(int argc, char **argv)
     return 0;
 }
 
+/* A build moves hundreds of megabytes through fresh buffers (shared
+ * objects, cache entries, the archive), faulted in 4 KiB at a time unless
+ * glibc's malloc asks for transparent huge pages, which only its start-up
+ * tunable turns on: run again, once, with glibc.malloc.hugetlb=1 added to
+ * GLIBC_TUNABLES (the tools the build runs inherit it).  On virtual
+ * machines, where a page fault costs about 10 us, this takes a no-op numpy
+ * rebuild from 50,000 faults to 13,000 and halves its CPU time.  When the
+ * exec fails the build goes on without. */
+static void
+reexec_with_huge_pages(char **argv)
+{
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    char *value;
+
+    if (tunables != NULL && strstr(tunables, "glibc.malloc.hugetlb") != NULL) {
+        return;
+    }
+    value = tunables != NULL && *tunables != '\0'
+                ? inb_xprintf("%s:glibc.malloc.hugetlb=1", tunables)
+                : inb_xstrdup("glibc.malloc.hugetlb=1");
+    if (setenv("GLIBC_TUNABLES", value, 1) == 0) {
+        execv("/proc/self/exe", argv);
+        if (tunables != NULL) {
+            setenv("GLIBC_TUNABLES", tunables, 1);
+        }
+        else {
+            unsetenv("GLIBC_TUNABLES");
+        }
+    }
+    free(value);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -697,6 +730,7 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "build") == 0) {
+        reexec_with_huge_pages(argv);
         return cmd_build(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "cache") == 0) {
