@@ -1,6 +1,9 @@
 # inbuilt: one GNU Makefile.  Overridable: CC, CFLAGS, PYTHON, PREFIX,
-# DESTDIR, BUILD.  `make` builds the CLI and the runtime library; `make check`
-# runs every test; `make demo` shows the point of it all.
+# DESTDIR, BUILD.  `make` builds the CLI (one for every CPython 3.10 to
+# 3.13: it compiles the runtime library for each target on first use) and,
+# as a check of the sources, the runtime library for PYTHON; `make check`
+# runs every test; `make demo` shows the point of it all.  PYTHON is the
+# default --python and the interpreter of the tests.
 
 PYTHON ?= /usr/bin/python3.11
 CC ?= cc
@@ -18,7 +21,7 @@ FUZZ_SECONDS ?= 300
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 DEPFLAGS = -MMD -MP
 
-# Facts about the target CPython, recorded once per PYTHON.
+# Facts about PYTHON, recorded once per PYTHON.
 -include $(BUILD)/config.mk
 $(BUILD)/config.mk: scripts/python-config.sh
 	@mkdir -p $(BUILD)
@@ -32,20 +35,20 @@ BUILDER_SRC = $(wildcard src/builder/*.c)
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
 BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
-	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/deps_py.o
+	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/deps_py.o \
+	$(BUILD)/obj/gen/compile_py.o $(BUILD)/obj/gen/runtime_files.o
+# What the builder carries to compile the runtime for each target.
+RUNTIME_FILES = $(sort $(RUNTIME_SRC) $(COMMON_SRC) \
+	$(wildcard src/runtime/*.h src/common/*.h include/*.h))
 
 BASE_CFLAGS = $(CFLAGS) $(WARN) $(DEPFLAGS) -std=gnu11 -fvisibility=hidden \
 	-iquote include -iquote src/common -I$(PY_INCLUDE) -I$(PY_PLATINCLUDE)
 
-# What the builder must know about its target, fixed when it is built.
-BUILDER_DEFS = -DINB_PY_EXE='"$(PY_EXE)"' -DINB_PY_VERSION='"$(PY_VERSION)"' \
-	-DINB_PY_STATICLIB='"$(PY_STATICLIB)"' -DINB_PY_LIBS='"$(PY_LIBS)"' \
-	-DINB_PY_STDLIB='"$(PY_STDLIB)"' -DINB_PY_PLATSTDLIB='"$(PY_PLATSTDLIB)"' \
-	-DINB_PY_PREFIX='"$(PY_PREFIX)"' -DINB_PY_EXT_SUFFIX='"$(PY_EXT_SUFFIX)"' \
-	-DINB_CC='"$(CC)"' -DINB_CXX='"$(CXX)"' \
-	-DINB_PY_INCLUDE='"$(PY_INCLUDE)"' \
-	-DINB_PY_PLATINCLUDE='"$(PY_PLATINCLUDE)"' \
-	-DINB_PY_EXT_CFLAGS='"$(PY_EXT_CFLAGS)"'
+# What the builder knows when it is built: its compilers, the flags it
+# compiles the runtime with, the default --python.  All else about a
+# target it asks the target's interpreter (target.c).
+BUILDER_DEFS = -DINB_DEFAULT_PYTHON='"$(PY_EXE)"' \
+	-DINB_CC='"$(CC)"' -DINB_CXX='"$(CXX)"' -DINB_RT_CFLAGS='"$(CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench bench-full \
 	fuzz bench-pynamic cpython-source check-fetch-source \
@@ -79,17 +82,22 @@ $(BUILD)/gen/support_py.c: src/runtime/support.py
 	$(call py_to_c,inb_support_py)
 $(BUILD)/gen/deps_py.c: src/builder/deps.py
 	$(call py_to_c,inb_deps_py)
+$(BUILD)/gen/compile_py.c: src/builder/compile.py
+	$(call py_to_c,inb_compile_py)
+$(BUILD)/gen/runtime_files.c: $(RUNTIME_FILES) scripts/embed-sources.sh
+	@mkdir -p $(@D)
+	sh scripts/embed-sources.sh $(RUNTIME_FILES) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -iquote src/builder -iquote src/common -c $< -o $@
 
 $(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-# The builder embeds the same static libpython to compile bytecode.
-$(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/libinbuilt-rt.a
-	$(CC) -no-pie -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) $(PY_STATICLIB) $(PY_LIBS) \
-		-lelf -lz -lcrypto
+# The builder links no libpython: each target's interpreter compiles its
+# bytecode (compile.c).
+$(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ)
+	$(CC) -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) -lelf -lz -lcrypto
 
 # Unit tests: pure-C modules with sanitizers and assertions on.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -223,11 +231,10 @@ check-fetch-source:
 		$(abspath $(BUILD)/cpython-source) >/dev/null || \
 		echo "(the --cpython-source test will skip)"
 
+# One file: the builder carries the runtime's sources.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/inbuilt
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/inbuilt $(DESTDIR)$(PREFIX)/bin/inbuilt
-	install -m 644 $(BUILD)/libinbuilt-rt.a \
-		$(DESTDIR)$(PREFIX)/lib/inbuilt/libinbuilt-rt.a
 
 format:
 	clang-format -i src/*/*.[ch] include/*.h tests/unit/*.c tests/fuzz/*.c

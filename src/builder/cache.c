@@ -92,31 +92,6 @@ top_dir(void)
     return NULL;
 }
 
-/* Create directory path and its parents (mode 0700).  Returns 0 or -1. */
-static int
-make_dirs(const char *path)
-{
-    char *p = inb_xstrdup(path), *s;
-    int rc = 0;
-
-    for (s = p + 1; rc == 0; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-
-            *s = '\0';
-            if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-                rc = -1;
-            }
-            *s = c;
-            if (c == '\0') {
-                break;
-            }
-        }
-    }
-    free(p);
-    return rc;
-}
-
 /* SHA-256 of data[0..n) into out. */
 static void
 sha256(const void *data, size_t n, unsigned char out[32])
@@ -145,7 +120,7 @@ cache_on(void)
     }
     cache_dir = inb_xprintf("%s/v%d", top, FORMAT_VERSION);
     free(top);
-    if (make_dirs(cache_dir) < 0) {
+    if (inb_make_dirs(cache_dir) < 0) {
         inb_note("no build cache: cannot create %s: %s", cache_dir,
                  strerror(errno));
         return 0;
@@ -373,7 +348,7 @@ inb_cache_put(struct inb_cache_key *k, const void *data, size_t n)
     dir = inb_xprintf("%s/%s", cache_dir, k->kind);
     tmp = inb_xprintf("%s/.tmp-XXXXXX", dir);
     fd = mkstemp(tmp);
-    if (fd < 0 && errno == ENOENT && make_dirs(dir) == 0) {
+    if (fd < 0 && errno == ENOENT && inb_make_dirs(dir) == 0) {
         /* mkstemp consumed the template */
         free(tmp);
         tmp = inb_xprintf("%s/.tmp-XXXXXX", dir);

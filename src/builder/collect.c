@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "archive.h"
+#include "target.h"
 #include "util.h"
 
 /* Where the walk is: directories on the current path, to stop symlink
@@ -258,9 +259,9 @@ extension_stem(const char *f, int top)
 static int
 suffix_rank(const char *f)
 {
-    size_t n = strlen(f), s = strlen(INB_PY_EXT_SUFFIX);
+    size_t n = strlen(f), s = strlen(inb_py->ext_suffix);
 
-    if ((n > s && strcmp(f + n - s, INB_PY_EXT_SUFFIX) == 0) ||
+    if ((n > s && strcmp(f + n - s, inb_py->ext_suffix) == 0) ||
         (n > 8 && strcmp(f + n - 8, ".abi3.so") == 0) ||
         strchr(f, '.') == f + n - 3) {
         return 0;
@@ -374,7 +375,7 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
     if (!is_dir(dir)) {
         inb_fatal("the standard library directory %s is missing; install "
                   "the Python %s development package (scripts/install-deps)",
-                  dir, INB_PY_VERSION);
+                  dir, inb_py->version);
     }
     walk_dir(&w, dir, "", 0);
     if (dynload != NULL && is_dir(dynload)) {

@@ -1,168 +1,232 @@
-/* compile.c: the builder's embedded CPython, used only to compile and
- * marshal.  It is the same static libpython the produced executables link,
- * so the bytecode is exactly theirs. */
-#include <Python.h>
-#include <marshal.h>
-
+/* compile.c: compile Python source to marshalled code objects with the
+ * target interpreter itself, so the bytecode is exactly that of the
+ * CPython version the executable links (and \N{...} escapes find that
+ * version's own unicodedata).  The interpreter runs src/builder/compile.py
+ * once per build as a server on a pair of pipes; that file documents the
+ * protocol. */
 #include "compile.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static int started;
+#include "spawn.h"
+
+/* The text of src/builder/compile.py, generated into the build directory
+ * by the Makefile. */
+extern const char inb_compile_py[];
+
+/* The running server: its pid, the pipe ends, the interpreter, and what
+ * its hello said. */
+static struct {
+    pid_t pid;
+    int to, from;
+    char *python;
+    uint32_t magic, version;
+} server = {0, -1, -1, NULL, 0, 0};
+
+/* Exit with an error: the server died or broke the protocol. */
+static __attribute__((noreturn)) void
+server_lost(void)
+{
+    inb_fatal("--python %s stopped answering while compiling (see its "
+              "messages above)",
+              server.python);
+}
+
+/* Write data[0..n) to the server, or read n bytes from it into data. */
+static void
+transfer(int writing, void *data, size_t n)
+{
+    char *p = data;
+
+    while (n > 0) {
+        ssize_t k = writing ? write(server.to, p, n) : read(server.from, p, n);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            server_lost();
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static void
+write_all(const void *data, size_t n)
+{
+    transfer(1, (void *)data, n);
+}
+
+static void
+read_all(void *data, size_t n)
+{
+    transfer(0, data, n);
+}
+
+static uint32_t
+le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
+}
+
+/* Send one field: its length, then data[0..n). */
+static void
+send_field(const void *data, size_t n)
+{
+    unsigned char len[4] = {(unsigned char)n, (unsigned char)(n >> 8),
+                            (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 24)};
+
+    if (n > UINT32_MAX) {
+        inb_fatal("a file of more than 4 GB cannot be compiled");
+    }
+    write_all(len, 4);
+    write_all(data, n);
+}
+
+/* Read one reply, appending its field to out.  Returns 0 for an ok
+ * reply, -1 for an error one. */
+static int
+recv_reply(struct inb_buf *out)
+{
+    unsigned char head[5];
+    size_t n, old = out->len;
+
+    read_all(head, 5);
+    n = le32(head + 1);
+    if (out->cap < old + n + 1) {
+        out->data = inb_xrealloc(out->data, old + n + 1);
+        out->cap = old + n + 1;
+    }
+    read_all(out->data + old, n);
+    out->len = old + n;
+    out->data[out->len] = '\0';
+    return head[0] == '0' ? 0 : -1;
+}
 
 void
-inb_compile_init(void)
+inb_compile_init(const char *python)
 {
-    PyConfig config;
-    PyStatus status;
+    char *argv[] = {(char *)python,         "-I", "-S", "-W", "ignore", "-c",
+                    (char *)inb_compile_py, NULL};
+    struct inb_buf hello = {0};
 
-    if (started) {
+    if (server.pid != 0) {
         return;
     }
-    PyConfig_InitIsolatedConfig(&config);
-    config.site_import = 0;
-    config.install_signal_handlers = 0;
-    /* Compiling a stdlib makes warnings about its own code; not ours. */
-    status = PyConfig_SetString(&config, &config.program_name, L"inbuilt");
-    if (!PyStatus_Exception(status)) {
-        status = PyWideStringList_Append(&config.warnoptions, L"ignore");
+    /* A dead server shows as a failed write, not a killed builder. */
+    signal(SIGPIPE, SIG_IGN);
+    server.python = inb_xstrdup(python);
+    server.pid = inb_spawn_pipes(argv, &server.to, &server.from);
+    if (recv_reply(&hello) < 0 || hello.len != 8) {
+        server_lost();
     }
-    if (!PyStatus_Exception(status)) {
-        status = PyConfig_SetBytesString(&config, &config.home, INB_PY_PREFIX);
-    }
-    if (!PyStatus_Exception(status)) {
-        status = Py_InitializeFromConfig(&config);
-    }
-    PyConfig_Clear(&config);
-    if (PyStatus_Exception(status)) {
-        inb_fatal("cannot start the embedded Python %s (home %s): %s",
-                  INB_PY_VERSION, INB_PY_PREFIX,
-                  status.err_msg ? status.err_msg : "unknown error");
-    }
-    started = 1;
+    server.magic = le32((const unsigned char *)hello.data);
+    server.version = le32((const unsigned char *)hello.data + 4);
+    inb_buf_free(&hello);
 }
 
 void
 inb_compile_fini(void)
 {
-    if (started) {
-        Py_FinalizeEx();
-        started = 0;
+    int rc;
+
+    if (server.pid == 0) {
+        return;
     }
+    close(server.to);
+    close(server.from);
+    rc = inb_spawn_wait(server.pid);
+    if (rc != 0) {
+        inb_warn("the compile server (--python %s) exited with status %d",
+                 server.python, rc);
+    }
+    server.pid = 0;
+    free(server.python);
+    server.python = NULL;
 }
 
 uint32_t
 inb_compile_magic(void)
 {
-    return (uint32_t)PyImport_GetMagicNumber();
+    return server.magic;
 }
 
 uint32_t
 inb_compile_version(void)
 {
-    return (uint32_t)PY_VERSION_HEX;
+    return server.version;
 }
 
-/* Print the pending exception as a compiler diagnostic for path and clear
- * it. */
-static void
-report_error(const char *path)
+/* Send a compile request and take its reply: the code into out, or the
+ * message printed to stderr. */
+static int
+compile_request(const char *src, size_t len, const char *path,
+                const char *relname, int optimize, struct inb_buf *out)
 {
-    PyObject *type, *value, *tb, *msg = NULL, *lineno = NULL, *offset = NULL;
-    PyObject *text = NULL;
-    const char *m = NULL;
+    size_t old = out->len;
+    char opt = (char)('0' + optimize);
 
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL &&
-        PyErr_GivenExceptionMatches(value, PyExc_SyntaxError)) {
-        msg = PyObject_GetAttrString(value, "msg");
-        lineno = PyObject_GetAttrString(value, "lineno");
-        offset = PyObject_GetAttrString(value, "offset");
+    write_all(src != NULL ? "c" : "f", 1);
+    send_field(path, strlen(path));
+    send_field(relname, strlen(relname));
+    send_field(&opt, 1);
+    if (src != NULL) {
+        send_field(src, len);
     }
-    PyErr_Clear();
-    text = value ? PyObject_Str(value) : NULL;
-    PyErr_Clear();
-    if (msg != NULL && PyUnicode_Check(msg)) {
-        m = PyUnicode_AsUTF8(msg);
+    if (recv_reply(out) == 0) {
+        return 0;
     }
-    else if (text != NULL) {
-        m = PyUnicode_AsUTF8(text);
-    }
-    PyErr_Clear();
-    fprintf(stderr, "%s:%ld:%ld: %s: %s\n", path,
-            lineno && PyLong_Check(lineno) ? PyLong_AsLong(lineno) : 0L,
-            offset && PyLong_Check(offset) ? PyLong_AsLong(offset) : 0L,
-            type ? ((PyTypeObject *)type)->tp_name : "error",
-            m ? m : "cannot compile");
-    PyErr_Clear();
-    Py_XDECREF(text);
-    Py_XDECREF(offset);
-    Py_XDECREF(lineno);
-    Py_XDECREF(msg);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
+    /* The message was appended to out: print it and take it back. */
+    fprintf(stderr, "%s\n", out->data + old);
+    out->len = old;
+    out->data[old] = '\0';
+    return -1;
 }
 
 int
 inb_compile_source(const char *src, size_t len, const char *path,
                    const char *relname, int optimize, struct inb_buf *out)
 {
-    PyCompilerFlags flags = {0, PY_MINOR_VERSION};
-    PyObject *code = NULL, *filename = NULL, *data = NULL;
-    char *text;
-    int rc = -1;
-
-    if (memchr(src, '\0', len) != NULL) {
-        fprintf(stderr, "%s:0:0: SyntaxError: source contains NUL bytes\n",
-                path);
-        return -1;
-    }
-    text = strndup(src, len);
-    if (text == NULL) {
-        inb_fatal("out of memory");
-    }
-    filename = PyUnicode_DecodeFSDefault(relname);
-    if (filename == NULL) {
-        report_error(path);
-        goto done;
-    }
-    code = Py_CompileStringObject(text, filename, Py_file_input, &flags,
-                                  optimize);
-    if (code == NULL) {
-        report_error(path);
-        goto done;
-    }
-    data = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
-    if (data == NULL) {
-        report_error(path);
-        goto done;
-    }
-    inb_buf_add(out, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
-    rc = 0;
-done:
-    Py_XDECREF(data);
-    Py_XDECREF(code);
-    Py_XDECREF(filename);
-    free(text);
-    return rc;
+    return compile_request(src, len, path, relname, optimize, out);
 }
 
 int
 inb_compile_file(const char *path, const char *relname, int optimize,
                  struct inb_buf *out)
 {
-    struct inb_buf src = {0};
+    return compile_request(NULL, 0, path, relname, optimize, out);
+}
+
+int
+inb_compile_exec(const char *text)
+{
+    struct inb_buf msg = {0};
     int rc;
 
-    if (inb_buf_readfile(&src, path) < 0) {
-        fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
-        return -1;
+    write_all("x", 1);
+    send_field(text, strlen(text));
+    rc = recv_reply(&msg);
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", msg.data);
     }
-    rc = inb_compile_source(src.data, src.len, path, relname, optimize, out);
-    inb_buf_free(&src);
+    inb_buf_free(&msg);
     return rc;
+}
+
+int
+inb_compile_call(const char *function, const char *path,
+                 struct inb_buf *result)
+{
+    write_all("k", 1);
+    send_field(function, strlen(function));
+    send_field(path, strlen(path));
+    return recv_reply(result);
 }

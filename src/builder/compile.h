@@ -1,5 +1,6 @@
 /* compile.h: compile Python source to marshalled code objects with the
- * embedded libpython, i.e. exactly the CPython version of the runtime. */
+ * target interpreter (a server process started once), i.e. exactly the
+ * CPython version the executable links. */
 #ifndef INB_COMPILE_H
 #define INB_COMPILE_H
 
@@ -9,8 +10,9 @@
 #include "inb.h"
 #include "util.h"
 
-/* Start the embedded interpreter (once).  Exits on failure. */
-INB_HIDDEN void inb_compile_init(void);
+/* Start python, the target interpreter, as the compile server (once).
+ * Exits on failure. */
+INB_HIDDEN void inb_compile_init(const char *python);
 /* Compile the source file at path, naming it relname inside code objects,
  * with optimization level optimize (0, 1 or 2), and append
  * marshal.dumps(code) to out.  Returns 0, or -1 after printing
@@ -22,10 +24,19 @@ INB_HIDDEN int inb_compile_file(const char *path, const char *relname,
 INB_HIDDEN int inb_compile_source(const char *src, size_t len,
                                   const char *path, const char *relname,
                                   int optimize, struct inb_buf *out);
-/* The bytecode magic number and PY_VERSION_HEX of the embedded CPython. */
+/* The bytecode magic number and PY_VERSION_HEX of the target CPython. */
 INB_HIDDEN uint32_t inb_compile_magic(void);
 INB_HIDDEN uint32_t inb_compile_version(void);
-/* Stop the embedded interpreter. */
+/* Run Python text in the server's namespace (to define functions for
+ * inb_compile_call).  Returns 0, or -1 after printing the error. */
+INB_HIDDEN int inb_compile_exec(const char *text);
+/* Call function(source, path), defined by inb_compile_exec, on the source
+ * of the file at path; it returns a list of ints, appended to result in
+ * decimal, comma-separated ("12,40").  Returns 0, or -1 with the error message
+ * in result. */
+INB_HIDDEN int inb_compile_call(const char *function, const char *path,
+                                struct inb_buf *result);
+/* Stop the server. */
 INB_HIDDEN void inb_compile_fini(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "isolate.h"
 #include "records.h"
 #include "spawn.h"
+#include "target.h"
 
 /* Whether path ends with suffix. */
 static int
@@ -194,6 +195,7 @@ static void
 job_command(struct job *job, const struct inb_ext *e, const char *src)
 {
     size_t i;
+    char *inc;
 
     if (is_cxx_source(src)) {
         tool_words("INBUILT_CXX", INB_CXX, &job->argv, &job->argc);
@@ -201,9 +203,13 @@ job_command(struct job *job, const struct inb_ext *e, const char *src)
     else {
         tool_words("INBUILT_CC", INB_CC, &job->argv, &job->argc);
     }
-    inb_split_words(INB_PY_EXT_CFLAGS, &job->argv, &job->argc);
-    inb_argv_add(&job->argv, &job->argc, "-I" INB_PY_INCLUDE);
-    inb_argv_add(&job->argv, &job->argc, "-I" INB_PY_PLATINCLUDE);
+    inb_split_words(inb_py->ext_cflags, &job->argv, &job->argc);
+    inc = inb_xprintf("-I%s", inb_py->include);
+    inb_argv_add(&job->argv, &job->argc, inc);
+    free(inc);
+    inc = inb_xprintf("-I%s", inb_py->platinclude);
+    inb_argv_add(&job->argv, &job->argc, inc);
+    free(inc);
     for (i = 0; i < e->cflags.n; i++) {
         inb_argv_add(&job->argv, &job->argc, e->cflags.v[i]);
     }
@@ -213,22 +219,11 @@ job_command(struct job *job, const struct inb_ext *e, const char *src)
     inb_argv_add(&job->argv, &job->argc, job->obj);
 }
 
-/* How many compilers run at once: $INBUILT_JOBS, else the online CPUs. */
-static size_t
-job_slots(void)
-{
-    const char *env = getenv("INBUILT_JOBS");
-    long n = env != NULL && *env ? strtol(env, NULL, 10)
-                                 : sysconf(_SC_NPROCESSORS_ONLN);
-
-    return n >= 1 ? (size_t)n : 1;
-}
-
 /* Run jobs[0..n), at most job_slots() at a time; each gets its status. */
 static void
 run_jobs(struct job *jobs, size_t n)
 {
-    size_t next = 0, running = 0, slots = job_slots(), i;
+    size_t next = 0, running = 0, slots = inb_job_slots(), i;
 
     while (next < n || running > 0) {
         int status;

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +28,10 @@
 #include "cache.h"
 #include "extension.h"
 #include "place.h"
+#include "runtime.h"
 #include "seal.h"
 #include "spawn.h"
+#include "target.h"
 #include "util.h"
 
 void
@@ -66,40 +67,6 @@ inb_link_prepare(struct inb_output *o, const char *path)
     close(fd);
     inb_cleanup_add(o->tmp);
     free(dir);
-}
-
-const char *
-inb_link_runtime(void)
-{
-    static char found[PATH_MAX + 64];
-    char self[PATH_MAX], *dir;
-    const char *env = getenv("INBUILT_RUNTIME");
-    const char *const rel[] = {"libinbuilt-rt.a",
-                               "../lib/inbuilt/libinbuilt-rt.a"};
-    ssize_t n;
-    size_t i;
-
-    if (env != NULL && *env != '\0') {
-        if (access(env, R_OK) < 0) {
-            inb_fatal("INBUILT_RUNTIME=%s:", env);
-        }
-        return env;
-    }
-    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n < 0) {
-        inb_fatal("cannot find this program's path in /proc/self/exe:");
-    }
-    self[n] = '\0';
-    dir = dirname(self);
-    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-        snprintf(found, sizeof(found), "%s/%s", dir, rel[i]);
-        if (access(found, R_OK) == 0) {
-            return found;
-        }
-    }
-    inb_fatal("the runtime library libinbuilt-rt.a is not beside %s nor in "
-              "%s/../lib/inbuilt; reinstall inbuilt or set INBUILT_RUNTIME",
-              dir, dir);
 }
 
 /* Write data[0..size) to path.  Exits on failure. */
@@ -288,9 +255,9 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     for (size_t i = 0; i < ext_objects.n; i++) {
         inb_argv_add(&argv, &argc, ext_objects.v[i]);
     }
-    inb_argv_add(&argv, &argc, inb_link_runtime());
+    inb_argv_add(&argv, &argc, inb_runtime_library(inb_py));
     inb_argv_add(&argv, &argc, "-Wl,--whole-archive");
-    inb_argv_add(&argv, &argc, INB_PY_STATICLIB);
+    inb_argv_add(&argv, &argc, inb_py->staticlib);
     inb_argv_add(&argv, &argc, "-Wl,--no-whole-archive");
     /* Export the C API, for extension modules loaded later. */
     inb_argv_add(&argv, &argc, "-Wl,--export-dynamic");
@@ -298,7 +265,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     for (size_t i = 0; i < ext_libs.n; i++) {
         inb_argv_add(&argv, &argc, ext_libs.v[i]);
     }
-    inb_split_words(INB_PY_LIBS, &argv, &argc);
+    inb_split_words(inb_py->libs, &argv, &argc);
     /* The runtime inflates module source with zlib (resources.c), which a
      * libpython with zlib as a shared module does not link. */
     inb_argv_add(&argv, &argc, "-lz");

@@ -1,5 +1,6 @@
 /* link.h: turn an archive into an executable: embed it in an object file
- * and link it with the runtime and the static libpython. */
+ * and link it with the runtime and the static libpython of the target
+ * (inb_py). */
 #ifndef INB_LINK_H
 #define INB_LINK_H
 
@@ -29,8 +30,4 @@ INB_HIDDEN void inb_link_run(struct inb_output *o,
                              const unsigned char *archive, size_t size,
                              const char *const *libs, size_t nlibs,
                              const struct inb_exts *exts);
-/* The runtime library to link (libinbuilt-rt.a), found beside this program
- * or in ../lib/inbuilt, or named by $INBUILT_RUNTIME.  Exits when missing. */
-INB_HIDDEN const char *inb_link_runtime(void);
-
 #endif

@@ -1,6 +1,7 @@
 /* lint.c: find code that reads files next to its own __file__, which no
  * longer exist once the package is embedded.  The check walks each module's
- * syntax tree with the builder's embedded CPython (ast): a call of open()
+ * syntax tree with the target interpreter (ast, in the compile server):
+ * a call of open()
  * (builtins, io, codecs, os) or of Path.open/read_text/read_bytes whose
  * file argument or receiver uses __file__, directly or through a name an
  * assignment anywhere in the module bound to an expression using it.
@@ -8,16 +9,15 @@
  * __main__ (a script's `if __name__ == "__main__":` block and the
  * module-level functions only that block names): such code runs from a
  * source tree, not from an executable. */
-#include <Python.h>
-
 #include "lint.h"
 
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "archive.h"
 #include "cache.h"
+#include "compile.h"
 #include "util.h"
 
 static const char checker_py[] =
@@ -97,77 +97,41 @@ static const char checker_py[] =
     "            lines.add(n.lineno)\n"
     "    return sorted(lines)\n";
 
-/* New reference: the checker function, or NULL with an exception set. */
-static PyObject *
-make_checker(void)
-{
-    PyObject *globals = NULL, *res = NULL, *check = NULL;
-
-    globals = PyDict_New();
-    if (globals == NULL || PyDict_SetItemString(globals, "__builtins__",
-                                                PyEval_GetBuiltins()) < 0) {
-        goto done;
-    }
-    res = PyRun_String(checker_py, Py_file_input, globals, globals);
-    if (res == NULL) {
-        goto done;
-    }
-    check = PyDict_GetItemString(globals, "check"); /* borrowed */
-    Py_XINCREF(check);
-done:
-    Py_XDECREF(res);
-    Py_XDECREF(globals);
-    return check;
-}
-
 /* The lines of module m (source src) that read a file next to __file__,
  * as "12,40", appended to out: from the build cache, else found by the
- * checker *check (made on first use).  Returns 0, or -1 with an
- * exception set. */
+ * checker in the compile server, defined there on first use (*defined: 0
+ * not yet, 1 done, -1 failed).  Returns 0, or -1 when it cannot run. */
 static int
-lint_lines(PyObject **check, const struct inb_module *m,
-           const struct inb_buf *src, struct inb_buf *out)
+lint_lines(int *defined, const struct inb_module *m, const struct inb_buf *src,
+           struct inb_buf *out)
 {
     struct inb_cache_key k;
-    PyObject *text = NULL, *lines = NULL;
-    Py_ssize_t i;
-    char num[32];
+    uint32_t version = inb_compile_version();
 
     inb_cache_key_start(&k, "lint");
     inb_cache_key_add(&k, checker_py, sizeof(checker_py));
+    inb_cache_key_add(&k, &version, sizeof(version));
     inb_cache_key_str(&k, m->path);
     inb_cache_key_add(&k, src->data ? src->data : "", src->len);
     if (inb_cache_get(&k, out)) {
         return 0;
     }
-    if (*check == NULL) {
-        *check = make_checker();
+    if (*defined == 0) {
+        *defined = inb_compile_exec(checker_py) == 0 ? 1 : -1;
+        if (*defined < 0) {
+            inb_note("cannot check for file reads next to __file__: no ast");
+        }
     }
-    if (*check != NULL) {
-        text = PyBytes_FromStringAndSize(src->data, (Py_ssize_t)src->len);
-    }
-    if (text != NULL) {
-        lines = PyObject_CallFunction(*check, "Os", text, m->path);
-    }
-    if (lines == NULL || !PyList_Check(lines)) {
-        Py_XDECREF(lines);
-        Py_XDECREF(text);
+    if (*defined < 0 || inb_compile_call("check", m->path, out) < 0) {
         return -1;
     }
-    for (i = 0; i < PyList_GET_SIZE(lines); i++) {
-        snprintf(num, sizeof(num), "%s%ld", i ? "," : "",
-                 PyLong_AsLong(PyList_GET_ITEM(lines, i)));
-        inb_buf_addstr(out, num);
-    }
     inb_cache_put(&k, out->data ? out->data : "", out->len);
-    Py_DECREF(lines);
-    Py_DECREF(text);
     return 0;
 }
 
 /* Warn for the lines of module m; returns how many. */
 static int
-lint_module(PyObject **check, const struct inb_module *m)
+lint_module(int *defined, const struct inb_module *m)
 {
     struct inb_buf src = {0}, lines = {0};
     char *package = inb_xstrdup(m->name), *dot, *p, *end;
@@ -177,7 +141,7 @@ lint_module(PyObject **check, const struct inb_module *m)
         *dot = '\0';
     }
     if (inb_buf_readfile(&src, m->path) == 0 &&
-        lint_lines(check, m, &src, &lines) == 0) {
+        lint_lines(defined, m, &src, &lines) == 0) {
         inb_buf_add(&lines, "", 1);
         for (p = lines.data; *p != '\0'; p = *end == ',' ? end + 1 : end) {
             long line = strtol(p, &end, 10);
@@ -194,7 +158,6 @@ lint_module(PyObject **check, const struct inb_module *m)
             n++;
         }
     }
-    PyErr_Clear();
     inb_buf_free(&lines);
     inb_buf_free(&src);
     free(package);
@@ -225,9 +188,8 @@ is_test_module(const char *name)
 int
 inb_lint_file_reads(const struct inb_collect *c)
 {
-    PyObject *check = NULL;
     size_t i;
-    int warnings = 0;
+    int warnings = 0, defined = 0;
 
     for (i = 0; i < c->n; i++) {
         const struct inb_module *m = &c->mods[i];
@@ -235,9 +197,8 @@ inb_lint_file_reads(const struct inb_collect *c)
         if (m->priority == 0 &&
             (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) &&
             !is_test_module(m->name)) {
-            warnings += lint_module(&check, m);
+            warnings += lint_module(&defined, m);
         }
     }
-    Py_XDECREF(check);
     return warnings;
 }

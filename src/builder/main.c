@@ -20,6 +20,7 @@
 #include "link.h"
 #include "lint.h"
 #include "meta.h"
+#include "runtime.h"
 #include "setup.h"
 #include "shlib.h"
 #include "stdext.h"
@@ -34,9 +35,10 @@ static const char usage_text[] =
     "       inbuilt cache [--stats] [--clear]\n"
     "       inbuilt --help | --version\n"
     "\n"
-    "Make OUT, one executable holding CPython " INB_PY_VERSION
-    " (linked statically) and\n"
-    "its whole pure-Python standard library as bytecode in memory.  It acts\n"
+    "Make OUT, one executable holding the CPython of --python (3.10 to "
+    "3.13, linked\n"
+    "statically) and its whole pure-Python standard library as bytecode in\n"
+    "memory.  It acts\n"
     "like python3 (-c, -m, scripts, stdin, the REPL) but imports without\n"
     "touching the filesystem: no sys.path search, no stat, no open.\n"
     "\n"
@@ -52,7 +54,7 @@ static const char usage_text[] =
     "                          installed requirements come too, each named)\n"
     "  --python PATH           the interpreter of the environment (venv,\n"
     "                          conda) to take --include'd packages from;\n"
-    "                          default " INB_PY_EXE "\n"
+    "                          default " INB_DEFAULT_PYTHON "\n"
     "  --exclude PATTERN       drop modules whose dotted name, or a "
     "parent's,\n"
     "                          matches the shell PATTERN (repeatable), e.g.\n"
@@ -324,10 +326,11 @@ parse_build(int argc, char **argv, struct options *o)
 }
 
 /* Add the search roots: --path, the environment's sys.path but its
- * standard library, then the standard library inbuilt links. */
+ * standard library, then the standard library of the CPython linked
+ * (its lib-dynload is dynload). */
 static void
 add_roots(struct inb_collect *c, const struct options *o,
-          const struct inb_target *t)
+          const struct inb_target *t, const char *dynload)
 {
     size_t i;
     struct stat st;
@@ -343,8 +346,8 @@ add_roots(struct inb_collect *c, const struct options *o,
             inb_collect_root(c, t->paths.v[i]);
         }
     }
-    inb_collect_root(c, INB_PY_STDLIB);
-    inb_collect_root(c, INB_PY_PLATSTDLIB "/lib-dynload");
+    inb_collect_root(c, t->stdlib_dir);
+    inb_collect_root(c, dynload);
 }
 
 /* Include the top-level packages of the distributions that the
@@ -575,7 +578,7 @@ cmd_build(int argc, char **argv)
     unsigned char *archive = NULL;
     size_t size = 0, bytes = 0, extra = 0, i, nmods = 0, nlibs;
     const char *const *libs;
-    char err[256], *entry_mod = NULL;
+    char err[256], *entry_mod = NULL, *dynload;
     double t0 = now();
     struct stat st;
     int failures;
@@ -586,14 +589,16 @@ cmd_build(int argc, char **argv)
     }
     step_done("start");
     inb_link_prepare(&out, o.output);
-    inb_link_runtime(); /* fail now, not after compiling */
-    inb_target_query(&t, o.python ? o.python : INB_PY_EXE);
+    inb_target_query(&t, o.python ? o.python : INB_DEFAULT_PYTHON);
     step_done("target query");
-    add_roots(&c, &o, &t);
+    inb_runtime_library(&t); /* built now if needed, not after compiling */
+    step_done("runtime library");
+    dynload = inb_xprintf("%s/lib-dynload", t.platstdlib_dir);
+    add_roots(&c, &o, &t, dynload);
     for (i = 0; i < o.excludes.n; i++) {
         inb_collect_exclude(&c, o.excludes.v[i]);
     }
-    inb_collect_stdlib(&c, INB_PY_STDLIB, INB_PY_PLATSTDLIB "/lib-dynload");
+    inb_collect_stdlib(&c, t.stdlib_dir, dynload);
     for (i = 0; i < o.includes.n; i++) {
         inb_collect_include(&c, o.includes.v[i]);
     }
@@ -618,8 +623,8 @@ cmd_build(int argc, char **argv)
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */
     step_done("extensions");
-    inb_shlib_init(INB_PY_LIBS, t.prefix);
-    inb_compile_init();
+    inb_shlib_init(t.libs, t.prefix);
+    inb_compile_init(t.python);
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
     if (w == NULL) {
         inb_fatal("out of memory");
@@ -677,6 +682,7 @@ cmd_build(int argc, char **argv)
             inb_argv0, o.output, nmods, (double)bytes / 1e6,
             (double)extra / 1e6, (double)st.st_size / 1e6, now() - t0);
     free(entry_mod);
+    free(dynload);
     return 0;
 }
 
@@ -725,8 +731,9 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("inbuilt %s for Python %s (%s)\n", INBUILT_VERSION,
-               INB_PY_VERSION, INB_PY_STATICLIB);
+        printf("inbuilt %s for CPython 3.10 to 3.13 (default --python "
+               "%s)\n",
+               INBUILT_VERSION, INB_DEFAULT_PYTHON);
         return 0;
     }
     if (strcmp(argv[1], "build") == 0) {

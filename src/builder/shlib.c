@@ -31,6 +31,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "target.h"
+
 /* What the dynamic section of a shared object says. */
 struct elfinfo {
     int machine;
@@ -487,10 +489,10 @@ check_tag(const char *name, const char *path, const char *base)
         return; /* x.abi3.so or x.so: no version in the name */
     }
     tag += strlen(".cpython-");
-    for (i = 0, j = 0; INB_PY_VERSION[i] != '\0' && j + 1 < sizeof(want);
+    for (i = 0, j = 0; inb_py->version[i] != '\0' && j + 1 < sizeof(want);
          i++) {
-        if (INB_PY_VERSION[i] != '.') {
-            want[j++] = INB_PY_VERSION[i];
+        if (inb_py->version[i] != '.') {
+            want[j++] = inb_py->version[i];
         }
     }
     want[j] = '\0';
@@ -498,7 +500,7 @@ check_tag(const char *name, const char *path, const char *base)
         inb_fatal("extension module %s (%s) is built for another CPython "
                   "(tag %.*s); this executable runs CPython %s: take it from "
                   "an environment of that version",
-                  name, path, (int)strcspn(tag, "-."), tag, INB_PY_VERSION);
+                  name, path, (int)strcspn(tag, "-."), tag, inb_py->version);
     }
 }
 

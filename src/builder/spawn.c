@@ -45,7 +45,7 @@ static int
 spawn_run(char *const argv[], struct inb_buf *out, int fd)
 {
     posix_spawn_file_actions_t actions;
-    int fds[2] = {-1, -1}, status, err;
+    int fds[2] = {-1, -1}, err;
     pid_t pid;
 
     if (inb_verbose) {
@@ -95,15 +95,7 @@ spawn_run(char *const argv[], struct inb_buf *out, int fd)
         }
         close(fds[0]);
     }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            inb_fatal("waitpid:");
-        }
-    }
-    if (WIFSIGNALED(status)) {
-        return 128 + WTERMSIG(status);
-    }
-    return WEXITSTATUS(status);
+    return inb_spawn_wait(pid);
 }
 
 int
@@ -150,16 +142,70 @@ inb_spawn_start(char *const argv[], const char *errpath)
 }
 
 pid_t
-inb_spawn_wait_any(int *status)
+inb_spawn_pipes(char *const argv[], int *to, int *from)
 {
+    posix_spawn_file_actions_t actions;
+    int in[2], out[2], err;
     pid_t pid;
+
+    if (inb_verbose) {
+        inb_spawn_print("+ ", argv);
+    }
+    /* Close-on-exec: no later child keeps the other ends open. */
+    if (pipe(in) < 0 || pipe(out) < 0 ||
+        fcntl(in[1], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(out[0], F_SETFD, FD_CLOEXEC) < 0) {
+        inb_fatal("pipe:");
+    }
+    if (posix_spawn_file_actions_init(&actions) != 0 ||
+        posix_spawn_file_actions_adddup2(&actions, in[0], 0) != 0 ||
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1) != 0 ||
+        posix_spawn_file_actions_addclose(&actions, in[0]) != 0 ||
+        posix_spawn_file_actions_addclose(&actions, out[1]) != 0) {
+        inb_fatal("posix_spawn_file_actions:");
+    }
+    err = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    if (err != 0) {
+        errno = err;
+        inb_spawn_print("failed command: ", argv);
+        inb_fatal("cannot run %s:", argv[0]);
+    }
+    *to = in[1];
+    *from = out[0];
+    return pid;
+}
+
+/* Wait for child pid (-1: any); *status as inb_spawn_run() returns it.
+ * Returns the pid waited for. */
+static pid_t
+wait_child(pid_t pid, int *status)
+{
+    pid_t got;
     int st;
 
-    while ((pid = waitpid(-1, &st, 0)) < 0) {
+    while ((got = waitpid(pid, &st, 0)) < 0) {
         if (errno != EINTR) {
             inb_fatal("waitpid:");
         }
     }
     *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-    return pid;
+    return got;
+}
+
+int
+inb_spawn_wait(pid_t pid)
+{
+    int status;
+
+    wait_child(pid, &status);
+    return status;
+}
+
+pid_t
+inb_spawn_wait_any(int *status)
+{
+    return wait_child(-1, status);
 }

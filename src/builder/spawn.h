@@ -23,6 +23,13 @@ INB_HIDDEN pid_t inb_spawn_start(char *const argv[], const char *errpath);
 /* Wait for any child started by inb_spawn_start() (the caller has no
  * other); returns its pid and sets *status as inb_spawn_run() returns it. */
 INB_HIDDEN pid_t inb_spawn_wait_any(int *status);
+/* Start argv[0] (searched on PATH) with argv, its standard input and
+ * output connected to pipes: *to is written to its input, *from reads its
+ * output (both close-on-exec).  Returns its pid; exits via inb_fatal when
+ * it cannot be started. */
+INB_HIDDEN pid_t inb_spawn_pipes(char *const argv[], int *to, int *from);
+/* Wait for child pid; returns its status as inb_spawn_run() does. */
+INB_HIDDEN int inb_spawn_wait(pid_t pid);
 /* Print argv as a shell-quoted command line to stderr, after prefix. */
 INB_HIDDEN void inb_spawn_print(const char *prefix, char *const argv[]);
 

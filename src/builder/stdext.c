@@ -27,6 +27,7 @@
 
 #include "setup.h"
 #include "spawn.h"
+#include "target.h"
 #include "util.h"
 
 static const char recipe_script[] =
@@ -135,7 +136,7 @@ inb_stdext_declare(struct inb_exts *l, const struct inb_collect *c,
     FILE *f;
     int fd, rc;
 
-    inb_argv_add(&argv, &argc, INB_PY_EXE);
+    inb_argv_add(&argv, &argc, inb_py->python);
     inb_argv_add(&argv, &argc, "-I");
     inb_argv_add(&argv, &argc, "-c");
     inb_argv_add(&argv, &argc, recipe_script);

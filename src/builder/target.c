@@ -1,7 +1,9 @@
-/* target.c: learn the version and sys.path of a Python environment by
- * running its interpreter once. */
+/* target.c: learn the version and sys.path of a Python environment, and
+ * what linking its CPython takes (headers, static libpython, libraries),
+ * by running its interpreter once. */
 #include "target.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,95 @@ static const char query_script[] =
     "d = sysconfig.get_config_var('DESTSHARED')\n"
     "if d: out('stdlib', d)\n"
     "for p in sys.path:\n"
-    "    if p.endswith('lib-dynload'): out('stdlib', p)\n";
+    "    if p.endswith('lib-dynload'): out('stdlib', p)\n"
+    "v = sysconfig.get_config_var\n"
+    "out('base_prefix', sys.base_prefix)\n"
+    "out('stdlib_dir', sysconfig.get_path('stdlib'))\n"
+    "out('platstdlib_dir', sysconfig.get_path('platstdlib'))\n"
+    "out('include', sysconfig.get_path('include'))\n"
+    "out('platinclude', sysconfig.get_path('platinclude'))\n"
+    "out('staticlib', os.path.join(v('LIBPL') or '', v('LIBRARY') or\n"
+    "    'libpython%d.%d.a' % sys.version_info[:2]))\n"
+    "out('ext_suffix', v('EXT_SUFFIX') or '.so')\n"
+    "out('ext_cflags', ' '.join(((v('CFLAGS') or '') + ' ' +\n"
+    "    (v('CCSHARED') or '')).split()))\n"
+    /* libpython is linked statically: a run-time search path would only
+     * make the dynamic loader probe directories at every start. */
+    "seen = []\n"
+    "for x in ' '.join(v(k) or '' for k in ('LIBS', 'MODLIBS', 'SYSLIBS'))"
+    ".split() + ['-lpthread', '-lutil']:\n"
+    "    if x not in seen and not x.startswith(('-Wl,-rpath', '-Wl,-R')):\n"
+    "        seen.append(x)\n"
+    "out('libs', ' '.join(seen))\n";
+
+const struct inb_target *inb_py;
+
+/* The record of key, or NULL: each fact below is printed once. */
+static char **
+fact(struct inb_target *t, const char *key)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } facts[] = {
+        {"version", offsetof(struct inb_target, version)},
+        {"full_version", offsetof(struct inb_target, full_version)},
+        {"prefix", offsetof(struct inb_target, prefix)},
+        {"base_prefix", offsetof(struct inb_target, base_prefix)},
+        {"stdlib_dir", offsetof(struct inb_target, stdlib_dir)},
+        {"platstdlib_dir", offsetof(struct inb_target, platstdlib_dir)},
+        {"include", offsetof(struct inb_target, include)},
+        {"platinclude", offsetof(struct inb_target, platinclude)},
+        {"staticlib", offsetof(struct inb_target, staticlib)},
+        {"ext_suffix", offsetof(struct inb_target, ext_suffix)},
+        {"ext_cflags", offsetof(struct inb_target, ext_cflags)},
+        {"libs", offsetof(struct inb_target, libs)},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+        if (strcmp(key, facts[i].key) == 0) {
+            return (char **)((char *)t + facts[i].offset);
+        }
+    }
+    return NULL;
+}
+
+/* Exit unless t's CPython (of a supported version: check_interpreter)
+ * can be linked: its static libpython and headers are installed. */
+static void
+check_linkable(const struct inb_target *t)
+{
+    char *header;
+
+    if (t->staticlib == NULL || t->include == NULL || t->stdlib_dir == NULL ||
+        t->platstdlib_dir == NULL || t->libs == NULL ||
+        t->ext_suffix == NULL || t->ext_cflags == NULL ||
+        t->platinclude == NULL || t->base_prefix == NULL) {
+        inb_fatal("--python %s: its sysconfig did not describe how it was "
+                  "built",
+                  t->python);
+    }
+    if (access(t->staticlib, R_OK) < 0) {
+        inb_fatal("--python %s (Python %s in %s) has no static libpython "
+                  "%s, which inbuilt links into every executable; install "
+                  "it: Debian and Ubuntu: apt-get install libpython%s-dev; "
+                  "pyenv: reinstall without --enable-shared (pyenv install "
+                  "--force %s); conda: conda install libpython-static; or "
+                  "give --python a Python that has it",
+                  t->python, t->full_version, t->base_prefix, t->staticlib,
+                  t->version, t->full_version);
+    }
+    header = inb_xprintf("%s/Python.h", t->include);
+    if (access(header, R_OK) < 0) {
+        inb_fatal("--python %s (Python %s in %s) has no C headers (%s "
+                  "missing); install them: Debian and Ubuntu: apt-get "
+                  "install libpython%s-dev",
+                  t->python, t->full_version, t->base_prefix, header,
+                  t->version);
+    }
+    free(header);
+}
 
 /* The CPython versions inbuilt supports: 3.MIN_MINOR to 3.MAX_MINOR. */
 enum { MIN_MINOR = 10, MAX_MINOR = 13 };
@@ -102,14 +192,10 @@ inb_target_query(struct inb_target *t, const char *python)
                   python, rc);
     }
     while (inb_record_next(&out, &n, &key, &value)) {
-        if (strcmp(key, "version") == 0) {
-            t->version = inb_xstrdup(value);
-        }
-        else if (strcmp(key, "full_version") == 0) {
-            t->full_version = inb_xstrdup(value);
-        }
-        else if (strcmp(key, "prefix") == 0) {
-            t->prefix = inb_xstrdup(value);
+        char **slot = fact(t, key);
+
+        if (slot != NULL && *slot == NULL) {
+            *slot = inb_xstrdup(value);
         }
         else if (strcmp(key, "path") == 0 && is_dir(value)) {
             inb_strv_add(&t->paths, value);
@@ -124,13 +210,6 @@ inb_target_query(struct inb_target *t, const char *python)
                   "Python interpreter?",
                   python);
     }
-    if (strcmp(t->version, INB_PY_VERSION) != 0) {
-        inb_fatal("--python %s is Python %s, but this inbuilt links the "
-                  "static libpython of Python %s (%s): give a %s "
-                  "environment, or build inbuilt with "
-                  "`make PYTHON=/path/to/python%s`",
-                  python, t->full_version ? t->full_version : t->version,
-                  INB_PY_VERSION, INB_PY_STATICLIB, INB_PY_VERSION,
-                  t->version);
-    }
+    check_linkable(t);
+    inb_py = t;
 }

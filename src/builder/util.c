@@ -485,3 +485,37 @@ inb_write_all(int fd, const void *data, size_t n)
     }
     return 0;
 }
+
+size_t
+inb_job_slots(void)
+{
+    const char *env = getenv("INBUILT_JOBS");
+    long n = env != NULL && *env ? strtol(env, NULL, 10)
+                                 : sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n >= 1 ? (size_t)n : 1;
+}
+
+int
+inb_make_dirs(const char *path)
+{
+    char *p = inb_xstrdup(path), *s;
+    int rc = 0;
+
+    for (s = p + 1; rc == 0; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+
+            *s = '\0';
+            if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+                rc = -1;
+            }
+            *s = c;
+            if (c == '\0') {
+                break;
+            }
+        }
+    }
+    free(p);
+    return rc;
+}

@@ -88,6 +88,12 @@ INB_HIDDEN void inb_split_words(const char *s, char ***argv, size_t *argc);
 /* Append one word to a NULL-terminated argv vector. */
 INB_HIDDEN void inb_argv_add(char ***argv, size_t *argc, const char *word);
 
+/* Create directory path and its parents (mode 0700).  Returns 0, or -1
+ * with errno set. */
+INB_HIDDEN int inb_make_dirs(const char *path);
+/* How many compilers run at once: $INBUILT_JOBS, else the online CPUs. */
+INB_HIDDEN size_t inb_job_slots(void);
+
 /* Whether s[0..n) is one Python identifier: ASCII letters, digits (not
  * first) and '_', and any byte of a non-ASCII character (UTF-8), which
  * CPython checks exactly when it compiles or imports the name.  The one rule

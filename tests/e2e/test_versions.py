@@ -1,23 +1,26 @@
-"""inbuilt assumes no single CPython: it builds and works for every other
-CPython on the machine with a static libpython (pyenv's 3.10 to 3.13 on
-these machines), each make'd into its own build directory.
-
-pyenv's builds ship most stdlib extensions (math, binascii, ...) as .so
-files, which this executable does not build in yet, so the check imports
-json, whose C accelerator has a pure-Python fallback."""
+"""One inbuilt for every CPython 3.10 to 3.13 on the machine: `inbuilt
+build --python PATH` with pyenv's 3.10 to 3.13, Debian's, a venv's and a
+conda-style relocated prefix, the runtime library compiled for each target
+on first use and cached (runtime.c), the bytecode compiled by the target's
+own interpreter (compile.c), so that \\N{...} escapes compile for targets
+whose unicodedata is a shared module; a target without a static libpython
+is refused, saying what to install."""
 import glob
 import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from helpers import DISTS, PKGS, REPO, run_ok
+from helpers import (DISTS, INBUILT, PKGS, PYTHON_TARGET, REPO, clean_env,
+                     describe, inbuilt, run, run_ok)
 import fscalls  # scripts/fscalls.py
 import test_pages
 
 CANDIDATES = sorted(glob.glob("/root/.pyenv/versions/3.1[0-9].*/bin/python3.1[0-9]"))
+PYENV_311 = "/root/.pyenv/versions/3.11.7/bin/python3.11"
 
 
 def static_libpython(python):
@@ -66,17 +69,12 @@ PICKED = sorted({PYTHONS[0], PYTHONS[-1]}) if PYTHONS else []
 @pytest.mark.parametrize("python", PICKED)
 def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memory(
         python, tmp_path):
-    build = tmp_path / "build"
-    make = subprocess.run(["make", "-C", str(REPO), "BUILD=" + str(build),
-                           "PYTHON=" + python, "all"],
-                          capture_output=True, text=True, timeout=600)
-    assert make.returncode == 0, make.stdout + make.stderr
     exe = tmp_path / "app"
     # Built-in extension modules too: the package context of single-phase
     # init and PEP 489 creation differ between 3.10 and 3.13; so do
     # importlib.resources and importlib.metadata.
     src = REPO / "tests" / "fixtures" / "builtin"
-    run_ok([build / "inbuilt", "build",
+    run_ok([INBUILT, "build", "--python", python,
             "--extension", "a.b.c._ext=%s" % (src / "deep" / "_ext.c"),
             "--extension", "statepkg._mstate=%s" % (src / "state" / "_mstate.c"),
             "--path", PKGS, "--include", "datapkg", "--path", DISTS,
@@ -117,3 +115,153 @@ def test_inbuilt_for_another_cpython_builds_an_executable_that_imports_from_memo
         bad = [c for c in fscalls.outside_allow_list(calls, str(exe))
                if not c[1].startswith("/proc/")]
         assert bad == []
+
+
+def stock_and_exe(python, exe, code):
+    """The output of code under python and under exe, which must agree."""
+    return run_ok([python, "-I", "-c", code]), run_ok([exe, "-c", code])
+
+
+# \\N{...} in source: compiled by the target's interpreter with its own
+# unicodedata (pyenv's is a shared module in lib-dynload).
+NAMED = (r"import sys, json, unicodedata; print(sys.version, json.dumps("
+         r"['\N{GREEK SMALL LETTER ALPHA}', unicodedata.name('\u00df')]))")
+
+
+@pytest.mark.skipif(not PYTHONS, reason="no pyenv")
+@pytest.mark.parametrize("python", PYTHONS)
+def test_one_inbuilt_builds_for_every_pyenv_cpython(python, tmp_path):
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--python", python, "-o", exe)
+    assert r.returncode == 0, describe(r)
+    stock, ours = stock_and_exe(python, exe, NAMED)
+    assert ours == stock
+    assert r"\u03b1" in ours and "LATIN SMALL LETTER SHARP S" in ours
+
+
+@pytest.mark.skipif(not os.path.exists(PYENV_311) or not os.path.isdir(
+    "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/regex"),
+    reason="no pyenv 3.11.7 with regex")
+def test_regex_with_named_escapes_builds_for_pyenv(tmp_path):
+    """regex's tests and docstrings hold \\N{...} escapes, which the
+    builder once could not compile for pyenv's CPython."""
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--python", PYENV_311, "--include", "regex",
+                "-o", exe)
+    assert r.returncode == 0, describe(r)
+    code = ("import json, regex, regex.tests.test_regex as t;"
+            " print(json.dumps([regex.sub('x', r'\\N{LATIN CAPITAL LETTER A}',"
+            " 'xx'), regex.search(r'(?fi)\\N{LATIN SMALL LETTER SHARP S}',"
+            " 'SS').span(), t.__name__]))")
+    stock, ours = stock_and_exe(PYENV_311, exe, code)
+    assert ours == stock
+    assert json.loads(ours) == ["AA", [0, 2], "regex.tests.test_regex"]
+
+
+def test_venv_target_links_its_base_interpreter(tmp_path):
+    """A venv's python: its site-packages is searched, its base
+    interpreter's libpython linked."""
+    venv = tmp_path / "venv"
+    run_ok([PYTHON_TARGET, "-m", "venv", "--without-pip", venv])
+    vpy = venv / "bin" / "python"
+    site = run_ok([vpy, "-c", "import sysconfig; "
+                   "print(sysconfig.get_path('purelib'))"]).strip()
+    assert site.startswith(str(venv))
+    with open(os.path.join(site, "venvonly.py"), "w") as f:
+        f.write("WHERE = 'venv'\n")
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--python", vpy, "--include", "venvonly",
+                "-o", exe)
+    assert r.returncode == 0, describe(r)
+    out = run_ok([exe, "-c", "import sys, venvonly; "
+                  "print(venvonly.WHERE, venvonly.__file__, sys.version)"])
+    version = run_ok([PYTHON_TARGET, "-c", "import sys; print(sys.version)"])
+    assert out == "venv %s/venvonly.py %s" % (exe, version)
+
+
+def relocated_prefix(base, dest, with_static=True):
+    """The CPython installed at prefix base as a conda environment holds
+    one, at another prefix: the interpreter copied, its files symlinked,
+    its sysconfig data rewritten to name dest (conda's prefix
+    replacement); with_static=False leaves out the config directory that
+    holds libpython3.X.a.  Returns the interpreter's path."""
+    ver = os.path.basename(glob.glob(os.path.join(base, "lib", "python3.*"))[0])
+    os.makedirs(os.path.join(dest, "bin"))
+    shutil.copy2(os.path.join(base, "bin", ver), os.path.join(dest, "bin", ver))
+    os.symlink(os.path.join(base, "include"), os.path.join(dest, "include"))
+    lib = os.path.join(dest, "lib", ver)
+    os.makedirs(lib)
+    src = os.path.join(base, "lib", ver)
+    for name in os.listdir(src):
+        if name.startswith("_sysconfigdata"):
+            with open(os.path.join(src, name)) as f:
+                text = f.read().replace(base, str(dest))
+            with open(os.path.join(lib, name), "w") as f:
+                f.write(text)
+        # Its own __pycache__, not the original's: the rewritten module's
+        # bytecode must not land beside the original.
+        elif name == "__pycache__" or (name.startswith("config-")
+                                       and not with_static):
+            continue
+        else:
+            os.symlink(os.path.join(src, name), os.path.join(lib, name))
+    return os.path.join(dest, "bin", ver)
+
+
+@pytest.mark.skipif(not PYTHONS, reason="no pyenv")
+def test_conda_style_prefix_builds(tmp_path):
+    base = os.path.dirname(os.path.dirname(PYTHONS[0]))
+    python = relocated_prefix(base, tmp_path / "env")
+    prefix = run_ok([python, "-c", "import sys; print(sys.prefix)"]).strip()
+    assert prefix == str(tmp_path / "env")
+    exe = tmp_path / "app"
+    r = inbuilt("build", "--python", python, "-o", exe)
+    assert r.returncode == 0, describe(r)
+    stock, ours = stock_and_exe(python, exe, NAMED)
+    assert ours == stock
+
+
+@pytest.mark.skipif(not PYTHONS, reason="no pyenv")
+def test_target_without_static_libpython_says_what_to_install(tmp_path):
+    base = os.path.dirname(os.path.dirname(PYTHONS[0]))
+    python = relocated_prefix(base, tmp_path / "env", with_static=False)
+    version = run_ok([python, "-c", "import sys; "
+                      "print('%d.%d' % sys.version_info[:2])"]).strip()
+    out = tmp_path / "out"
+    out.mkdir()
+    r = inbuilt("build", "--python", python, "-o", out / "app")
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr
+    assert "has no static libpython" in r.stderr, r.stderr
+    assert "libpython%s.a" % version in r.stderr
+    assert "apt-get install libpython%s-dev" % version in r.stderr
+    assert os.listdir(out) == []
+
+
+def test_runtime_is_built_once_per_target_even_by_concurrent_builds(
+        tmp_path):
+    """Two builds at once with an empty cache: both work, one library is
+    cached, nothing temporary is left; the next build reuses it."""
+    cache = tmp_path / "cache"
+    env = clean_env(XDG_CACHE_HOME=cache)
+    procs = [subprocess.Popen([str(INBUILT), "build", "-v", "-o",
+                               str(tmp_path / ("app%d" % i))],
+                              env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    compiled = 0
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+        compiled += "compiling the runtime library" in err
+    assert compiled >= 1
+    assert [n.startswith("libinbuilt-rt-3.") and n.endswith(".a")
+            for n in os.listdir(cache / "inbuilt" / "runtime")] == [True]
+    r = run([INBUILT, "build", "-v", "-o", tmp_path / "app2"], env=env,
+            timeout=600)
+    assert r.returncode == 0, describe(r)
+    assert "compiling the runtime library" not in r.stderr
+    for i in range(3):
+        assert run_ok([tmp_path / ("app%d" % i), "-c", "print(6 * 7)"],
+                      env=env) == "42\n"
