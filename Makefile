@@ -116,13 +116,15 @@ $(BUILD)/tests/test_checksum: tests/unit/test_checksum.c $(COMMON_SRC) \
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
 		$< $(COMMON_SRC) -lcmocka -lxxhash
 
-# memso.c is pure C (no Python): tested on its own, with real libraries.
-$(BUILD)/tests/test_memso: tests/unit/test_memso.c src/runtime/memso.c \
-		src/runtime/memso.h $(COMMON_SRC) src/common/*.h
+# memso.c, shareso.c and holder.c are pure C (no Python): tested on their
+# own, with real libraries and a real holder process.
+MEMSO_SRC = src/runtime/memso.c src/runtime/shareso.c src/runtime/holder.c
+$(BUILD)/tests/test_memso $(BUILD)/tests/test_shareso: $(BUILD)/tests/test_%: \
+		tests/unit/test_%.c $(MEMSO_SRC) $(MEMSO_SRC:.c=.h) $(COMMON_SRC) \
+		src/common/*.h
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common \
-		-Isrc/runtime -o $@ $< src/runtime/memso.c $(COMMON_SRC) \
-		-lcmocka -ldl
+		-Isrc/runtime -o $@ $< $(MEMSO_SRC) $(COMMON_SRC) -lcmocka -ldl
 
 FUZZ_BIN = $(BUILD)/tests/fuzz_archive
 $(FUZZ_BIN): tests/fuzz/fuzz_archive.c $(COMMON_SRC) src/common/*.h

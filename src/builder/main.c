@@ -75,10 +75,12 @@ static const char usage_text[] =
     "-O)\n"
     "                          or 2 (like -OO); default 0\n"
     "  --so-mode MODE          how extension modules and their libraries are\n"
-    "                          loaded: memory (sealed memory files, no\n"
-    "                          filesystem; the default) or cache (a per-user\n"
-    "                          node-local directory, one copy per node);\n"
-    "                          INBUILT_SO_MODE overrides it at run time\n"
+    "                          loaded: shared (sealed memory files, one per\n"
+    "                          node, no filesystem; the default), memory\n"
+    "                          (the same, one per process) or cache (a\n"
+    "                          per-user node-local directory, one copy per\n"
+    "                          node); INBUILT_SO_MODE overrides it at run "
+    "time\n"
     "  --extension NAME=FILES  build C/C++ extension module NAME (dotted) "
     "in:\n"
     "                          FILES, comma-separated, are sources (.c, .cc,\n"
@@ -158,7 +160,7 @@ struct options {
     int no_source;
     int print_cache_stats;
     int optimize;
-    const char *so_mode;        /* "memory", "cache" or NULL (memory) */
+    const char *so_mode;        /* "shared", "memory", "cache" or NULL */
     const char *cpython_source; /* --cpython-source DIR, or NULL */
 };
 
@@ -270,9 +272,11 @@ parse_build(int argc, char **argv, struct options *o)
             o->optimize = optarg[0] - '0';
             break;
         case OPT_SO_MODE:
-            if (strcmp(optarg, "memory") != 0 &&
+            if (strcmp(optarg, "shared") != 0 &&
+                strcmp(optarg, "memory") != 0 &&
                 strcmp(optarg, "cache") != 0) {
-                usage_error("--so-mode %s: expected memory or cache", optarg);
+                usage_error("--so-mode %s: expected shared, memory or cache",
+                            optarg);
             }
             o->so_mode = optarg;
             break;

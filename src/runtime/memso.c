@@ -1,6 +1,11 @@
 /* memso.c: load shared objects from the archive through memory files, or a
  * node-local cache directory.
  *
+ * Shared mode (the default): as memory mode, but one memory file per
+ * image per node, which the user's holder process hands to every process
+ * that loads the image, so that they all map the same pages (shareso.c,
+ * holder.c); where that is impossible, memory mode.
+ *
  * Memory mode: each image is written once into an anonymous memory file
  * (memfd_create), sealed against any change, and opened by the dynamic
  * loader through /proc/self/fd/N.  The memory files stay open for the life
@@ -31,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +46,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "shareso.h"
 
 /* One image made loadable: keyed by its record's address in the
  * archive. */
@@ -50,15 +57,40 @@ struct loaded {
 
 static struct loaded *table;
 static size_t ntable, captable;
-static enum inb_memso_mode mode = INB_MEMSO_MEMORY;
+static enum inb_memso_mode mode = INB_MEMSO_SHARED;
 static int exec_checked;        /* memory files proved executable */
 static char diagnostic[512];    /* a fall-back to report, or "" */
 static char cachedir[PATH_MAX]; /* "" until made */
+static int file_backed;         /* images may be dropped once loadable */
 
 void
 inb_memso_set_mode(enum inb_memso_mode m)
 {
     mode = m;
+}
+
+void
+inb_memso_set_file_backed(int on)
+{
+    file_backed = on;
+}
+
+/* Drop the pages wholly inside the image of r from this process, when the
+ * archive is file-backed: read once to make it loadable (or to check it),
+ * they are not needed again.  Mapped large folios make a read of one byte
+ * map up to 2 MiB of the executable, so without this a process that
+ * imports numpy maps most of its images while running the copies in
+ * memory files. */
+static void
+release_image(const inb_shobj_record *r)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)r->image + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)r->image + r->image_size) & ~(page - 1);
+
+    if (file_backed && end > start) {
+        madvise((void *)start, end - start, MADV_DONTNEED);
+    }
 }
 
 const char *
@@ -126,15 +158,46 @@ write_all(int fd, const unsigned char *data, size_t size)
     return 0;
 }
 
+/* Check, once per process, that the memory file fd can be loaded here as
+ * the dynamic loader will do it.  Returns 0, or -2 with the reason in
+ * err. */
+static int
+check_exec(int fd, char *err, size_t errsize)
+{
+    char procpath[64];
+    void *p;
+
+    if (exec_checked) {
+        return 0;
+    }
+    /* What the dynamic loader will do: map it executable. */
+    p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        fail(err, errsize, "memory files cannot be executed here (mmap: %s)",
+             strerror(errno));
+        return -2;
+    }
+    munmap(p, 1);
+    /* The loader opens it by path: /proc must be mounted. */
+    snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
+    if (access(procpath, R_OK) < 0) {
+        fail(err, errsize,
+             "memory files cannot be opened by the dynamic loader "
+             "here (%s: %s)",
+             procpath, strerror(errno));
+        return -2;
+    }
+    exec_checked = 1;
+    return 0;
+}
+
 /* Write the image of r into a new sealed memory file.  Returns the
  * descriptor; -1 with the reason in err; or -2 when memory files cannot be
- * executed here (the reason is in err too). */
+ * made or executed here (the reason is in err too). */
 static int
 memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
 {
     int fd = memfd_create(r->filename, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    char procpath[64];
-    void *p;
 
     if (fd < 0) {
         fail(err, errsize, "memfd_create: %s", strerror(errno));
@@ -152,28 +215,31 @@ memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
         close(fd);
         return -1;
     }
-    if (!exec_checked) {
-        /* What the dynamic loader will do: map it executable. */
-        p = mmap(NULL, 1, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            fail(err, errsize,
-                 "memory files cannot be executed here (mmap: %s)",
-                 strerror(errno));
+    if (check_exec(fd, err, errsize) < 0) {
+        close(fd);
+        return -2;
+    }
+    return fd;
+}
+
+/* The memory file of r in shared mode: the node's, from the holder, or
+ * one made here (and offered to the holder when it asks).  Returns as
+ * memfd_of(). */
+static int
+shared_memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
+{
+    int fd, rc = inb_shareso_get(r, &fd);
+
+    if (rc == 1) {
+        if (check_exec(fd, err, errsize) < 0) {
             close(fd);
             return -2;
         }
-        munmap(p, 1);
-        /* The loader opens it by path: /proc must be mounted. */
-        snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", fd);
-        if (access(procpath, R_OK) < 0) {
-            fail(err, errsize,
-                 "memory files cannot be opened by the dynamic loader "
-                 "here (%s: %s)",
-                 procpath, strerror(errno));
-            close(fd);
-            return -2;
-        }
-        exec_checked = 1;
+        return fd;
+    }
+    fd = memfd_of(r, err, errsize);
+    if (rc == 0) {
+        inb_shareso_offer(r, fd);
     }
     return fd;
 }
@@ -386,8 +452,10 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
             goto error;
         }
     }
-    fd = mode == INB_MEMSO_MEMORY ? memfd_of(&r, err, errsize) : -2;
-    if (fd == -2 && mode == INB_MEMSO_MEMORY) {
+    fd = mode == INB_MEMSO_SHARED   ? shared_memfd_of(&r, err, errsize)
+         : mode == INB_MEMSO_MEMORY ? memfd_of(&r, err, errsize)
+                                    : -2;
+    if (fd == -2 && mode != INB_MEMSO_CACHE) {
         snprintf(diagnostic, sizeof(diagnostic),
                  "%s; loading shared objects from a cache directory "
                  "instead",
@@ -401,6 +469,7 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
              cache_file(&r, path, sizeof(path), err, errsize) < 0) {
         goto error;
     }
+    release_image(&r);
     if (is_library && dlopen(path, RTLD_NOW | RTLD_LOCAL) == NULL) {
         const char *msg = dlerror();
 

@@ -11,12 +11,19 @@
 
 /* How images are made loadable. */
 enum inb_memso_mode {
-    INB_MEMSO_MEMORY, /* sealed anonymous memory files (the default) */
+    INB_MEMSO_SHARED, /* sealed memory files, one per node (the default) */
+    INB_MEMSO_MEMORY, /* sealed memory files, one per process */
     INB_MEMSO_CACHE,  /* files in a per-user node-local cache directory */
 };
 
 /* Choose the mode for the images made loadable from now on. */
 INB_HIDDEN void inb_memso_set_mode(enum inb_memso_mode mode);
+
+/* Say whether the archive lies in read-only memory mapped from a file
+ * (the executable's own data): then, once an image is made loadable, its
+ * pages are dropped from this process (they stay in the page cache), so
+ * that a process holds in memory what it runs, not the images too. */
+INB_HIDDEN void inb_memso_set_file_backed(int file_backed);
 
 /* Make the extension module image of entry e loadable: load from the
  * archive the libraries it needs (each after its own needs, each at most

@@ -22,11 +22,13 @@
 #include "archive.h"
 #include "exit.h"
 #include "finder.h"
-#include "pages.h"
+#include "holder.h"
 #include "inbuilt.h"
 #include "memso.h"
+#include "pages.h"
 #include "seal.h"
 #include "selfcheck.h"
+#include "shareso.h"
 
 /* The start of the archive: the builder places it, after linking, alone
  * in the executable's last loaded segment (src/builder/place.c). */
@@ -507,6 +509,68 @@ archive_size_of_segment(void)
     return size;
 }
 
+/* The value of a --so-mode or INBUILT_SO_MODE: an enum inb_memso_mode,
+ * or -1 for NULL or an unknown name. */
+static int
+so_mode_of(const char *name)
+{
+    static const char *const names[] = {
+        [INB_MEMSO_SHARED] = "shared",
+        [INB_MEMSO_MEMORY] = "memory",
+        [INB_MEMSO_CACHE] = "cache",
+    };
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(names) / sizeof(*names); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Choose where shared objects are loaded from: INBUILT_SO_MODE for this
+ * run (empty is unset, as for PYTHON*), else the build's --so-mode, else
+ * shared; and how long the holder of shared mode waits for processes
+ * before it exits, INBUILT_SO_HOLDER_IDLE seconds (default 10).  Another
+ * INBUILT_SO_MODE is a start-up error, as CPython's for
+ * PYTHONMALLOC=bogus: says so and returns -1; else 0. */
+static int
+so_mode_init(const char *prog)
+{
+    const char *env = getenv("INBUILT_SO_MODE");
+    const char *idle = getenv("INBUILT_SO_HOLDER_IDLE");
+    char value[16];
+    char *end;
+    long seconds = 10;
+    int m = -1;
+
+    if (env != NULL && env[0] != '\0') {
+        m = so_mode_of(env);
+        if (m < 0) {
+            fprintf(stderr,
+                    "%s: INBUILT_SO_MODE=%.100s is not a mode: shared, "
+                    "memory or cache\n",
+                    prog, env);
+            return -1;
+        }
+    }
+    else if (config_value("so_mode", value, sizeof(value)) == 1) {
+        m = so_mode_of(value);
+    }
+    inb_memso_set_mode(m < 0 ? INB_MEMSO_SHARED : (enum inb_memso_mode)m);
+    /* The archive is this executable's read-only data. */
+    inb_memso_set_file_backed(1);
+    if (idle != NULL && idle[0] != '\0') {
+        seconds = strtol(idle, &end, 10);
+        if (*end != '\0' || seconds < 0 || seconds > 24 * 3600) {
+            seconds = 10;
+        }
+    }
+    inb_shareso_enable((int)seconds);
+    return 0;
+}
+
 int
 inb_main(int argc, char **argv)
 {
@@ -520,6 +584,10 @@ inb_main(int argc, char **argv)
     inb_seal seal;
     int has_entry, strict, nomem, rc = 1;
 
+    /* This executable started again as the holder of shared objects. */
+    if (inb_holder_run(argc, argv, &rc)) {
+        return rc;
+    }
     env = getenv("INBUILT_VERIFY");
     if (env != NULL && strcmp(env, "1") == 0) {
         return verify_self(prog);
@@ -601,25 +669,9 @@ inb_main(int argc, char **argv)
     if (env != NULL && strcmp(env, "1") == 0) {
         strict = 0;
     }
-    /* Where shared objects are loaded from: the build's choice, or the
-     * environment's for this run.  Another value is a start-up error, as
-     * CPython's for PYTHONMALLOC=bogus; empty is unset, as for PYTHON*. */
-    env = getenv("INBUILT_SO_MODE");
-    if (env != NULL && *env == '\0') {
-        env = NULL;
-    }
-    if (env != NULL && strcmp(env, "cache") != 0 &&
-        strcmp(env, "memory") != 0) {
-        fprintf(stderr,
-                "%s: INBUILT_SO_MODE=%.100s is not a mode: memory or cache\n",
-                argc > 0 ? argv[0] : "inbuilt", env);
+    if (so_mode_init(prog) < 0) {
         free(entry);
         return 1;
-    }
-    if ((env != NULL && strcmp(env, "cache") == 0) ||
-        (env == NULL && config_value("so_mode", allow, sizeof(allow)) == 1 &&
-         strcmp(allow, "cache") == 0)) {
-        inb_memso_set_mode(INB_MEMSO_CACHE);
     }
     find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
     inb_pages_init();

@@ -47,9 +47,9 @@ def test_unknown_so_mode_is_a_start_up_error(stdlib_exe):
     r = run([stdlib_exe, "-c", "print('ran')"],
             env=clean_env(INBUILT_SO_MODE="bogus"))
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == ("%s: INBUILT_SO_MODE=bogus is not a mode: memory or "
-                        "cache\n" % stdlib_exe)
-    for value in ("", "memory", "cache"):
+    assert r.stderr == ("%s: INBUILT_SO_MODE=bogus is not a mode: shared, "
+                        "memory or cache\n" % stdlib_exe)
+    for value in ("", "shared", "memory", "cache"):
         r = run([stdlib_exe, "-c", "import _decimal; print('ran')"],
                 env=clean_env(INBUILT_SO_MODE=value))
         assert (r.returncode, r.stdout, r.stderr) == (0, "ran\n", ""), value
