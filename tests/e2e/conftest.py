@@ -10,10 +10,11 @@ Run with `make check-e2e`, or by hand:
 """
 
 import os
+import shutil
 
 import pytest
 
-from helpers import DISTS, INBUILT, PKGS, describe, inbuilt
+from helpers import DISTS, INBUILT, PKGS, Node, describe, inbuilt
 
 
 class Builder:
@@ -112,3 +113,15 @@ def nosource_exe(builder):
     """data_exe's modules, built with --no-source."""
     return builder.get("nosource", "--path", PKGS, "--include", "datapkg",
                        "--no-source")
+
+
+@pytest.fixture
+def node():
+    """A Node: a network namespace of its own, where holders of shared
+    objects start cold; skips where it cannot be made (not root)."""
+    if os.geteuid() != 0 or not all(
+            shutil.which(t) for t in ("unshare", "nsenter")):
+        pytest.skip("a node of its own needs root, unshare and nsenter")
+    n = Node()
+    yield n
+    n.close()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,3 +76,80 @@ def describe(r):
     """A CompletedProcess as text for assertion messages."""
     return "command: %s\nexit status: %s\n--- stdout:\n%s\n--- stderr:\n%s" % (
         " ".join(map(str, r.args)), r.returncode, r.stdout, r.stderr)
+
+
+class Node:
+    """A network namespace of its own, standing for one node of a cluster:
+    abstract Unix socket names belong to a network namespace, so the
+    processes run in it see only the holders of shared objects
+    (src/runtime/holder.c) started in it, and start cold whatever other
+    tests or users left.  Needs root (unshare, nsenter)."""
+
+    def __init__(self, idle=2):
+        self.idle = idle  # seconds a holder waits for processes
+        self.anchor = subprocess.Popen(["unshare", "--net", "sleep", "3600"])
+        own = os.readlink("/proc/self/ns/net")
+        for _ in range(1000):
+            try:
+                if os.readlink("/proc/%d/ns/net" % self.anchor.pid) != own:
+                    return
+            except OSError:
+                pass
+            if self.anchor.poll() is not None:
+                break
+            time.sleep(0.01)
+        self.close()
+        raise RuntimeError("unshare --net did not start")
+
+    def argv(self, argv):
+        """argv run in this node's namespace."""
+        return ["nsenter", "-t", str(self.anchor.pid), "-n"] + [
+            str(a) for a in argv]
+
+    def env(self, **extra):
+        """clean_env() with this node's holder idle time, plus extra."""
+        return clean_env(**{"INBUILT_SO_HOLDER_IDLE": self.idle, **extra})
+
+    def run(self, argv, env=None, **kwargs):
+        """run() of argv in this node."""
+        return run(self.argv(argv), env=env or self.env(), **kwargs)
+
+    def run_ok(self, argv, env=None, **kwargs):
+        """run_ok() of argv in this node."""
+        return run_ok(self.argv(argv), env=env or self.env(), **kwargs)
+
+    def popen(self, argv, env=None):
+        """Start argv in this node, with pipes for stdin and stdout (text)
+        and stderr."""
+        return subprocess.Popen(self.argv(argv), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env=env or self.env())
+
+    def holders(self):
+        """The pids of the holders running in this node."""
+        ns = os.readlink("/proc/%d/ns/net" % self.anchor.pid)
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv0 = f.read().split(b"\0")[0]
+                if (argv0 == b"inbuilt-so-holder" and
+                        os.readlink("/proc/%s/ns/net" % d) == ns):
+                    pids.append(int(d))
+            except OSError:
+                pass
+        return pids
+
+    def close(self):
+        """End the holders this node started, and the node."""
+        if self.anchor.poll() is None:
+            for pid in self.holders():
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            self.anchor.kill()
+        self.anchor.wait()
