@@ -255,9 +255,30 @@ NUMPY_READY = ("import numpy, sys; sys.stdout.write('ready\\n'); "
                "sys.stdout.flush(); sys.stdin.read()")
 
 
+def holder_pss():
+    """The proportional set size in bytes of this user's holders of shared
+    objects (src/runtime/holder.c) that are running, summed."""
+    total = 0
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if f.read().split(b"\0")[0] != b"inbuilt-so-holder":
+                    continue
+            if os.stat("/proc/" + d).st_uid != os.geteuid():
+                continue
+            with open("/proc/%s/smaps_rollup" % d) as f:
+                total += sum(int(l.split()[1]) * 1024 for l in f
+                             if l.startswith("Pss:"))
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def memory_per_process(argv, env=None, n=8):
     """Start n processes of argv that import numpy and wait; return their
-    mean proportional set size and mean peak resident size, in bytes."""
+    mean proportional set size and mean peak resident size, in bytes.  The
+    PSS of a holder of shared objects, shared by them, is spread over
+    them."""
     procs = [subprocess.Popen(argv + ["-c", NUMPY_READY],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               env=env or run_env(), text=True)
@@ -273,60 +294,80 @@ def memory_per_process(argv, env=None, n=8):
             with open("/proc/%d/status" % p.pid) as f:
                 hwm += [int(l.split()[1]) * 1024 for l in f
                         if l.startswith("VmHWM:")]
+        extra = holder_pss() / n
     finally:
         for p in procs:
             p.stdin.close()
             p.wait()
-    return statistics.mean(pss), statistics.mean(hwm)
+    return statistics.mean(pss) + extra, statistics.mean(hwm)
+
+
+# The ways of loading shared objects, as INBUILT_SO_MODE chooses them for
+# one executable (its default: shared).
+SO_MODES = ("shared", "memory", "cache")
 
 
 def bench_numpy(build_dir, inbuilt, runs=20):
-    """The numpy rows (issue 4): filesystem calls, wall time and memory of
-    `import numpy` for both ways of loading shared objects, and stock."""
+    """The numpy rows (issues 4 and 15): filesystem calls, wall time and
+    memory of `import numpy` for each way of loading shared objects, and
+    stock."""
     if subprocess.run([STOCK_PYTHON, "-c", "import numpy"],
                       capture_output=True).returncode != 0:
         print("(numpy rows skipped: python3-numpy is not installed)")
         return
-    exes = {}
-    for mode in ("memory", "cache"):
-        exes[mode] = os.path.abspath(os.path.join(build_dir, "bench",
-                                                  "npy-" + mode))
-        secs = build(inbuilt, exes[mode], "--include", "numpy",
-                     "--so-mode", mode)
-    subprocess.run([exes["cache"], "-c", "import numpy"], env=run_env(),
-                   check=True)  # the first process of a node fills the cache
+    exe = os.path.abspath(os.path.join(build_dir, "bench", "npy"))
+    secs = build(inbuilt, exe, "--include", "numpy")
+    envs = {m: {"INBUILT_SO_MODE": m} for m in SO_MODES}
+    envs["small"] = dict(envs["shared"], **SMALL_PAGES)
+    for m in ("shared", "cache"):
+        # The first process of a node makes the node's copies.
+        subprocess.run([exe, "-c", "import numpy"], env=run_env(envs[m]),
+                       check=True)
     code = ["-c", "import numpy"]
-    calls = {m: count_calls([exes[m]] + code, exes[m]) for m in exes}
+    calls = {}
+    for m in SO_MODES:
+        result, found = strace_paths([exe] + code, env=run_env(envs[m]))
+        calls[m] = (len(found), len(outside_allow_list(found, exe)))
     calls["stock"] = count_calls([STOCK_PYTHON] + code, STOCK_PYTHON)
-    t = wall_medians({"memory": [exes["memory"]] + code,
-                      "small": ([exes["memory"]] + code, SMALL_PAGES),
-                      "cache": [exes["cache"]] + code,
-                      "stock": [STOCK_PYTHON] + code}, runs=runs)
-    mem = {m: memory_per_process([exes[m]]) for m in exes}
-    mem["small"] = memory_per_process([exes["memory"]],
-                                      env=run_env(SMALL_PAGES))
-    mem["stock"] = memory_per_process([STOCK_PYTHON])
+    commands = {m: ([exe] + code, envs[m]) for m in envs}
+    commands["stock"] = [STOCK_PYTHON] + code
+    t = wall_medians(commands, runs=runs)
+    mem = {}
+    for n in (8, 64):
+        for m in envs:
+            mem[m, n] = memory_per_process([exe], env=run_env(envs[m]), n=n)
+        mem["stock", n] = memory_per_process([STOCK_PYTHON], n=n)
+    cols = ("shared", "small", "memory", "cache", "stock")
     print()
-    print("`import numpy` (Debian's python3-numpy; wall times: medians of "
-          "%d runs; memory: mean over 8 processes alive at once):" % runs)
+    print("`import numpy` (Debian's python3-numpy; one executable, "
+          "`INBUILT_SO_MODE` choosing the mode; wall times: medians of %d "
+          "runs, the node's copies made by an earlier process; memory: "
+          "mean over N processes alive at once, a holder's PSS spread over "
+          "them; ratio to stock's figure of the same row in brackets):"
+          % runs)
     print()
-    print("| measure | inbuilt, --so-mode memory | same, INBUILT_HUGEPAGES=0 "
-          "| inbuilt, --so-mode cache | stock python3.11 |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    print("| fs calls naming a path | %d | same | %d | %d |"
-          % (calls["memory"][0], calls["cache"][0], calls["stock"][0]))
-    print("| fs calls outside the allow-list | %d | same | %d | %d |"
-          % (calls["memory"][1], calls["cache"][1], calls["stock"][1]))
-    print("| median wall time (ratio to stock) | %s | %s | %s | %s |"
-          % (tuple("%s (%.2f)" % (ms(t[m]), t[m] / t["stock"])
-                   for m in ("memory", "small", "cache")) + (ms(t["stock"]),)))
-    for what, k in (("proportional set size", 0),
-                    ("peak resident set size", 1)):
-        print("| %s per process | %s | %s | %s | %s |"
-              % ((what,) + tuple(mb(mem[m][k]) for m in
-                                 ("memory", "small", "cache", "stock"))))
-    print("| executable size (build time) | %s (%.1f s) | same | same | - |"
-          % (mb(os.path.getsize(exes["memory"])), secs))
+    print("| measure | shared (the default) | shared, INBUILT_HUGEPAGES=0 "
+          "| memory | cache | stock python3.11 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| fs calls naming a path | %d | same | %d | %d | %d |"
+          % (calls["shared"][0], calls["memory"][0], calls["cache"][0],
+             calls["stock"][0]))
+    print("| fs calls outside the allow-list | %d | same | %d | %d | %d |"
+          % (calls["shared"][1], calls["memory"][1], calls["cache"][1],
+             calls["stock"][1]))
+    print("| median wall time | %s |"
+          % " | ".join("%s (%.2f)" % (ms(t[m]), t[m] / t["stock"])
+                       for m in cols))
+    for n in (8, 64):
+        for what, k in (("proportional set size", 0),
+                        ("peak resident set size", 1)):
+            print("| %s per process, N = %d | %s |"
+                  % (what, n, " | ".join(
+                      "%s (%.2f)" % (mb(mem[m, n][k]),
+                                     mem[m, n][k] / mem["stock", n][k])
+                      for m in cols)))
+    print("| executable size (build time) | %s (%.1f s) | same | same "
+          "| same | - |" % (mb(os.path.getsize(exe)), secs))
     print()
     print("Cache mode's calls are to the node-local cache directory "
           "(/dev/shm/inbuilt-UID or $XDG_RUNTIME_DIR/inbuilt), not the "
