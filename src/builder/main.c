@@ -1,4 +1,5 @@
 /* main.c: the inbuilt command line. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +572,32 @@ add_config(inb_archive_writer *w, const char *key, const char *value)
     }
 }
 
+/* Record the build time, the modification time of every file of the
+ * executable's virtual tree: SOURCE_DATE_EPOCH when set (reproducible
+ * builds), else now. */
+static void
+add_build_time(inb_archive_writer *w)
+{
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    char value[32];
+    char *end;
+    long long t;
+
+    if (epoch != NULL && *epoch != '\0') {
+        errno = 0;
+        t = strtoll(epoch, &end, 10);
+        if (errno != 0 || *end != '\0' || t < 0) {
+            inb_fatal("SOURCE_DATE_EPOCH=%s is not a number of seconds",
+                      epoch);
+        }
+    }
+    else {
+        t = (long long)time(NULL);
+    }
+    snprintf(value, sizeof(value), "%lld", t);
+    add_config(w, "build_time", value);
+}
+
 static int
 cmd_build(int argc, char **argv)
 {
@@ -663,6 +690,7 @@ cmd_build(int argc, char **argv)
     if (o.so_mode != NULL) {
         add_config(w, "so_mode", o.so_mode);
     }
+    add_build_time(w);
     add_extensions(w, &c, &o.exts);
     nmods += o.exts.n;
     if (inb_archive_writer_finish(w, &archive, &size, err, sizeof(err)) < 0) {

@@ -29,6 +29,7 @@
 #include "seal.h"
 #include "selfcheck.h"
 #include "shareso.h"
+#include "vfs.h"
 
 /* The start of the archive: the builder places it, after linking, alone
  * in the executable's last loaded segment (src/builder/place.c). */
@@ -674,6 +675,7 @@ inb_main(int argc, char **argv)
         return 1;
     }
     find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
+    inb_vfs_init(&archive, exe); /* a failure leaves the tree unanswered */
     inb_pages_init();
 
     if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
