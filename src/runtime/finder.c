@@ -975,9 +975,12 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     }
     /* The stdlib's directory is the virtual root (getpath leaves it unset
      * when the search path is given); set before the main phase, so that
-     * the frozen modules it imports (zipimport) get their file names. */
+     * the frozen modules it imports (zipimport) get their file names.
+     * sys._home too: sysconfig looks for a build tree there (in memory,
+     * vfs.c), not beside the executable. */
     if (PySys_SetObject("frozen", Py_True) < 0 ||
-        PySys_SetObject("_stdlib_dir", root) < 0) {
+        PySys_SetObject("_stdlib_dir", root) < 0 ||
+        PySys_SetObject("_home", root) < 0) {
         return -1;
     }
     return 0;

@@ -488,6 +488,9 @@ inb_resources_after_exec(PyObject *name, PyObject *module)
     else if (PyUnicode_CompareWithASCIIString(name, "ctypes") == 0) {
         func = "install_ctypes";
     }
+    else if (PyUnicode_CompareWithASCIIString(name, "sysconfig") == 0) {
+        func = "install_sysconfig";
+    }
 #if PY_VERSION_HEX < 0x030D0000
     /* Before 3.13 the default threading.excepthook prints with CPython's
      * C printer, which reads source lines from the disk. */

@@ -177,7 +177,7 @@ def _define_classes():
             return ROOT + "/" + self._rel if self._rel else ROOT
 
         def __fspath__(self):
-            # Code that opens str(path) gets a clear error, not a wrong file.
+            # Any file API reads str(path) from memory (vfs.c).
             return str(self)
 
         def __eq__(self, other):
@@ -274,8 +274,9 @@ def _register_as_file(cls):
     """importlib.resources.as_file() of a shared object of the virtual tree
     gives the path its memory file (or cache file) is opened by, with the
     libraries it needs loaded from memory first: a real file, which ctypes
-    loads with no copy on disk.  Anything else gets as_file()'s own
-    temporary copy."""
+    loads with no copy on disk.  Anything else is its own path, which every
+    file API answers from memory (vfs.c); only with INBUILT_VFS=0 does it
+    get as_file()'s own temporary copy."""
     try:
         from importlib.resources import _common
     except ImportError:  # 3.10
@@ -287,9 +288,13 @@ def _register_as_file(cls):
 
     def as_file(path):
         target = _inbuilt.loadable(path._rel) if path._rel else None
-        if target is None:
-            return generic(path)
-        return contextlib.nullcontext(pathlib.Path(target))
+        if target is not None:
+            return contextlib.nullcontext(pathlib.Path(target))
+        import os
+        if os.path.isdir(ROOT):
+            # The file layer (vfs.c) answers the path itself: no copy.
+            return contextlib.nullcontext(pathlib.Path(str(path)))
+        return generic(path)  # INBUILT_VFS=0
 
     _common.as_file.register(cls, as_file)
 
@@ -562,6 +567,19 @@ def missing_module_hint(exc):
                 sys.stderr.flush()
             return
         exc = exc.__cause__ or exc.__context__
+
+
+# sysconfig
+
+def install_sysconfig(sysconfig):
+    """The stdlib of every install scheme is the virtual root, where the
+    stdlib's modules are: pydoc then links their documentation, and what
+    sysconfig looks for there (the build's Makefile) is a miss in memory."""
+    root = ROOT.replace("{", "{{").replace("}", "}}")
+    for scheme in sysconfig._INSTALL_SCHEMES.values():
+        for key in ("stdlib", "platstdlib"):
+            if key in scheme:
+                scheme[key] = root
 
 
 # sys.unraisablehook

@@ -339,44 +339,44 @@ classify(int dirfd, const char **pathp, struct vres *r)
     return 0;
 }
 
-/* After the C library answered ENOTDIR for a relative path: whether the
- * path, taken from the working directory, names the tree (then *r is
- * filled and 1 returned). */
+/* After the C library answered ENOTDIR: whether the path, taken from the
+ * working directory when relative and normalized, names the tree ("app/x"
+ * from the executable's directory, "/a//b/app/x"); then *r is filled and
+ * 1 returned.  errno is kept otherwise. */
 static int
 retry_relative(int dirfd, const char *path, struct vres *r)
 {
-    char cwd[PATH_MAX];
-    size_t clen, plen;
+    char joined[PATH_MAX], norm[PATH_MAX];
+    size_t clen = 0, plen;
+    long n;
     int saved = errno;
 
-    if (rootlen == 0 || path == NULL || path[0] == '/' ||
-        dirfd != AT_FDCWD || saved != ENOTDIR ||
-        getcwd(cwd, sizeof(cwd)) == NULL) {
-        errno = saved;
+    if (rootlen == 0 || path == NULL || saved != ENOTDIR ||
+        (path[0] != '/' && dirfd != AT_FDCWD)) {
         return 0;
     }
-    clen = strlen(cwd);
-    plen = strlen(path);
-    if (clen + 1 + plen >= sizeof(cwd)) {
-        errno = saved;
-        return 0;
-    }
-    cwd[clen] = '/';
-    memcpy(cwd + clen + 1, path, plen + 1);
-    {
-        long n;
-        char norm[PATH_MAX];
-
-        norm[0] = '/';
-        n = inb_vpath_normalize(cwd, clen + 1 + plen, norm + 1,
-                                sizeof(norm) - 1);
-        if (n < 0 || !under_root(norm) ||
-            resolve_rel(norm + rootlen, (size_t)n + 1 - rootlen, r) != 1) {
+    if (path[0] != '/') {
+        if (getcwd(joined, sizeof(joined)) == NULL) {
             errno = saved;
             return 0;
         }
-        r->slash = path[plen - 1] == '/';
+        clen = strlen(joined);
+        joined[clen++] = '/';
     }
+    plen = strlen(path);
+    if (clen + plen >= sizeof(joined)) {
+        errno = saved;
+        return 0;
+    }
+    memcpy(joined + clen, path, plen + 1);
+    norm[0] = '/';
+    n = inb_vpath_normalize(joined, clen + plen, norm + 1, sizeof(norm) - 1);
+    if (n < 0 || !under_root(norm) ||
+        resolve_rel(norm + rootlen, (size_t)n + 1 - rootlen, r) != 1) {
+        errno = saved;
+        return 0;
+    }
+    r->slash = path[plen - 1] == '/';
     return 1;
 }
 

@@ -4,7 +4,8 @@ built from __file__, --exclude-data, and a clear error for a missing
 resource."""
 import json
 
-from helpers import PKGS, PYTHON_TARGET, inbuilt, py_json, run, run_ok
+from helpers import (PKGS, PYTHON_TARGET, clean_env, inbuilt, py_json, run,
+                     run_ok)
 
 TRAVERSE = r"""
 import json, sys
@@ -40,14 +41,27 @@ def test_files_traversable_matches_cpython(data_exe):
     assert got["bytes"] == [0, 1, 2] + list(b"binary") + [255]
 
 
-def test_as_file_gives_a_real_file_only_when_asked(data_exe):
+def test_as_file_gives_the_virtual_path_itself(data_exe):
+    # Every file API reads it from memory (vfs.c): no temporary copy.
+    code = ("import os\nfrom importlib import resources\n"
+            "t = resources.files('datapkg') / 'table.csv'\n"
+            "print(os.path.exists(str(t)))\n"
+            "with resources.as_file(t) as p:\n"
+            "    print(os.path.isfile(p), open(p).read().splitlines()[1],\n"
+            "          str(p) == str(t))\n")
+    assert run_ok([data_exe, "-c", code]).split() == [
+        "True", "True", "alpha,1", "True"]
+
+
+def test_as_file_copies_when_the_file_layer_is_off(data_exe):
     code = ("import os\nfrom importlib import resources\n"
             "t = resources.files('datapkg') / 'table.csv'\n"
             "print(os.path.exists(str(t)))\n"
             "with resources.as_file(t) as p:\n"
             "    print(os.path.isfile(p), open(p).read().splitlines()[1])\n"
             "print(os.path.exists(p))\n")
-    assert run_ok([data_exe, "-c", code]).split() == [
+    assert run_ok([data_exe, "-c", code],
+                  env=clean_env(INBUILT_VFS=0)).split() == [
         "False", "True", "alpha,1", "False"]
 
 
