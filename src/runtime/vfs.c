@@ -478,6 +478,12 @@ memory_file(const char *rel, const inb_vnode *n, mode_t mode, int cloexec)
 
     snprintf(name, sizeof(name), "inbuilt:%s", base ? base + 1 : rel);
     fd = memfd_create(name, MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0));
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) {
+        /* Memory files denied (a seccomp policy): an unnamed file of the
+         * node's shared memory, which cannot be sealed. */
+        fd = REAL(open)("/dev/shm",
+                        O_TMPFILE | O_RDWR | (cloexec ? O_CLOEXEC : 0), 0600);
+    }
     if (fd < 0) {
         return -1;
     }
@@ -497,8 +503,9 @@ memory_file(const char *rel, const inb_vnode *n, mode_t mode, int cloexec)
         }
     }
     if (fchmod(fd, mode) < 0 || futimens(fd, times) < 0 ||
-        fcntl(fd, F_ADD_SEALS,
-              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        (fcntl(fd, F_ADD_SEALS,
+               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0 &&
+         errno != EINVAL && errno != EPERM)) {
         goto error;
     }
     return fd;
@@ -589,13 +596,13 @@ vopen(const struct vres *r, int flags)
 }
 
 /* The mode argument of open() and openat(), read when flags need it. */
-#define OPEN_MODE(flags, last)                                                \
-    mode_t mode = 0;                                                          \
-    if ((flags) & (O_CREAT | __O_TMPFILE)) {                                  \
-        va_list va;                                                           \
-        va_start(va, last);                                                   \
-        mode = (mode_t)va_arg(va, int);                                       \
-        va_end(va);                                                           \
+#define OPEN_MODE(flags, last)               \
+    mode_t mode = 0;                         \
+    if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+        va_list va;                          \
+        va_start(va, last);                  \
+        mode = (mode_t)va_arg(va, int);      \
+        va_end(va);                          \
     }
 
 /* Whether open() of the root itself goes to the executable's file. */
@@ -1014,15 +1021,15 @@ statx(int dirfd, const char *path, int flags, unsigned int mask,
             return REAL(statx)(dirfd, path, flags, mask, sx);
         }
     }
-    else if (!(!null_path(path) && (under_root(path) ||
-                                (path[0] != '/' && dirfd_find(dirfd))))) {
+    else if (!(!null_path(path) &&
+               (under_root(path) || (path[0] != '/' && dirfd_find(dirfd))))) {
         rc = REAL(statx)(dirfd, path, flags, mask, sx);
         if (rc == 0 || null_path(path) || path[0] == '/' || errno != ENOTDIR) {
             return rc;
         }
     }
-    if (do_fstatat(dirfd, path, &st, flags & (AT_EMPTY_PATH |
-                                              AT_SYMLINK_NOFOLLOW)) < 0) {
+    if (do_fstatat(dirfd, path, &st,
+                   flags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) < 0) {
         return -1;
     }
     memset(sx, 0, sizeof(*sx));
@@ -1240,8 +1247,8 @@ stream_new(const char *rel, size_t len)
         return NULL;
     }
     if (inb_vpath_opendir(&s->it, rel, len) < 0 || stream_add(s) < 0) {
-        int err = inb_vpath_opendir(&s->it, rel, len) < 0 ? ENAMETOOLONG
-                                                          : EMFILE;
+        int err =
+            inb_vpath_opendir(&s->it, rel, len) < 0 ? ENAMETOOLONG : EMFILE;
         free(s);
         errno = err;
         return NULL;
@@ -1533,12 +1540,12 @@ write_denied(int dirfd, const char *path, int must_exist, int *rc)
     return 1;
 }
 
-#define DENY(dirfd, path, must_exist)                                         \
-    do {                                                                      \
-        int denied_rc_;                                                       \
-        if (write_denied(dirfd, path, must_exist, &denied_rc_)) {             \
-            return denied_rc_;                                                \
-        }                                                                     \
+#define DENY(dirfd, path, must_exist)                             \
+    do {                                                          \
+        int denied_rc_;                                           \
+        if (write_denied(dirfd, path, must_exist, &denied_rc_)) { \
+            return denied_rc_;                                    \
+        }                                                         \
     } while (0)
 
 VFS_API int
@@ -1580,8 +1587,8 @@ rmdir(const char *path)
 }
 
 VFS_API int
-renameat2(int olddirfd, const char *oldpath, int newdirfd,
-          const char *newpath, unsigned int flags)
+renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+          unsigned int flags)
 {
     DENY(olddirfd, oldpath, 1);
     DENY(newdirfd, newpath, 0);

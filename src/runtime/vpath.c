@@ -125,8 +125,7 @@ lookup_source(const inb_archive *a, const char *rel, size_t len, inb_vnode *n)
         return 0;
     }
     if (stem > sizeof(init) - 1 &&
-        memcmp(rel + stem - (sizeof(init) - 1), init, sizeof(init) - 1) ==
-            0) {
+        memcmp(rel + stem - (sizeof(init) - 1), init, sizeof(init) - 1) == 0) {
         stem -= sizeof(init) - 1;
         want = INB_KIND_PACKAGE;
     }
@@ -154,8 +153,7 @@ lookup_source(const inb_archive *a, const char *rel, size_t len, inb_vnode *n)
  * module a.b._m when its record has that file name).  Returns its module
  * entry's index position and fills *e, or UINT32_MAX. */
 static uint32_t
-find_extension(const inb_archive *a, const char *rel, size_t len,
-               inb_entry *e)
+find_extension(const inb_archive *a, const char *rel, size_t len, inb_entry *e)
 {
     const char *base = rel, *p;
     char dotted[NAME_MAX_LEN];
@@ -257,8 +255,8 @@ inb_vpath_lookup(const inb_archive *a, const char *rel, size_t len,
     }
     if (dotted_of(rel, len, dotted) == 0) {
         i = find_index(a, INB_NS_MODULE, dotted, len, &e);
-        if (i != UINT32_MAX && (e.kind == INB_KIND_PACKAGE ||
-                                e.kind == INB_KIND_NAMESPACE)) {
+        if (i != UINT32_MAX &&
+            (e.kind == INB_KIND_PACKAGE || e.kind == INB_KIND_NAMESPACE)) {
             set_dir(n, (uint64_t)i + 2);
             return n->type;
         }
@@ -552,17 +550,14 @@ inb_vpath_readdir(const inb_archive *a, inb_vdir *d, char *name,
             len = next_file_child(a, d, INB_NS_DATA, &found);
             break;
         case 1: /* the root's metadata directories */
-            len = d->len == 0 ? next_file_child(a, d, INB_NS_META, &found)
-                              : 0;
+            len = d->len == 0 ? next_file_child(a, d, INB_NS_META, &found) : 0;
             break;
         case 2: /* a package's own source */
             len = 0;
             if (dotted_of(d->rel, d->len, path) == 0 &&
-                find_index(a, INB_NS_MODULE, path, d->len, &e) !=
-                    UINT32_MAX &&
+                find_index(a, INB_NS_MODULE, path, d->len, &e) != UINT32_MAX &&
                 e.kind == INB_KIND_PACKAGE &&
-                find_index(a, INB_NS_SOURCE, path, d->len, &e) !=
-                    UINT32_MAX) {
+                find_index(a, INB_NS_SOURCE, path, d->len, &e) != UINT32_MAX) {
                 memcpy(d->last, "__init__.py", 12);
                 found = d->last;
                 len = 11;

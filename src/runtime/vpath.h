@@ -72,9 +72,8 @@ INB_HIDDEN int inb_vpath_opendir(inb_vdir *d, const char *rel, size_t len);
 /* The next name of directory d (NUL-terminated, in name, of namesize
  * bytes) and what it is (*child), in the order the archive holds them,
  * each once.  Returns 1, or 0 at the end. */
-INB_HIDDEN int inb_vpath_readdir(const inb_archive *a, inb_vdir *d,
-                                 char *name, size_t namesize,
-                                 inb_vnode *child);
+INB_HIDDEN int inb_vpath_readdir(const inb_archive *a, inb_vdir *d, char *name,
+                                 size_t namesize, inb_vnode *child);
 
 /* Normalize path[0..len), relative to the root, into out (outsize bytes):
  * "" and "." components dropped, ".." taking the previous one off.

@@ -258,3 +258,15 @@ def test_pydoc_and_stdlib_scripts_by_their_path(exe):
                   input='{"b": [1, 2]}')
     assert run_ok([exe, "%s/json/tool.py" % exe],
                   input='{"b": [1, 2]}') == want
+
+
+def test_files_open_where_memory_files_are_denied(exe):
+    nomemfd = os.environ.get("NOMEMFD")
+    if not nomemfd or not os.access(nomemfd, os.X_OK):
+        pytest.skip("no NOMEMFD runner: make check-e2e builds it")
+    code = ("import os, treepkg\n"
+            "print(open(os.path.join(treepkg.HERE, 'notes.txt')).read(), "
+            "end='')\n")
+    r = run([nomemfd, exe, "-c", code])
+    assert r.returncode == 0, describe(r)
+    assert r.stdout == "notes\n"
