@@ -244,11 +244,66 @@ def bench(build_dir):
     print("| build time, stdlib only (`inbuilt build -o OUT`) "
           "| %.1f s | - | - |" % secs)
     print("| executable size, stdlib only | %s | - | - |" % mb(size))
+    bench_files(exe, stock)
     print()
     print("Allow-list: the execve of the executable, /etc/ld.so.cache, "
           "/etc/ld.so.preload, the shared libraries it links (ldd), "
           "/proc/self/*, /etc/localtime, OpenSSL's openssl.cnf.")
     bench_numpy(build_dir, inbuilt)
+
+
+# The file layer (vfs.c) on real files: each program times its own loop,
+# so start-up is left out, and prints the seconds.
+FILE_HEAVY = {
+    "walk": ("import os, time\n"
+             "t = time.perf_counter()\n"
+             "n = sum(len(d) + len(f) for _, d, f in "
+             "os.walk('/usr/lib/python3.11'))\n"
+             "print(time.perf_counter() - t)\n"),
+    "stat": ("import os, time\n"
+             "d = '/usr/lib/python3.11'\n"
+             "p = [os.path.join(d, n) for n in sorted(os.listdir(d))]\n"
+             "p = [x for x in p if os.path.isfile(x)][:100]\n"
+             "st = os.stat\n"
+             "t = time.perf_counter()\n"
+             "for i in range(1000):\n"
+             "    for x in p:\n"
+             "        st(x)\n"
+             "print(time.perf_counter() - t)\n"),
+}
+
+
+def loop_medians(commands, runs):
+    """Median of the seconds each command prints (a dict label -> argv,
+    or label -> (argv, extra environment)), run alternately `runs` times
+    after one warm-up each."""
+    times = {label: [] for label in commands}
+    order = list(commands)
+    for i in range(runs + 1):
+        for label in order if i % 2 == 0 else reversed(order):
+            argv, env = _argv_env(commands[label])
+            out = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                                 capture_output=True, text=True, env=env,
+                                 check=True).stdout
+            if i > 0:
+                times[label].append(float(out))
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
+def bench_files(exe, stock, runs=21):
+    """Rows for the file-heavy workloads on real files: inbuilt (and with
+    the file layer off, INBUILT_VFS=0) against stock python3."""
+    commands = {}
+    for key, code in FILE_HEAVY.items():
+        commands["inb_" + key] = [exe, "-c", code]
+        commands["off_" + key] = ([exe, "-c", code], {"INBUILT_VFS": "0"})
+        commands["stock_" + key] = [stock, "-c", code]
+    t = loop_medians(commands, runs)
+    for key, what in (("walk", "`os.walk('/usr/lib/python3.11')`"),
+                      ("stat", "100k `os.stat` of 100 real files")):
+        print("| in-process time, %s (`INBUILT_VFS=0`: %s) | %s | %s | %.3f |"
+              % (what, ms(t["off_" + key]), ms(t["inb_" + key]),
+                 ms(t["stock_" + key]), t["inb_" + key] / t["stock_" + key]))
 
 
 NUMPY_READY = ("import numpy, sys; sys.stdout.write('ready\\n'); "

@@ -28,6 +28,7 @@
 #include "errors.h"
 #include "finder.h"
 #include "memso.h"
+#include "vpath.h"
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
 static PyObject *root;             /* borrowed: the finder keeps it */
@@ -132,44 +133,6 @@ entry_bytes(int ns, const char *name, size_t len)
     return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
 }
 
-/* The entry whose shared object the file rel[0..len) of the virtual tree
- * is: a package's plain library (data, shared-data), or an extension
- * module's .so ("a/b/_m.cpython-311-x86_64-linux-gnu.so" is module a.b._m,
- * when its record has that file name).  Returns 1 and fills *e, or 0. */
-static int
-shared_object_of(const char *rel, size_t len, inb_entry *e)
-{
-    const char *slash = memchr(rel, '/', len), *base = rel, *p;
-    inb_shobj_record r;
-    char dotted[512], err[512];
-    size_t n, i;
-
-    if (inb_archive_find(archive, INB_NS_DATA, rel, len, e)) {
-        return e->kind == INB_KIND_SHARED_DATA;
-    }
-    for (p = rel; p < rel + len; p++) {
-        if (*p == '/') {
-            base = p + 1;
-        }
-    }
-    n = strcspn(base, ".");
-    if (slash == NULL || n == 0 ||
-        (size_t)(base - rel) + n >= sizeof(dotted) || base + n >= rel + len) {
-        return 0;
-    }
-    for (i = 0; i < (size_t)(base - rel); i++) {
-        dotted[i] = rel[i] == '/' ? '.' : rel[i];
-    }
-    memcpy(dotted + i, base, n);
-    if (!inb_archive_find(archive, INB_NS_MODULE, dotted, i + n, e) ||
-        e->kind != INB_KIND_SHARED_EXT ||
-        inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
-        return 0;
-    }
-    return strlen(r.filename) == (size_t)(rel + len - base) &&
-           memcmp(r.filename, base, (size_t)(rel + len - base)) == 0;
-}
-
 /* loadable(rel): new reference to the path the dynamic loader can open the
  * shared object at rel of the virtual tree by ("/proc/self/fd/N", or a file
  * of the cache directory), loading the libraries it needs first; None when
@@ -186,7 +149,7 @@ resources_loadable(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "s#:loadable", &rel, &len)) {
         return NULL;
     }
-    if (!shared_object_of(rel, (size_t)len, &e)) {
+    if (!inb_vpath_shared_object(archive, rel, (size_t)len, &e)) {
         Py_RETURN_NONE;
     }
     if (inb_finder_prepare_shared(&e, path, sizeof(path), err, sizeof(err)) <
