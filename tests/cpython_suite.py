@@ -69,16 +69,6 @@ EXPLAINED = {
         "counts the calls of a path hook while stdlib modules are imported "
         "in threads; embedded modules are found by the meta-path finder "
         "first, so no path hook is asked",
-    "test_linecache::*LineCacheTests.test_getline":
-        "opens linecache's own module files by their __file__ with open(); "
-        "embedded stdlib modules have no file on disk (linecache itself "
-        "serves their lines from memory)",
-}
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def outcomes(xml_path):
     """{test case id: outcome} from a regrtest junit report."""
     result = {}
     root = ET.parse(xml_path).getroot()
