@@ -476,6 +476,10 @@ memory_file(const char *rel, const inb_vnode *n, mode_t mode, int cloexec)
     void *p;
     int fd, err;
 
+    if (n != NULL && n->form == INB_VFORM_CORRUPT) {
+        errno = EIO; /* a damaged record */
+        return -1;
+    }
     snprintf(name, sizeof(name), "inbuilt:%s", base ? base + 1 : rel);
     fd = memfd_create(name, MFD_ALLOW_SEALING | (cloexec ? MFD_CLOEXEC : 0));
     if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) {
@@ -495,7 +499,7 @@ memory_file(const char *rel, const inb_vnode *n, mode_t mode, int cloexec)
         if (p == MAP_FAILED) {
             goto error;
         }
-        err = inb_vpath_read(n, p);
+        err = inb_vpath_read(archive, n, p);
         munmap(p, n->size);
         if (err < 0) {
             errno = EIO;

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <zlib.h>
 
-#include "memso.h"
+#include "records.h"
 
 #define NAME_MAX_LEN 1024 /* longest relative path or dotted name */
 
@@ -83,6 +83,7 @@ set_file(inb_vnode *n, int form, const unsigned char *data, size_t size,
     n->data = data;
     n->data_size = size;
     n->size = length;
+    n->index = index;
     n->ino = (uint64_t)index + 2;
 }
 
@@ -95,14 +96,15 @@ set_dir(inb_vnode *n, uint64_t ino)
 }
 
 /* A file whose bytes are the image of shared-object record e (corrupt
- * when it does not parse). */
+ * when it is damaged). */
 static void
-set_image(inb_vnode *n, const inb_entry *e, uint32_t index)
+set_image(const inb_archive *a, inb_vnode *n, const inb_entry *e,
+          uint32_t index)
 {
-    inb_memso_record r;
-    char err[8];
+    inb_shobj_record r;
+    char err[256];
 
-    if (inb_memso_parse(e, &r, err, sizeof(err)) < 0) {
+    if (inb_record_shobj_read(a, e, &r, err, sizeof(err)) < 0) {
         set_file(n, INB_VFORM_CORRUPT, NULL, 0, 0, index);
         return;
     }
@@ -115,9 +117,10 @@ static int
 lookup_source(const inb_archive *a, const char *rel, size_t len, inb_vnode *n)
 {
     static const char init[] = "/__init__";
-    char dotted[NAME_MAX_LEN];
+    char dotted[NAME_MAX_LEN], err[256];
     size_t stem = len - 3;
     int want = INB_KIND_MODULE;
+    inb_source_record r;
     inb_entry e;
     uint32_t i;
 
@@ -138,14 +141,11 @@ lookup_source(const inb_archive *a, const char *rel, size_t len, inb_vnode *n)
     if (i == UINT32_MAX) {
         return 0;
     }
-    if (e.size < 4) {
+    if (inb_record_source_read(a, &e, &r, err, sizeof(err)) < 0) {
         set_file(n, INB_VFORM_CORRUPT, NULL, 0, 0, i);
         return 1;
     }
-    set_file(n, INB_VFORM_ZLIB, e.data + 4, e.size - 4,
-             (uint64_t)e.data[0] | (uint64_t)e.data[1] << 8 |
-                 (uint64_t)e.data[2] << 16 | (uint64_t)e.data[3] << 24,
-             i);
+    set_file(n, INB_VFORM_ZLIB, r.zlib, r.zlib_size, r.size, i);
     return 1;
 }
 
@@ -157,8 +157,8 @@ find_extension(const inb_archive *a, const char *rel, size_t len, inb_entry *e)
 {
     const char *base = rel, *p;
     char dotted[NAME_MAX_LEN];
-    inb_memso_record r;
-    char err[8];
+    inb_shobj_record r;
+    char err[256];
     size_t dir, stem;
     uint32_t i;
 
@@ -178,7 +178,7 @@ find_extension(const inb_archive *a, const char *rel, size_t len, inb_entry *e)
     }
     i = find_index(a, INB_NS_MODULE, dotted, dir + stem, e);
     if (i == UINT32_MAX || e->kind != INB_KIND_SHARED_EXT ||
-        inb_memso_parse(e, &r, err, sizeof(err)) < 0 ||
+        inb_record_shobj_read(a, e, &r, err, sizeof(err)) < 0 ||
         strlen(r.filename) != len - dir ||
         memcmp(r.filename, base, len - dir) != 0) {
         return UINT32_MAX;
@@ -238,10 +238,10 @@ inb_vpath_lookup(const inb_archive *a, const char *rel, size_t len,
     i = find_index(a, INB_NS_DATA, rel, len, &e);
     if (i != UINT32_MAX) {
         if (e.kind == INB_KIND_SHARED_DATA) {
-            set_image(n, &e, i);
+            set_image(a, n, &e, i);
         }
         else {
-            set_file(n, INB_VFORM_RAW, e.data, e.size, e.size, i);
+            set_file(n, INB_VFORM_ENTRY, e.data, e.size, e.size, i);
         }
         return n->type;
     }
@@ -250,7 +250,7 @@ inb_vpath_lookup(const inb_archive *a, const char *rel, size_t len,
     }
     i = find_extension(a, rel, len, &e);
     if (i != UINT32_MAX) {
-        set_image(n, &e, i);
+        set_image(a, n, &e, i);
         return n->type;
     }
     if (dotted_of(rel, len, dotted) == 0) {
@@ -275,7 +275,7 @@ inb_vpath_lookup(const inb_archive *a, const char *rel, size_t len,
     }
     i = find_index(a, INB_NS_META, rel, len, &e);
     if (i != UINT32_MAX) {
-        set_file(n, INB_VFORM_RAW, e.data, e.size, e.size, i);
+        set_file(n, INB_VFORM_ENTRY, e.data, e.size, e.size, i);
     }
     return n->type;
 }
@@ -310,11 +310,22 @@ map_free(voidpf opaque, voidpf address)
 }
 
 int
-inb_vpath_read(const inb_vnode *n, unsigned char *out)
+inb_vpath_read(const inb_archive *a, const inb_vnode *n, unsigned char *out)
 {
+    char err[256];
+    inb_entry e;
     z_stream z;
     int rc;
 
+    if (n->form == INB_VFORM_ENTRY) {
+        /* The entry's checksum, on first use (memoized). */
+        inb_archive_entry(a, n->index, &e);
+        if (inb_archive_data(a, &e, err, sizeof(err)) < 0) {
+            return -1;
+        }
+        memcpy(out, n->data, n->size);
+        return 0;
+    }
     if (n->form == INB_VFORM_RAW) {
         memcpy(out, n->data, n->size);
         return 0;
@@ -488,8 +499,8 @@ next_module_child(const inb_archive *a, inb_vdir *d)
     for (; d->i < a->count; d->i++) {
         const char *child;
         size_t clen;
-        inb_memso_record r;
-        char err[8];
+        inb_shobj_record r;
+        char err[256];
 
         inb_archive_entry(a, d->i, &e);
         if (e.ns != INB_NS_MODULE || e.name_len <= plen ||
@@ -515,7 +526,7 @@ next_module_child(const inb_archive *a, inb_vdir *d)
             clen += 3;
             break;
         case INB_KIND_SHARED_EXT:
-            if (inb_memso_parse(&e, &r, err, sizeof(err)) < 0 ||
+            if (inb_record_shobj_read(a, &e, &r, err, sizeof(err)) < 0 ||
                 strlen(r.filename) >= sizeof(d->last)) {
                 continue;
             }

@@ -30,7 +30,9 @@ enum inb_vnode_type {
 
 /* How a file's bytes are held. */
 enum inb_vnode_form {
-    INB_VFORM_RAW = 0,     /* data[0..size) as they are */
+    INB_VFORM_RAW = 0,     /* data[0..size) as they are (a checked record) */
+    INB_VFORM_ENTRY = 3,   /* the same, an entry's whole data, whose
+                              checksum is checked when it is read */
     INB_VFORM_ZLIB = 1,    /* a zlib stream inflating to size bytes */
     INB_VFORM_CORRUPT = 2, /* a record that does not parse: reads fail */
 };
@@ -41,8 +43,9 @@ typedef struct inb_vnode {
     int form;                  /* file: enum inb_vnode_form */
     const unsigned char *data; /* file: raw bytes or zlib stream */
     size_t data_size;
-    uint64_t size; /* file: its length in bytes; directory: 0 */
-    uint64_t ino;  /* stable and unique among the tree's nodes, >= 1 */
+    uint64_t size;  /* file: its length in bytes; directory: 0 */
+    uint64_t ino;   /* stable and unique among the tree's nodes, >= 1 */
+    uint32_t index; /* file: the archive entry's index position */
 } inb_vnode;
 
 /* A directory being listed; fill with inb_vpath_opendir(). */
@@ -61,9 +64,10 @@ typedef struct inb_vdir {
 INB_HIDDEN int inb_vpath_lookup(const inb_archive *a, const char *rel,
                                 size_t len, inb_vnode *n);
 
-/* Write the n->size bytes of file n into out.  Returns 0, or -1 when its
- * entry is corrupt. */
-INB_HIDDEN int inb_vpath_read(const inb_vnode *n, unsigned char *out);
+/* Write the n->size bytes of file n of archive a into out.  Returns 0, or
+ * -1 when its entry is damaged (checksum, zlib stream, record). */
+INB_HIDDEN int inb_vpath_read(const inb_archive *a, const inb_vnode *n,
+                              unsigned char *out);
 
 /* Start listing directory rel[0..len) (normalized).  Returns 0, or -1
  * when the path is too long. */

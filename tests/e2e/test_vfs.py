@@ -164,14 +164,18 @@ def test_writes_are_erofs_naming_the_path(exe):
         "EROFS /notes.txt", "EROFS /notes.txt", "EROFS /notes.txt"]
 
 
-def test_corrupt_entry_reads_as_eio(exe, tmp_path):
-    bad = damaged(exe, tmp_path / "bad", "source", "treepkg.sub.mod", 6,
-                  b"\x00\xff\x00\xff")
+@pytest.mark.parametrize("ns, name, rel", [
+    ("source", "treepkg.sub.mod", "sub/mod.py"),
+    ("data", "treepkg/data/a.txt", "data/a.txt"),
+])
+def test_damaged_entry_reads_as_eio(exe, tmp_path, ns, name, rel):
+    bad = damaged(exe, tmp_path / "bad", ns, name, 4, b"\x00\xff")
     code = ("import errno, os, treepkg\n"
-            "p = os.path.join(treepkg.HERE, 'sub', 'mod.py')\n"
-            "print(os.path.getsize(p) > 0)\n"
+            "p = os.path.join(treepkg.HERE, %r)\n"
+            "print(os.path.exists(p))\n"
             "try:\n    open(p).read()\n"
-            "except OSError as e:\n    print(errno.errorcode[e.errno])\n")
+            "except OSError as e:\n    print(errno.errorcode[e.errno])\n"
+            % rel)
     assert run_ok([bad, "-c", code]).split() == ["True", "EIO"]
 
 
