@@ -126,6 +126,14 @@ $(BUILD)/tests/test_memso $(BUILD)/tests/test_shareso: $(BUILD)/tests/test_%: \
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common \
 		-Isrc/runtime -o $@ $< $(MEMSO_SRC) $(COMMON_SRC) -lcmocka -ldl
 
+# vpath.c is pure C too: tested on an archive the writer makes.
+$(BUILD)/tests/test_vpath: tests/unit/test_vpath.c src/runtime/vpath.c \
+		src/runtime/vpath.h $(COMMON_SRC) src/common/*.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common \
+		-Isrc/runtime -o $@ $< src/runtime/vpath.c $(COMMON_SRC) \
+		-lcmocka -lz
+
 FUZZ_BIN = $(BUILD)/tests/fuzz_archive
 $(FUZZ_BIN): tests/fuzz/fuzz_archive.c $(COMMON_SRC) src/common/*.h
 	@mkdir -p $(@D)
