@@ -150,10 +150,10 @@ lint_module(int *defined, const struct inb_module *m)
                 break;
             }
             inb_warn("%s:%ld: %s opens a file next to its __file__ with "
-                     "open(): embedded, the package has no directory on "
-                     "disk; read the file with "
+                     "open(): the executable's file layer reads it from "
+                     "memory, but not with INBUILT_VFS=0; "
                      "importlib.resources.files('%s') (or pkgutil.get_data) "
-                     "instead",
+                     "reads it either way",
                      m->path, line, m->name, package);
             n++;
         }
