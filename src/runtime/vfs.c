@@ -216,9 +216,37 @@ fail(int err)
 static inline int
 under_root(const char *path)
 {
-    return rootlen != 0 && path != NULL && path[0] == '/' &&
-           strncmp(path, root, rootlen) == 0 &&
-           (path[rootlen] == '\0' || path[rootlen] == '/');
+    size_t i;
+
+    if (rootlen == 0 || path == NULL) {
+        return 0;
+    }
+    /* Byte by byte: ordinary paths differ within a few bytes, where
+     * strncmp() would pay its set-up.  The root has no NUL, so the loop
+     * stops at path's end. */
+    for (i = 0; i < rootlen; i++) {
+        if (path[i] != root[i]) {
+            return 0;
+        }
+    }
+    return path[rootlen] == '\0' || path[rootlen] == '/';
+}
+
+/* Whether (dirfd, path) cannot name the tree unless the C library then
+ * says ENOTDIR: an absolute path outside the root, or a relative one
+ * that is not relative to a directory of the tree.  The fast path of
+ * every wrapper. */
+static inline int
+plain(int dirfd, const char *path)
+{
+    if (path == NULL || rootlen == 0) {
+        return 1;
+    }
+    if (path[0] == '/') {
+        return !under_root(path);
+    }
+    return dirfd == AT_FDCWD ||
+           __atomic_load_n(&ndirfds, __ATOMIC_RELAXED) == 0;
 }
 
 /* Resolve rel[0..len) (relative to the root, not yet normalized) into *r.
@@ -616,8 +644,25 @@ opens_executable(const struct vres *r, int flags)
     return r->len == 0 && !r->slash && !(flags & O_DIRECTORY);
 }
 
-static int
+static int slow_openat(int dirfd, const char *path, int flags, mode_t mode);
+
+static inline int
 do_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    int fd;
+
+    if (plain(dirfd, path)) {
+        fd = REAL(openat)(dirfd, path, flags, mode);
+        if (fd >= 0 || errno != ENOTDIR || rootlen == 0) {
+            return fd;
+        }
+    }
+    return slow_openat(dirfd, path, flags, mode);
+}
+
+/* open() of a path that may name the tree. */
+__attribute__((noinline)) static int
+slow_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
     struct vres r;
     int rc = classify(dirfd, &path, &r), fd;
@@ -751,8 +796,25 @@ vfopen(const struct vres *r, const char *mode)
     return vopen(r, flags);
 }
 
-static FILE *
+static FILE *slow_fopen(const char *path, const char *mode);
+
+static inline FILE *
 do_fopen(const char *path, const char *mode)
+{
+    FILE *f;
+
+    if (plain(AT_FDCWD, path)) {
+        f = REAL(fopen)(path, mode);
+        if (f != NULL || errno != ENOTDIR || rootlen == 0) {
+            return f;
+        }
+    }
+    return slow_fopen(path, mode);
+}
+
+/* fopen() of a path that may name the tree. */
+__attribute__((noinline)) static FILE *
+slow_fopen(const char *path, const char *mode)
 {
     struct vres r;
     FILE *f;
@@ -838,8 +900,26 @@ freopen64(const char *path, const char *mode, FILE *stream)
 
 /* fstatat() with the tree: flags AT_EMPTY_PATH with "" takes dirfd
  * itself. */
-static int
+static int slow_fstatat(int dirfd, const char *path, struct stat *st,
+                        int flags);
+
+static inline int
 do_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    int rc;
+
+    if (plain(dirfd, path)) {
+        rc = REAL(fstatat)(dirfd, path, st, flags);
+        if (rc == 0 || errno != ENOTDIR || rootlen == 0) {
+            return rc;
+        }
+    }
+    return slow_fstatat(dirfd, path, st, flags);
+}
+
+/* fstatat() of a path that may name the tree. */
+__attribute__((noinline)) static int
+slow_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
     struct vres r;
     char rel[1024];
@@ -1054,9 +1134,28 @@ statx(int dirfd, const char *path, int flags, unsigned int mask,
 }
 
 /* access() in the tree: W_OK is EROFS, X_OK of a file EACCES. */
-static int
+static int slow_faccessat(int dirfd, const char *path, int mode, int flags,
+                          int (*real)(int, const char *, int, int));
+
+static inline int
 do_faccessat(int dirfd, const char *path, int mode, int flags,
              int (*real)(int, const char *, int, int))
+{
+    int rc;
+
+    if (plain(dirfd, path)) {
+        rc = real(dirfd, path, mode, flags);
+        if (rc == 0 || errno != ENOTDIR || rootlen == 0) {
+            return rc;
+        }
+    }
+    return slow_faccessat(dirfd, path, mode, flags, real);
+}
+
+/* access() of a path that may name the tree. */
+__attribute__((noinline)) static int
+slow_faccessat(int dirfd, const char *path, int mode, int flags,
+               int (*real)(int, const char *, int, int))
 {
     struct vres r;
     int rc = classify(dirfd, &path, &r);
@@ -1261,8 +1360,25 @@ stream_new(const char *rel, size_t len)
     return (DIR *)s;
 }
 
+static DIR *slow_opendir(const char *path);
+
 VFS_API DIR *
 opendir(const char *path)
+{
+    DIR *d;
+
+    if (plain(AT_FDCWD, path)) {
+        d = REAL(opendir)(path);
+        if (d != NULL || errno != ENOTDIR || rootlen == 0) {
+            return d;
+        }
+    }
+    return slow_opendir(path);
+}
+
+/* opendir() of a path that may name the tree. */
+__attribute__((noinline)) static DIR *
+slow_opendir(const char *path)
 {
     struct vres r;
     DIR *d;
