@@ -17,7 +17,9 @@
  *   writes       mkdir mkdirat rmdir unlink unlinkat rename renameat
  *                renameat2 link linkat symlink symlinkat chmod fchmodat
  *                chown lchown fchownat truncate truncate64 mknod mknodat
- *                mkfifo mkfifoat utimensat utimes: EROFS
+ *                mkfifo mkfifoat utimensat utimes setxattr lsetxattr
+ *                removexattr lremovexattr: EROFS
+ *   attributes   listxattr llistxattr (none) getxattr lgetxattr (ENODATA)
  *   others       chdir fchdir (ENOTSUP in the tree), dlopen (from memory)
  * (glibc's own internal calls, as fopen's open, are none of these: the
  * public entry points are wrapped, not the calls behind them; glob(3),
@@ -67,6 +69,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "memso.h"
@@ -140,6 +143,14 @@ DECLARE_REAL(utimes);
 DECLARE_REAL(chdir);
 DECLARE_REAL(fchdir);
 DECLARE_REAL(dlopen);
+DECLARE_REAL(listxattr);
+DECLARE_REAL(llistxattr);
+DECLARE_REAL(getxattr);
+DECLARE_REAL(lgetxattr);
+DECLARE_REAL(setxattr);
+DECLARE_REAL(lsetxattr);
+DECLARE_REAL(removexattr);
+DECLARE_REAL(lremovexattr);
 
 /* A path resolved in the tree. */
 struct vres {
@@ -1841,6 +1852,103 @@ utimes(const char *path, const struct timeval times[2])
 {
     DENY(AT_FDCWD, path, 1);
     return REAL(utimes)(path, times);
+}
+
+/* Extended attributes: the tree has none (shutil.copy2() asks). */
+
+/* listxattr() and getxattr() in the tree: 1 with *rc set, 0 when the C
+ * library answers. */
+static int
+no_xattrs(const char *path, ssize_t empty, ssize_t *rc)
+{
+    struct vres r;
+    int c = classify(AT_FDCWD, &path, &r);
+
+    if (c == 0) {
+        return 0;
+    }
+    *rc = c < 0 || need_node(&r) < 0 ? -1 : empty;
+    return 1;
+}
+
+VFS_API ssize_t
+listxattr(const char *path, char *list, size_t size)
+{
+    ssize_t rc;
+
+    if (!plain(AT_FDCWD, path) && no_xattrs(path, 0, &rc)) {
+        return rc;
+    }
+    return REAL(listxattr)(path, list, size);
+}
+
+VFS_API ssize_t
+llistxattr(const char *path, char *list, size_t size)
+{
+    ssize_t rc;
+
+    if (!plain(AT_FDCWD, path) && no_xattrs(path, 0, &rc)) {
+        return rc;
+    }
+    return REAL(llistxattr)(path, list, size);
+}
+
+VFS_API ssize_t
+getxattr(const char *path, const char *name, void *value, size_t size)
+{
+    ssize_t rc;
+
+    if (!plain(AT_FDCWD, path) && no_xattrs(path, -1, &rc)) {
+        if (rc == -1 && errno != ENOENT && errno != ENOTDIR) {
+            errno = ENODATA;
+        }
+        return rc;
+    }
+    return REAL(getxattr)(path, name, value, size);
+}
+
+VFS_API ssize_t
+lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+    ssize_t rc;
+
+    if (!plain(AT_FDCWD, path) && no_xattrs(path, -1, &rc)) {
+        if (rc == -1 && errno != ENOENT && errno != ENOTDIR) {
+            errno = ENODATA;
+        }
+        return rc;
+    }
+    return REAL(lgetxattr)(path, name, value, size);
+}
+
+VFS_API int
+setxattr(const char *path, const char *name, const void *value, size_t size,
+         int flags)
+{
+    DENY(AT_FDCWD, path, 1);
+    return REAL(setxattr)(path, name, value, size, flags);
+}
+
+VFS_API int
+lsetxattr(const char *path, const char *name, const void *value, size_t size,
+          int flags)
+{
+    DENY(AT_FDCWD, path, 1);
+    return REAL(lsetxattr)(path, name, value, size, flags);
+}
+
+VFS_API int
+removexattr(const char *path, const char *name)
+{
+    DENY(AT_FDCWD, path, 1);
+    return REAL(removexattr)(path, name);
+}
+
+VFS_API int
+lremovexattr(const char *path, const char *name)
+{
+    DENY(AT_FDCWD, path, 1);
+    return REAL(lremovexattr)(path, name);
 }
 
 /* The working directory cannot be in the tree: the kernel resolves

@@ -179,6 +179,24 @@ def test_damaged_entry_reads_as_eio(exe, tmp_path, ns, name, rel):
     assert run_ok([bad, "-c", code]).split() == ["True", "EIO"]
 
 
+def test_copytree_from_the_tree_as_from_disk(exe, pkgs, tmp_path):
+    code = ("import os, shutil, sys, treepkg\n"
+            "shutil.copytree(os.path.join(treepkg.HERE, 'data'), sys.argv[1])\n"
+            "shutil.copy2(os.path.join(treepkg.HERE, 'notes.txt'), "
+            "sys.argv[1])\n")
+    run_ok([exe, "-c", code, tmp_path / "copy"])
+    want = pkgs / "treepkg" / "data"
+    got = sorted(str(p.relative_to(tmp_path / "copy"))
+                 for p in (tmp_path / "copy").rglob("*"))
+    assert got == sorted(["notes.txt"] + [str(p.relative_to(want))
+                                          for p in want.rglob("*")])
+    assert (tmp_path / "copy" / "sub" / "deeper" / "d.bin").read_bytes() == \
+        (want / "sub" / "deeper" / "d.bin").read_bytes()
+    # copy2 keeps the times: the build's.
+    assert (tmp_path / "copy" / "notes.txt").stat().st_mtime == \
+        SOURCE_DATE_EPOCH
+
+
 def test_relative_paths_through_the_executable(exe):
     code = ("import os\n"
             "print(open('app/treepkg/data/a.txt').read(), end='')\n"
