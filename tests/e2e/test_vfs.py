@@ -15,7 +15,7 @@ import pytest
 
 from helpers import (FIXTURES, PYTHON_TARGET, REPO, clean_env, describe,
                      inbuilt, run, run_ok)
-import measure  # bench/measure.py
+import fscalls  # scripts/fscalls.py
 from test_corrupt_archive import damaged
 
 SOURCE_DATE_EPOCH = 1234567890
@@ -85,9 +85,9 @@ def test_package_reads_its_own_directory_as_under_python3(exe, pkgs):
 
 
 def test_file_layer_makes_no_filesystem_calls(exe):
-    result, calls = measure.strace_paths([str(exe), "-c", REPORT])
+    result, calls = fscalls.strace_paths([str(exe), "-c", REPORT])
     assert result.returncode == 0, result.stderr
-    bad = [line for sc, path, line in measure.outside_allow_list(
+    bad = [line for sc, path, line in fscalls.outside_allow_list(
         calls, str(exe)) if not allowed_but_real(exe, path, sc)]
     assert bad == [], "\n".join(bad)
 
@@ -229,9 +229,9 @@ def test_ssl_loads_a_ca_file_beside_a_module(exe):
     code = ("import ssl, certpkg\n"
             "c = ssl.create_default_context(cafile=certpkg.where())\n"
             "print(c.cert_store_stats()['x509_ca'] > 10)\n")
-    result, calls = measure.strace_paths([str(exe), "-c", code])
+    result, calls = fscalls.strace_paths([str(exe), "-c", code])
     assert result.stdout == "True\n", result.stderr
-    bad = measure.outside_allow_list(calls, str(exe))
+    bad = fscalls.outside_allow_list(calls, str(exe))
     assert bad == [], "\n".join(line for _, _, line in bad)
     assert not any("O_CREAT" in line or "O_WRONLY" in line
                    for _, _, line in calls)
@@ -265,9 +265,9 @@ def allowed_but_real(exe, path, syscall):
     "import pydoc; pydoc.render_doc('json')",
 ])
 def test_stdlib_lookups_under_the_executable_stay_in_memory(exe, code):
-    result, calls = measure.strace_paths([str(exe), "-c", code])
+    result, calls = fscalls.strace_paths([str(exe), "-c", code])
     assert result.returncode == 0, result.stderr
-    bad = [line for sc, path, line in measure.outside_allow_list(
+    bad = [line for sc, path, line in fscalls.outside_allow_list(
         calls, str(exe)) if not allowed_but_real(exe, path, sc)]
     assert bad == [], "\n".join(bad)
 
