@@ -14,6 +14,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 PYTEST_ARGS ?=
+CORPUS_ARGS ?=
 FUZZ_SECONDS ?= 300
 
 .DEFAULT_GOAL := all
@@ -192,6 +193,14 @@ check-cpython: deps
 	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) $(BUILD)
 check-cpython-quick: all
 	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) --quick $(BUILD)
+
+# Every distribution installed for Debian's python3 and pyenv's 3.11.7,
+# built into an executable and imported against stock (tests/corpus.py;
+# long: about a minute per distribution on a loaded machine).
+.PHONY: check-corpus
+check-corpus: deps
+	@$(MAKE) --no-print-directory all
+	nice $(PY_EXE) tests/corpus.py $(BUILD) $(CORPUS_ARGS)
 
 # numpy's whole test suite inside an executable against stock python3.
 check-numpy: deps
