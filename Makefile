@@ -37,7 +37,8 @@ COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
 BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
 	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/deps_py.o \
-	$(BUILD)/obj/gen/compile_py.o $(BUILD)/obj/gen/runtime_files.o
+	$(BUILD)/obj/gen/compile_py.o $(BUILD)/obj/gen/runtime_files.o \
+	$(BUILD)/obj/gen/inbuilt_h.o
 # What the builder carries to compile the runtime for each target.
 RUNTIME_FILES = $(sort $(RUNTIME_SRC) $(COMMON_SRC) \
 	$(wildcard src/runtime/*.h src/common/*.h include/*.h))
@@ -88,6 +89,9 @@ $(BUILD)/gen/compile_py.c: src/builder/compile.py
 $(BUILD)/gen/runtime_files.c: $(RUNTIME_FILES) scripts/embed-sources.sh
 	@mkdir -p $(@D)
 	sh scripts/embed-sources.sh $(RUNTIME_FILES) > $@.tmp && mv $@.tmp $@
+# The public header, which `build --library` writes beside a library.
+$(BUILD)/gen/inbuilt_h.c: include/inbuilt.h
+	$(call py_to_c,inb_header_h)
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -iquote src/builder -iquote src/common -c $< -o $@
@@ -215,6 +219,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/mdsfs
 	@sh bench/run.sh $(BUILD)
 	$(PY_EXE) bench/rebuild.py $(BUILD)
+	$(PY_EXE) bench/embed.py --build-dir $(BUILD)
 	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
 		--npy $(abspath $(BUILD)/bench/npy-memory) \
 		--csv $(BUILD)/bench/storm.csv

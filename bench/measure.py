@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "scripts"))
 from fscalls import (  # noqa: E402  (also used as measure.X by bench/*.py)
-    outside_allow_list, run_env, strace_paths)
+    outside_allow_list, path_calls, run_env, strace_paths)
 
 STOCK_PYTHON = "/usr/bin/python3.11"
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"

@@ -100,6 +100,12 @@ def strace_paths(argv, env=None, stdin_data=None, timeout=120):
         )
         with open(log, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
+    return result, path_calls(lines)
+
+
+def path_calls(lines):
+    """The calls among the lines of a `strace -e trace=%file` log that name
+    a path, as tuples (syscall, path, line)."""
     calls = []
     for line in lines:
         m = _CALL.match(line)
@@ -109,7 +115,7 @@ def strace_paths(argv, env=None, stdin_data=None, timeout=120):
         if s is None or s.group(1) == "":
             continue
         calls.append((m.group(2), s.group(1), line))
-    return result, calls
+    return calls
 
 
 def outside_allow_list(calls, exe):

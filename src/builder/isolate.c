@@ -109,16 +109,14 @@ elf_close(struct elffile *f)
     close(f->fd);
 }
 
-/* Whether the object at path defines global symbol init.  When not, the
- * PyInit_ functions it defines are listed in others (", "-separated).
- * *cxx is set when it refers to the C++ runtime. */
-static int
-defines_init(const char *what, const char *path, const char *init,
-             struct inb_buf *others, int *cxx)
+/* Call fn(ctx, sym, name) for each global or weak symbol of the object at
+ * path, defined or not.  what names the object in messages. */
+static void
+each_global(const char *what, const char *path,
+            void (*fn)(void *, const GElf_Sym *, const char *), void *ctx)
 {
     struct elffile f;
     Elf_Scn *scn = NULL;
-    int found = 0;
 
     elf_open_object(&f, what, path);
     while ((scn = elf_nextscn(f.elf, scn)) != NULL) {
@@ -135,27 +133,68 @@ defines_init(const char *what, const char *path, const char *init,
             GElf_Sym sym;
             const char *s;
 
-            if (gelf_getsym(data, (int)i, &sym) == NULL ||
-                GELF_ST_BIND(sym.st_info) == STB_LOCAL ||
-                (s = elf_strptr(f.elf, sh.sh_link, sym.st_name)) == NULL) {
-                continue;
-            }
-            if (sym.st_shndx == SHN_UNDEF) {
-                *cxx |= strncmp(s, "_Z", 2) == 0 ||
-                        strncmp(s, "__cxa_", 6) == 0 ||
-                        strncmp(s, "__gxx_", 6) == 0;
-            }
-            else if (strcmp(s, init) == 0) {
-                found = 1;
-            }
-            else if (strncmp(s, "PyInit_", 7) == 0) {
-                inb_buf_addstr(others, others->len ? ", " : "");
-                inb_buf_addstr(others, s);
+            if (gelf_getsym(data, (int)i, &sym) != NULL &&
+                GELF_ST_BIND(sym.st_info) != STB_LOCAL &&
+                (s = elf_strptr(f.elf, sh.sh_link, sym.st_name)) != NULL) {
+                fn(ctx, &sym, s);
             }
         }
     }
     elf_close(&f);
-    return found;
+}
+
+/* What defines_init() looks for and finds. */
+struct init_search {
+    const char *init;
+    struct inb_buf *others;
+    int *cxx;
+    int found;
+};
+
+static void
+check_init(void *ctx, const GElf_Sym *sym, const char *s)
+{
+    struct init_search *q = ctx;
+
+    if (sym->st_shndx == SHN_UNDEF) {
+        *q->cxx |= strncmp(s, "_Z", 2) == 0 || strncmp(s, "__cxa_", 6) == 0 ||
+                   strncmp(s, "__gxx_", 6) == 0;
+    }
+    else if (strcmp(s, q->init) == 0) {
+        q->found = 1;
+    }
+    else if (strncmp(s, "PyInit_", 7) == 0) {
+        inb_buf_addstr(q->others, q->others->len ? ", " : "");
+        inb_buf_addstr(q->others, s);
+    }
+}
+
+/* Whether the object at path defines global symbol init.  When not, the
+ * PyInit_ functions it defines are listed in others (", "-separated).
+ * *cxx is set when it refers to the C++ runtime. */
+static int
+defines_init(const char *what, const char *path, const char *init,
+             struct inb_buf *others, int *cxx)
+{
+    struct init_search q = {init, others, cxx, 0};
+
+    each_global(what, path, check_init, &q);
+    return q.found;
+}
+
+static void
+add_exportable(void *ctx, const GElf_Sym *sym, const char *s)
+{
+    if (sym->st_shndx != SHN_UNDEF &&
+        GELF_ST_VISIBILITY(sym->st_other) == STV_DEFAULT) {
+        inb_strv_add(ctx, s);
+    }
+}
+
+void
+inb_isolate_defined(const char *what, const char *path, struct inb_strv *names)
+{
+    each_global(what, path, add_exportable, names);
 }
 
 /* Run argv; exit with an error naming what when it fails. */

@@ -18,4 +18,10 @@ INB_HIDDEN int inb_isolate(const char *what, const struct inb_strv *objects,
                            const char *init, const char *newname,
                            const char *out);
 
+/* Append to names the global symbols that the relocatable object at path
+ * defines with default visibility (those a link may export).  what names
+ * the object in messages; exits on an unreadable object. */
+INB_HIDDEN void inb_isolate_defined(const char *what, const char *path,
+                                    struct inb_strv *names);
+
 #endif

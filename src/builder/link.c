@@ -216,6 +216,14 @@ write_placed(const char *path, const struct inb_placed *p,
 }
 
 void
+inb_link_cc(char ***argv, size_t *argc)
+{
+    const char *cc = getenv("INBUILT_CC");
+
+    inb_split_words(cc && *cc ? cc : INB_CC, argv, argc);
+}
+
+void
 inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
              const char *const *libs, size_t nlibs,
              const struct inb_exts *exts)
@@ -224,7 +232,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     struct inb_buf exe = {0};
     struct inb_placed placed = {0};
     struct inb_cache_key k;
-    const char *tmpdir = getenv("TMPDIR"), *cc = getenv("INBUILT_CC");
+    const char *tmpdir = getenv("TMPDIR");
     char *work, *base, *asm_path, *script, *script_arg, *src, err[256];
     char **argv = NULL;
     size_t argc = 0;
@@ -245,7 +253,7 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     free(src);
     write_file(script, segment_script, strlen(segment_script));
 
-    inb_split_words(cc && *cc ? cc : INB_CC, &argv, &argc);
+    inb_link_cc(&argv, &argc);
     inb_argv_add(&argv, &argc, "-no-pie");
     inb_argv_add(&argv, &argc, "-o");
     inb_argv_add(&argv, &argc, base);

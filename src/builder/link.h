@@ -30,4 +30,7 @@ INB_HIDDEN void inb_link_run(struct inb_output *o,
                              const unsigned char *archive, size_t size,
                              const char *const *libs, size_t nlibs,
                              const struct inb_exts *exts);
+/* Append the words of the C compiler that links (INBUILT_CC, or the one
+ * inbuilt was built with) to a NULL-terminated argv vector. */
+INB_HIDDEN void inb_link_cc(char ***argv, size_t *argc);
 #endif

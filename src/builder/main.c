@@ -18,6 +18,7 @@
 #include "deps.h"
 #include "extension.h"
 #include "inbuilt.h"
+#include "library.h"
 #include "link.h"
 #include "lint.h"
 #include "meta.h"
@@ -31,6 +32,7 @@
 
 static const char usage_text[] =
     "usage: inbuilt build [options] -o OUT\n"
+    "       inbuilt build --library [options] -o DIR/libNAME.a\n"
     "       inbuilt capture --out DIR -- COMMAND...\n"
     "       inbuilt verify EXE...\n"
     "       inbuilt cache [--stats] [--clear]\n"
@@ -99,6 +101,13 @@ static const char usage_text[] =
     "                          modules that the target has only as .so files\n"
     "                          (_ctypes, _decimal, _ssl, ...), compiled from\n"
     "                          DIR, a CPython source tree of its version\n"
+    "  --library               make OUT (DIR/libNAME.a) a static library for\n"
+    "                          a host program with its own main() (C, C++,\n"
+    "                          MPI): CPython and the modules, used through\n"
+    "                          inbuilt.h; writes inbuilt.h, libNAME.pc and\n"
+    "                          NAMEConfig.cmake (target inbuilt::NAME) "
+    "beside\n"
+    "                          it (docs/EMBEDDING.md)\n"
     "  --print-cache-stats     say what the build cache gave and what was "
     "made\n"
     "  -v, --verbose           print what is done, and how long it took\n"
@@ -145,6 +154,7 @@ enum {
     OPT_EXCLUDE_DATA,
     OPT_NO_SOURCE,
     OPT_CACHE_STATS,
+    OPT_LIBRARY,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -160,6 +170,7 @@ struct options {
     int no_deps;
     int no_source;
     int print_cache_stats;
+    int library;
     int optimize;
     const char *so_mode;        /* "shared", "memory", "cache" or NULL */
     const char *cpython_source; /* --cpython-source DIR, or NULL */
@@ -236,6 +247,7 @@ parse_build(int argc, char **argv, struct options *o)
         {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
         {"no-source", no_argument, NULL, OPT_NO_SOURCE},
         {"print-cache-stats", no_argument, NULL, OPT_CACHE_STATS},
+        {"library", no_argument, NULL, OPT_LIBRARY},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -309,6 +321,9 @@ parse_build(int argc, char **argv, struct options *o)
         case OPT_CACHE_STATS:
             o->print_cache_stats = 1;
             break;
+        case OPT_LIBRARY:
+            o->library = 1;
+            break;
         case 'v':
             inb_verbose = 1;
             break;
@@ -327,6 +342,11 @@ parse_build(int argc, char **argv, struct options *o)
     }
     if (o->output == NULL) {
         usage_error("%s", "build needs -o OUT, the executable to write");
+    }
+    if (o->library && o->entry != NULL) {
+        usage_error("--entry %s: a library has no entry point; its host "
+                    "program calls into Python (docs/EMBEDDING.md)",
+                    o->entry);
     }
 }
 
@@ -605,6 +625,7 @@ cmd_build(int argc, char **argv)
     struct inb_target t;
     struct inb_collect c = {0};
     struct inb_output out = {0};
+    struct inb_library lib = {0};
     inb_archive_writer *w;
     unsigned char *archive = NULL;
     size_t size = 0, bytes = 0, extra = 0, i, nmods = 0, nlibs;
@@ -621,6 +642,9 @@ cmd_build(int argc, char **argv)
     step_done("start");
     inb_link_prepare(&out, o.output);
     inb_target_query(&t, o.python ? o.python : INB_DEFAULT_PYTHON);
+    if (o.library) {
+        inb_library_prepare(&lib, o.output);
+    }
     step_done("target query");
     inb_runtime_library(&t); /* built now if needed, not after compiling */
     step_done("runtime library");
@@ -654,7 +678,9 @@ cmd_build(int argc, char **argv)
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */
     step_done("extensions");
-    inb_shlib_init(t.libs, t.prefix);
+    /* A library carries zlib and expat inside: shared objects needing
+     * them get them embedded. */
+    inb_shlib_init(o.library ? lib.dynamic : t.libs, t.prefix);
     inb_compile_init(t.python);
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
     if (w == NULL) {
@@ -701,7 +727,12 @@ cmd_build(int argc, char **argv)
     step_done("archive layout");
     inb_note("archive: %zu modules, %zu bytes", nmods, size);
     libs = inb_shlib_base_libraries(&nlibs);
-    inb_link_run(&out, archive, size, libs, nlibs, &o.exts);
+    if (o.library) {
+        inb_library_write(&lib, &out, archive, size, libs, nlibs, &o.exts);
+    }
+    else {
+        inb_link_run(&out, archive, size, libs, nlibs, &o.exts);
+    }
     step_done("link");
     inb_cache_finish(o.print_cache_stats);
     inb_free(archive);

@@ -29,11 +29,17 @@
 #include "seal.h"
 #include "selfcheck.h"
 #include "shareso.h"
+#include "startup.h"
 #include "vfs.h"
 
 /* The start of the archive: the builder places it, after linking, alone
  * in the executable's last loaded segment (src/builder/place.c). */
 extern const unsigned char inb_archive_blob[] INB_HIDDEN;
+/* Its end, in a library for host programs, whose archive lies in
+ * read-only data (src/builder/library.c); absent (NULL) in an
+ * executable. */
+extern const unsigned char inb_archive_blob_end[] __attribute__((weak))
+INB_HIDDEN;
 /* The seal note's 40 bytes (src/common/seal.h), filled in by the
  * builder. */
 extern const unsigned char inb_seal_note[] INB_HIDDEN;
@@ -118,12 +124,11 @@ verify_self(const char *prog)
 }
 
 /* Check what start-up reads of the archive: the config entries.  Returns
- * 0, or -1 with the message printed. */
+ * 0, or -1 with the reason in err. */
 static int
-check_config(const char *prog)
+check_config(char *err, size_t errsize)
 {
     uint32_t i = inb_archive_lower_bound(&archive, INB_NS_CONFIG, NULL, 0);
-    char err[512];
     inb_entry e;
 
     for (; i < archive.count; i++) {
@@ -131,25 +136,27 @@ check_config(const char *prog)
         if (e.ns != INB_NS_CONFIG) {
             break;
         }
-        if (inb_archive_data(&archive, &e, err, sizeof(err)) < 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
+        if (inb_archive_data(&archive, &e, err, errsize) < 0) {
             return -1;
         }
     }
     return 0;
 }
 
-/* Print a start-up failure the way CPython does and return the status for
- * main(). */
-static int
-status_exit(PyStatus status)
+/* Write a start-up failure into err as CPython words it ("" when CPython
+ * asked to exit: it has said why) and its exit status into *exitcode.
+ * Returns INB_ERR_PYTHON. */
+static inb_status
+status_text(PyStatus status, int *exitcode, char *err, size_t errsize)
 {
     if (PyStatus_IsExit(status)) {
-        return status.exitcode;
+        *exitcode = status.exitcode;
+        err[0] = '\0';
+        return INB_ERR_PYTHON;
     }
-    fprintf(stderr, "%s: %s\n", status.func ? status.func : "inbuilt",
-            status.err_msg ? status.err_msg : "initialization failed");
-    return 1;
+    snprintf(err, errsize, "%s: %s", status.func ? status.func : "inbuilt",
+             status.err_msg ? status.err_msg : "initialization failed");
+    return INB_ERR_PYTHON;
 }
 
 /* The first argument with which multiprocessing's spawn and forkserver
@@ -217,13 +224,13 @@ is_multiprocessing_helper(int argc, char **argv)
 
 /* Fill the path configuration so that CPython derives nothing from the
  * disk.  exe is the executable's real path; it is also the virtual root of
- * every module's location.  entry: "module" or "module:func", or NULL to act
- * like python3; MP_FORK_ARG runs a multiprocessing child.  Returns a
+ * every module's location.  s->entry: "module" or "module:func", or NULL to
+ * act like python3; MP_FORK_ARG runs a multiprocessing child.  Returns a
  * status. */
 static PyStatus
-config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
-            char **argv)
+config_fill(PyConfig *config, const char *exe, const struct inb_start *s)
 {
+    const char *entry = s->entry;
     PyStatus status;
     char *command;
     const char *colon;
@@ -256,7 +263,12 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
      * _setup() (a fresh importlib) takes them for FrozenImporter's. */
     config->use_frozen_modules = 0;
 #endif
-    config->parse_argv = entry == NULL;
+    config->parse_argv = entry == NULL && !s->embedded;
+    /* A host program's signal handlers and stdio stay its own. */
+    if (s->embedded) {
+        config->install_signal_handlers = 0;
+        config->configure_c_stdio = 0;
+    }
 #if PY_VERSION_HEX >= 0x030B0000
     /* An entry point's argv[0] is this executable: do not put its
      * directory on sys.path. */
@@ -264,7 +276,7 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
         config->safe_path = 1;
     }
 #endif
-    status = PyConfig_SetBytesArgv(config, argc, argv);
+    status = PyConfig_SetBytesArgv(config, s->argc, s->argv);
     if (PyStatus_Exception(status)) {
         return status;
     }
@@ -319,15 +331,15 @@ config_fill(PyConfig *config, const char *exe, const char *entry, int argc,
 }
 
 /* Whether the command line (-X utf8=0, read up to the first argument
- * that is not an interpreter option) or PYTHONUTF8=0 (unless -E or -I)
- * refuses UTF-8 mode. */
+ * that is not an interpreter option, unless no_options) or PYTHONUTF8=0
+ * (unless -E or -I) refuses UTF-8 mode. */
 static int
-utf8_refused(int argc, char **argv, int has_entry)
+utf8_refused(int argc, char **argv, int no_options)
 {
     const char *env = getenv("PYTHONUTF8");
     int i, use_env = 1;
 
-    for (i = 1; !has_entry && i < argc; i++) {
+    for (i = 1; !no_options && i < argc; i++) {
         const char *a = argv[i];
 
         if (a[0] != '-' || strcmp(a, "-") == 0 || strcmp(a, "--") == 0 ||
@@ -361,18 +373,19 @@ utf8_refused(int argc, char **argv, int has_entry)
  * gives the encodings python3 has in a UTF-8 locale; -X utf8=0 and
  * PYTHONUTF8=0 still turn it off.  Returns a status. */
 static PyStatus
-preinit(int argc, char **argv, int has_entry)
+preinit(const struct inb_start *s)
 {
+    int parse = s->entry == NULL && !s->embedded;
     PyPreConfig pre;
 
     PyPreConfig_InitPythonConfig(&pre);
-    if (!utf8_refused(argc, argv, has_entry)) {
+    if (!utf8_refused(s->argc, (char **)s->argv, !parse)) {
         pre.configure_locale = 0;
         pre.coerce_c_locale = 0;
         pre.utf8_mode = 1;
     }
-    pre.parse_argv = !has_entry;
-    return Py_PreInitializeFromBytesArgs(&pre, argc, argv);
+    pre.parse_argv = parse;
+    return Py_PreInitializeFromBytesArgs(&pre, s->argc, (char **)s->argv);
 }
 
 /* Set builtins.name to cls(*args) (args a Py_BuildValue format).  Returns
@@ -533,11 +546,13 @@ so_mode_of(const char *name)
 /* Choose where shared objects are loaded from: INBUILT_SO_MODE for this
  * run (empty is unset, as for PYTHON*), else the build's --so-mode, else
  * shared; and how long the holder of shared mode waits for processes
- * before it exits, INBUILT_SO_HOLDER_IDLE seconds (default 10).  Another
+ * before it exits, INBUILT_SO_HOLDER_IDLE seconds (default 10).  Embedded
+ * in a host program, shared is memory: its holder is the executable
+ * started again, and a host's executable is no inbuilt one.  Another
  * INBUILT_SO_MODE is a start-up error, as CPython's for
- * PYTHONMALLOC=bogus: says so and returns -1; else 0. */
+ * PYTHONMALLOC=bogus: returns -1 with the reason in err; else 0. */
 static int
-so_mode_init(const char *prog)
+so_mode_init(int embedded, char *err, size_t errsize)
 {
     const char *env = getenv("INBUILT_SO_MODE");
     const char *idle = getenv("INBUILT_SO_HOLDER_IDLE");
@@ -549,19 +564,28 @@ so_mode_init(const char *prog)
     if (env != NULL && env[0] != '\0') {
         m = so_mode_of(env);
         if (m < 0) {
-            fprintf(stderr,
-                    "%s: INBUILT_SO_MODE=%.100s is not a mode: shared, "
-                    "memory or cache\n",
-                    prog, env);
+            snprintf(err, errsize,
+                     "INBUILT_SO_MODE=%.100s is not a mode: shared, memory "
+                     "or cache",
+                     env);
             return -1;
         }
     }
     else if (config_value("so_mode", value, sizeof(value)) == 1) {
         m = so_mode_of(value);
     }
-    inb_memso_set_mode(m < 0 ? INB_MEMSO_SHARED : (enum inb_memso_mode)m);
+    if (m < 0) {
+        m = INB_MEMSO_SHARED;
+    }
+    if (embedded && m == INB_MEMSO_SHARED) {
+        m = INB_MEMSO_MEMORY;
+    }
+    inb_memso_set_mode((enum inb_memso_mode)m);
     /* The archive is this executable's read-only data. */
     inb_memso_set_file_backed(1);
+    if (embedded) {
+        return 0;
+    }
     if (idle != NULL && idle[0] != '\0') {
         seconds = strtol(idle, &end, 10);
         if (*end != '\0' || seconds < 0 || seconds > 24 * 3600) {
@@ -572,59 +596,70 @@ so_mode_init(const char *prog)
     return 0;
 }
 
-int
-inb_main(int argc, char **argv)
+/* The archive's bounds: between inb_archive_blob and
+ * inb_archive_blob_end in a library, else the rest of the segment that the
+ * builder placed it in.  Checks that its last byte is there (an executable
+ * cut short).  Returns its size, or 0 with the reason in err. */
+static size_t
+archive_bounds(char *err, size_t errsize)
 {
-    PyConfig config;
-    PyStatus status;
-    char err[256], exe[PATH_MAX], allow[8], *entry = NULL;
-    const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
-    wchar_t *root = NULL;
-    unsigned char *memo;
-    size_t archive_size = archive_size_of_segment();
+    size_t size;
     inb_seal seal;
-    int has_entry, strict, nomem, rc = 1;
 
-    /* This executable started again as the holder of shared objects. */
-    if (inb_holder_run(argc, argv, &rc)) {
-        return rc;
+    if (inb_archive_blob_end != NULL) {
+        return (size_t)(inb_archive_blob_end - inb_archive_blob);
     }
-    env = getenv("INBUILT_VERIFY");
-    if (env != NULL && strcmp(env, "1") == 0) {
-        return verify_self(prog);
-    }
+    size = archive_size_of_segment();
     /* The archive ends the file: its last byte is there or the copy was
      * cut short. */
-    if (archive_size == 0) {
-        fprintf(stderr,
-                "%s: no embedded archive in a loaded segment; "
-                "rebuild the executable\n",
-                prog);
-        return 1;
+    if (size == 0) {
+        snprintf(err, errsize,
+                 "no embedded archive in a loaded segment; "
+                 "rebuild the executable");
+        return 0;
     }
-    if (!inb_selfcheck_readable(inb_archive_blob + archive_size - 1)) {
+    if (!inb_selfcheck_readable(inb_archive_blob + size - 1)) {
         if (inb_seal_read(inb_seal_note, &seal) == 0) {
-            fprintf(stderr,
-                    "%s: this executable is truncated: it was built as %llu "
-                    "bytes and its file ends inside its embedded archive; "
-                    "copy it again or rebuild it\n",
-                    prog, (unsigned long long)seal.file_size);
+            snprintf(err, errsize,
+                     "this executable is truncated: it was built as %llu "
+                     "bytes and its file ends inside its embedded archive; "
+                     "copy it again or rebuild it",
+                     (unsigned long long)seal.file_size);
         }
         else {
-            fprintf(stderr,
-                    "%s: this executable is truncated: its file ends inside "
-                    "its embedded archive; copy it again or rebuild it\n",
-                    prog);
+            snprintf(err, errsize,
+                     "this executable is truncated: its file ends inside "
+                     "its embedded archive; copy it again or rebuild it");
         }
-        return 1;
+        return 0;
     }
-    if (inb_archive_open(&archive, inb_archive_blob, archive_size, err,
-                         sizeof(err)) < 0) {
-        fprintf(stderr,
-                "%s: embedded module archive is corrupt: %s (the executable "
-                "is damaged: copy it again or rebuild it)\n",
-                prog, err);
-        return 1;
+    return size;
+}
+
+int
+inb_startup_archive(char *err, size_t errsize)
+{
+    static int opened;
+    size_t size;
+    unsigned char *memo;
+
+    if (opened) {
+        return 0;
+    }
+    size = archive_bounds(err, errsize);
+    if (size == 0) {
+        return -1;
+    }
+    if (inb_archive_open(&archive, inb_archive_blob, size, err, errsize) < 0) {
+        /* err holds the reason: put the subject first. */
+        char reason[256];
+
+        snprintf(reason, sizeof(reason), "%s", err);
+        snprintf(err, errsize,
+                 "embedded module archive is corrupt: %s (the executable "
+                 "is damaged: copy it again or rebuild it)",
+                 reason);
+        return -1;
     }
     /* Each entry is hashed once per process; without the memo, each use
      * hashes it again. */
@@ -632,16 +667,183 @@ inb_main(int argc, char **argv)
     if (memo != NULL) {
         inb_archive_set_memo(&archive, memo);
     }
-    if (check_config(prog) < 0) {
-        return 1;
+    if (check_config(err, errsize) < 0) {
+        return -1;
     }
     if ((archive.py_version >> 16) != (PY_VERSION_HEX >> 16)) {
-        fprintf(stderr,
-                "%s: embedded modules were compiled for Python %u.%u, this "
-                "executable runs %d.%d: rebuild it with one inbuilt\n",
-                argc > 0 ? argv[0] : "inbuilt", archive.py_version >> 24,
-                (archive.py_version >> 16) & 0xff, PY_MAJOR_VERSION,
-                PY_MINOR_VERSION);
+        snprintf(err, errsize,
+                 "embedded modules were compiled for Python %u.%u, this "
+                 "program runs %d.%d: rebuild it with one inbuilt",
+                 archive.py_version >> 24, (archive.py_version >> 16) & 0xff,
+                 PY_MAJOR_VERSION, PY_MINOR_VERSION);
+        return -1;
+    }
+    opened = 1;
+    return 0;
+}
+
+/* Append the directories of the host's settings to the module search
+ * path.  Returns a status. */
+static PyStatus
+add_paths(PyConfig *config, const struct inb_start *s)
+{
+    PyStatus status = PyStatus_Ok();
+    wchar_t *wdir;
+    size_t i;
+
+    for (i = 0; i < s->npaths && !PyStatus_Exception(status); i++) {
+        wdir = Py_DecodeLocale(s->paths[i], NULL);
+        if (wdir == NULL) {
+            return PyStatus_Error("cannot decode a sys.path directory");
+        }
+        status = PyWideStringList_Append(&config->module_search_paths, wdir);
+        PyMem_RawFree(wdir);
+    }
+    return status;
+}
+
+/* Write "what: Type: message" for the Python exception set into err and
+ * clear it. */
+static void
+exception_text(const char *what, char *err, size_t errsize)
+{
+    PyObject *type = NULL, *value = NULL, *tb = NULL, *text = NULL;
+    const char *msg = NULL;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if (value != NULL) {
+        text = PyObject_Str(value);
+        msg = text ? PyUnicode_AsUTF8(text) : NULL;
+    }
+    snprintf(err, errsize, "%s: %s: %s", what,
+             type ? ((PyTypeObject *)type)->tp_name : "error",
+             msg ? msg : "(no message)");
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(tb);
+    Py_XDECREF(value);
+    Py_XDECREF(type);
+}
+
+inb_status
+inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
+                size_t errsize)
+{
+    PyConfig config;
+    PyStatus status;
+    char exe[PATH_MAX], allow[8];
+    const char *env;
+    wchar_t *root = NULL;
+    inb_status rc = INB_ERR_PYTHON;
+    int strict;
+
+    *exitcode = 1;
+    err[0] = '\0';
+    strict = !s->allow_filesystem &&
+             (config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
+              strcmp(allow, "1") != 0);
+    env = getenv("INBUILT_ALLOW_FILESYSTEM");
+    if (env != NULL && strcmp(env, "1") == 0) {
+        strict = 0;
+    }
+    if (strict && s->npaths > 0) {
+        snprintf(err, errsize,
+                 "sys.path directories were given but the filesystem is not "
+                 "allowed: allow it, or give no directories");
+        return INB_ERR_ARGUMENT;
+    }
+    if (so_mode_init(s->embedded, err, errsize) < 0) {
+        return INB_ERR_ARGUMENT;
+    }
+    find_executable(exe, sizeof(exe), s->argc > 0 ? s->argv[0] : NULL);
+    inb_vfs_init(&archive, exe); /* a failure leaves the tree unanswered */
+
+    if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
+        snprintf(err, errsize, "cannot register the _inbuilt module");
+        return INB_ERR_PYTHON;
+    }
+    status = preinit(s);
+    if (PyStatus_Exception(status)) {
+        return status_text(status, exitcode, err, errsize);
+    }
+    PyConfig_InitPythonConfig(&config);
+    status = config_fill(&config, exe, s);
+    if (!PyStatus_Exception(status)) {
+        status = add_paths(&config, s);
+    }
+    if (!PyStatus_Exception(status) && !strict) {
+        status = add_pythonpath(&config);
+    }
+    if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        return status_text(status, exitcode, err, errsize);
+    }
+    root = wcsdup(config.executable);
+    if (root == NULL) {
+        PyConfig_Clear(&config);
+        snprintf(err, errsize, "out of memory");
+        return INB_ERR_MEMORY;
+    }
+    status = Py_InitializeFromConfig(&config); /* core phase */
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        rc = status_text(status, exitcode, err, errsize);
+        goto done;
+    }
+    if (inb_finder_install(&archive, root) < 0) {
+        exception_text("cannot install the in-memory finder", err, errsize);
+        goto finalize;
+    }
+    status = _Py_InitializeMain();
+    if (PyStatus_Exception(status)) {
+        rc = status_text(status, exitcode, err, errsize);
+        goto done;
+    }
+    /* The bytecode magic is known only once importlib is complete; the
+     * version check above already rules out another minor version. */
+    if ((uint32_t)PyImport_GetMagicNumber() != archive.py_magic) {
+        snprintf(err, errsize,
+                 "embedded bytecode has magic number %u, this Python "
+                 "expects %ld: rebuild it with one inbuilt",
+                 archive.py_magic, PyImport_GetMagicNumber());
+        rc = INB_ERR_ARCHIVE;
+        goto finalize;
+    }
+    if (inb_finder_configure(strict) < 0 ||
+        install_site_builtins(!s->embedded &&
+                              (sys_flag("inspect") ||
+                               sys_flag("interactive") || isatty(0))) < 0) {
+        exception_text("cannot set up the embedded modules", err, errsize);
+        goto finalize;
+    }
+    free(root); /* the finder keeps its own copy */
+    return INB_OK;
+finalize:
+    Py_FinalizeEx();
+done:
+    free(root);
+    return rc;
+}
+
+int
+inb_main(int argc, char **argv)
+{
+    struct inb_start s = {argc, argv, NULL, 0, 0, NULL, 0};
+    char err[512], *entry;
+    const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
+    int nomem, exitcode;
+    inb_status rc;
+
+    /* This executable started again as the holder of shared objects. */
+    if (inb_holder_run(argc, argv, &exitcode)) {
+        return exitcode;
+    }
+    env = getenv("INBUILT_VERIFY");
+    if (env != NULL && strcmp(env, "1") == 0) {
+        return verify_self(prog);
+    }
+    if (inb_startup_archive(err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return 1;
     }
     entry = entry_value(&nomem);
@@ -649,14 +851,13 @@ inb_main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
     }
-    has_entry = entry != NULL;
     /* Children and helpers of multiprocessing, in a tool as in a
      * python3. */
-    if (has_entry && is_multiprocessing_helper(argc, argv)) {
-        has_entry = 0;
+    if (entry != NULL && is_multiprocessing_helper(argc, argv)) {
+        free(entry);
+        entry = NULL;
     }
     if (argc > 1 && strcmp(argv[1], MP_FORK_ARG) == 0) {
-        has_entry = 1;
         free(entry);
         entry = strdup(MP_FORK_ARG);
         if (entry == NULL) {
@@ -664,84 +865,20 @@ inb_main(int argc, char **argv)
             return 1;
         }
     }
-    strict = config_value("allow_filesystem", allow, sizeof(allow)) != 1 ||
-             strcmp(allow, "1") != 0;
-    env = getenv("INBUILT_ALLOW_FILESYSTEM");
-    if (env != NULL && strcmp(env, "1") == 0) {
-        strict = 0;
-    }
-    if (so_mode_init(prog) < 0) {
-        free(entry);
-        return 1;
-    }
-    find_executable(exe, sizeof(exe), argc > 0 ? argv[0] : NULL);
-    inb_vfs_init(&archive, exe); /* a failure leaves the tree unanswered */
+    s.entry = entry;
     inb_pages_init();
-
-    if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
-        fprintf(stderr, "%s: cannot register the _inbuilt module\n", exe);
-        free(entry);
-        return 1;
-    }
-    status = preinit(argc, argv, has_entry);
-    if (PyStatus_Exception(status)) {
-        free(entry);
-        return status_exit(status);
-    }
-    PyConfig_InitPythonConfig(&config);
-    status = config_fill(&config, exe, has_entry ? entry : NULL, argc, argv);
+    rc = inb_startup_run(&s, &exitcode, err, sizeof(err));
     free(entry); /* the configuration holds copies */
-    entry = NULL;
-    if (!PyStatus_Exception(status) && !strict) {
-        status = add_pythonpath(&config);
+    if (rc != INB_OK) {
+        if (err[0] != '\0') {
+            fprintf(stderr, "%s: %s\n", prog, err);
+        }
+        return exitcode;
     }
-    if (PyStatus_Exception(status)) {
-        PyConfig_Clear(&config);
-        return status_exit(status);
-    }
-    root = wcsdup(config.executable);
-    if (root == NULL) {
-        PyConfig_Clear(&config);
-        fprintf(stderr, "%s: out of memory\n", exe);
+    if (inb_exit_install() < 0) {
+        PyErr_Print();
+        Py_FinalizeEx();
         return 1;
     }
-    status = Py_InitializeFromConfig(&config); /* core phase */
-    PyConfig_Clear(&config);
-    if (PyStatus_Exception(status)) {
-        rc = status_exit(status);
-        goto done;
-    }
-    if (inb_finder_install(&archive, root) < 0) {
-        PyErr_Print();
-        Py_FinalizeEx();
-        goto done;
-    }
-    status = _Py_InitializeMain();
-    if (PyStatus_Exception(status)) {
-        rc = status_exit(status);
-        goto done;
-    }
-    /* The bytecode magic is known only once importlib is complete; the
-     * version check above already rules out another minor version. */
-    if ((uint32_t)PyImport_GetMagicNumber() != archive.py_magic) {
-        fprintf(stderr,
-                "%s: embedded bytecode has magic number %u, this Python "
-                "expects %ld: rebuild it with one inbuilt\n",
-                exe, archive.py_magic, PyImport_GetMagicNumber());
-        Py_FinalizeEx();
-        goto done;
-    }
-    if (inb_finder_configure(strict) < 0 ||
-        install_site_builtins(sys_flag("inspect") || sys_flag("interactive") ||
-                              isatty(0)) < 0 ||
-        inb_exit_install() < 0) {
-        PyErr_Print();
-        Py_FinalizeEx();
-        goto done;
-    }
-    free(root); /* the finder keeps its own copy */
     return Py_RunMain();
-done:
-    free(root);
-    return rc;
 }
