@@ -69,6 +69,12 @@ EXPLAINED = {
         "counts the calls of a path hook while stdlib modules are imported "
         "in threads; embedded modules are found by the meta-path finder "
         "first, so no path hook is asked",
+}
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def outcomes(xml_path):
     """{test case id: outcome} from a regrtest junit report."""
     result = {}
     root = ET.parse(xml_path).getroot()
