@@ -430,6 +430,70 @@ inb_archive_entry(const inb_archive *a, uint32_t i, inb_entry *e)
     e->index = i;
 }
 
+/* What inb_archive_data_copy() hands to inb_checksum32_copy(): the sink
+ * and where its part of the data starts. */
+struct copy {
+    const unsigned char *from; /* the first byte the sink gets */
+    int (*sink)(void *ctx, const unsigned char *chunk, size_t n);
+    void *ctx;
+};
+
+/* Pass the part of chunk[0..n) at or after c->from on to c's sink. */
+static int
+copy_from(void *ctx, const unsigned char *chunk, size_t n)
+{
+    struct copy *c = ctx;
+
+    if (chunk + n <= c->from) {
+        return 0;
+    }
+    if (chunk < c->from) {
+        n -= (size_t)(c->from - chunk);
+        chunk = c->from;
+    }
+    return c->sink(c->ctx, chunk, n);
+}
+
+int
+inb_archive_data_copy(const inb_archive *a, const inb_entry *e, size_t from,
+                      int (*sink)(void *ctx, const unsigned char *chunk,
+                                  size_t n),
+                      void *ctx, char *err, size_t errsize)
+{
+    struct copy c;
+    int rc;
+
+    if (from > e->size) {
+        from = e->size;
+    }
+    if ((e->flags & INB_FLAG_ZSTD) ||
+        (a->checked != NULL && e->index < a->count &&
+         __atomic_load_n(&a->checked[e->index], __ATOMIC_RELAXED))) {
+        /* Refused, or checked already: nothing more to hash. */
+        if (inb_archive_data(a, e, err, errsize) < 0) {
+            return -1;
+        }
+        return from < e->size && sink(ctx, e->data + from, e->size - from) < 0
+                   ? -2
+                   : 0;
+    }
+    c.from = e->data + from;
+    c.sink = sink;
+    c.ctx = ctx;
+    rc = inb_checksum32_copy(e->data, e->size, e->checksum, copy_from, &c);
+    if (rc < 0) {
+        return -2;
+    }
+    if (rc > 0) {
+        /* Damaged: inb_archive_data() finds it again and says so. */
+        return inb_archive_data(a, e, err, errsize);
+    }
+    if (a->checked != NULL && e->index < a->count) {
+        __atomic_store_n(&a->checked[e->index], 1, __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
 void
 inb_archive_set_memo(inb_archive *a, unsigned char *memo)
 {

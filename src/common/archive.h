@@ -107,6 +107,16 @@ INB_HIDDEN uint32_t inb_archive_lower_bound(const inb_archive *a, int ns,
  * written or copied; rebuild it or copy it again". */
 INB_HIDDEN int inb_archive_data(const inb_archive *a, const inb_entry *e,
                                 char *err, size_t errsize);
+/* inb_archive_data() while passing the entry's data from offset from
+ * (at most e->size) to sink(ctx, chunk, n), reading it from memory once:
+ * for data that is copied anyway (a shared object's image into a memory
+ * file).  What sink received is good only if this returns 0.  Returns 0;
+ * -1 with the message in err (damaged, as inb_archive_data() says); or -2
+ * when sink failed (err untouched, errno as sink left it). */
+INB_HIDDEN int inb_archive_data_copy(
+    const inb_archive *a, const inb_entry *e, size_t from,
+    int (*sink)(void *ctx, const unsigned char *chunk, size_t n), void *ctx,
+    char *err, size_t errsize);
 /* Remember in memo (a->count zeroed bytes the caller owns and keeps for
  * the archive's life) which entries passed inb_archive_data(), so that
  * each is hashed once; without a memo every use hashes again. */

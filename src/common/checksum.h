@@ -19,4 +19,13 @@ INB_HIDDEN uint64_t inb_checksum(const void *data, size_t size, uint64_t seed);
  * inb_checksum(data, size, 0). */
 INB_HIDDEN uint32_t inb_checksum32(const void *data, size_t size);
 
+/* Check data[0..size) against sum32 (an inb_checksum32()) while passing
+ * it to sink(ctx, chunk, n) chunk by chunk, each right after it is hashed,
+ * so that the data is read from memory once for both.  Returns 0 when it
+ * matched, 1 when it did not (sink saw all of it anyway), -1 when sink
+ * returned -1 (then the rest is neither hashed nor passed). */
+INB_HIDDEN int inb_checksum32_copy(
+    const void *data, size_t size, uint32_t sum32,
+    int (*sink)(void *ctx, const unsigned char *chunk, size_t n), void *ctx);
+
 #endif

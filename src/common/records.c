@@ -64,12 +64,19 @@ int
 inb_record_shobj_read(const inb_archive *a, const inb_entry *e,
                       inb_shobj_record *r, char *err, size_t errsize)
 {
-    const char *names, *end;
-    size_t size;
-
     if (inb_archive_data(a, e, err, errsize) < 0) {
         return -1;
     }
+    return inb_record_shobj_parse(e, r, err, errsize);
+}
+
+int
+inb_record_shobj_parse(const inb_entry *e, inb_shobj_record *r, char *err,
+                       size_t errsize)
+{
+    const char *names, *end;
+    size_t size;
+
     if (e->size < INB_SHOBJ_HEADER_SIZE) {
         return fail(err, errsize, "shared-object record truncated");
     }

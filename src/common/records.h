@@ -55,6 +55,13 @@ INB_HIDDEN int inb_record_shobj_read(const inb_archive *a, const inb_entry *e,
                                      inb_shobj_record *r, char *err,
                                      size_t errsize);
 
+/* The layout checks of inb_record_shobj_read() without the entry's check:
+ * for the names only (which file an entry is), or for an image that is
+ * then copied through inb_archive_data_copy(), which checks it on the way.
+ * The image must not be used otherwise. */
+INB_HIDDEN int inb_record_shobj_parse(const inb_entry *e, inb_shobj_record *r,
+                                      char *err, size_t errsize);
+
 /* Built-in extension record (builtin-ext entries): u32, the index of the
  * module's record in the executable's inb_builtin_table. */
 #define INB_BUILTIN_RECORD_SIZE 4

@@ -138,7 +138,10 @@ origin_of(PyObject *name, const inb_entry *e)
         return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
                                                               : ".py");
     }
-    if (inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
+    /* The names only: the image is checked when it is loaded.  A record
+     * that does not parse says it is damaged when it is. */
+    if (inb_record_shobj_parse(e, &r, err, sizeof(err)) < 0) {
+        inb_archive_data(archive, e, err, sizeof(err));
         return inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
     }
     dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GetLength(name), -1);

@@ -191,21 +191,45 @@ check_exec(int fd, char *err, size_t errsize)
     return 0;
 }
 
-/* Write the image of r into a new sealed memory file.  Returns the
- * descriptor; -1 with the reason in err; or -2 when memory files cannot be
- * made or executed here (the reason is in err too). */
+/* inb_archive_data_copy()'s sink: write the chunk to the descriptor at
+ * ctx. */
 static int
-memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
+write_sink(void *ctx, const unsigned char *chunk, size_t n)
 {
+    return write_all(*(const int *)ctx, chunk, n);
+}
+
+/* Write the image of record r of entry e of a to fd, checking the entry's
+ * checksum on the way (the image is read from memory once).  Returns 0;
+ * -1 with the damage in err; or -2 when writing failed (errno). */
+static int
+copy_image(const inb_archive *a, const inb_entry *e, const inb_shobj_record *r,
+           int fd, char *err, size_t errsize)
+{
+    return inb_archive_data_copy(a, e, (size_t)(r->image - e->data),
+                                 write_sink, &fd, err, errsize);
+}
+
+/* Write the image of r (entry e of a) into a new sealed memory file.
+ * Returns the descriptor; -1 with the reason in err; or -2 when memory
+ * files cannot be executed here (the reason is in err too). */
+static int
+memfd_of(const inb_archive *a, const inb_entry *e, const inb_shobj_record *r,
+         char *err, size_t errsize)
+{
+    int rc;
     int fd = memfd_create(r->filename, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
     if (fd < 0) {
         fail(err, errsize, "memfd_create: %s", strerror(errno));
         return errno == ENOSYS || errno == EPERM || errno == EINVAL ? -2 : -1;
     }
-    if (write_all(fd, r->image, r->image_size) < 0) {
-        fail(err, errsize, "writing %s to memory: %s", r->filename,
-             strerror(errno));
+    rc = copy_image(a, e, r, fd, err, errsize);
+    if (rc < 0) {
+        if (rc == -2) {
+            fail(err, errsize, "writing %s to memory: %s", r->filename,
+                 strerror(errno));
+        }
         close(fd);
         return -1;
     }
@@ -226,7 +250,8 @@ memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
  * one made here (and offered to the holder when it asks).  Returns as
  * memfd_of(). */
 static int
-shared_memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
+shared_memfd_of(const inb_archive *a, const inb_entry *e,
+                const inb_shobj_record *r, char *err, size_t errsize)
 {
     int fd, rc = inb_shareso_get(r, &fd);
 
@@ -237,7 +262,7 @@ shared_memfd_of(const inb_shobj_record *r, char *err, size_t errsize)
         }
         return fd;
     }
-    fd = memfd_of(r, err, errsize);
+    fd = memfd_of(a, e, r, err, errsize);
     if (rc == 0) {
         inb_shareso_offer(r, fd);
     }
@@ -360,15 +385,16 @@ cache_dir(char *err, size_t errsize)
     return -1;
 }
 
-/* Put the image of r in the cache directory (or find it there) and write
- * its path into path.  Returns 0, or -1 with the reason in err. */
+/* Put the image of r (entry e of a) in the cache directory (or find it
+ * there: an earlier process checked it as it wrote it) and write its path
+ * into path.  Returns 0, or -1 with the reason in err. */
 static int
-cache_file(const inb_shobj_record *r, char *path, size_t pathsize, char *err,
-           size_t errsize)
+cache_file(const inb_archive *a, const inb_entry *e, const inb_shobj_record *r,
+           char *path, size_t pathsize, char *err, size_t errsize)
 {
     char tmp[PATH_MAX + 64];
     struct stat st;
-    int fd;
+    int fd, rc;
 
     if (cache_dir(err, errsize) < 0) {
         return -1;
@@ -386,8 +412,14 @@ cache_file(const inb_shobj_record *r, char *path, size_t pathsize, char *err,
         return fail(err, errsize, "cannot create %s: %s", tmp,
                     strerror(errno));
     }
-    if (write_all(fd, r->image, r->image_size) < 0 || close(fd) < 0) {
-        fail(err, errsize, "cannot write %s: %s", tmp, strerror(errno));
+    rc = copy_image(a, e, r, fd, err, errsize);
+    if (rc < 0 || close(fd) < 0) {
+        if (rc != -1) {
+            fail(err, errsize, "cannot write %s: %s", tmp, strerror(errno));
+        }
+        if (rc < 0) {
+            close(fd);
+        }
         unlink(tmp);
         return -1;
     }
@@ -419,7 +451,10 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
          * used). */
         return slot->path != NULL ? slot->path : "";
     }
-    if (inb_record_shobj_read(a, e, &r, err, errsize) < 0) {
+    /* The image is checked as it is copied (memfd_of, cache_file); a
+     * record that does not parse says it is damaged when it is. */
+    if (inb_record_shobj_parse(e, &r, err, errsize) < 0) {
+        inb_archive_data(a, e, err, errsize);
         return NULL;
     }
     if (ntable == captable) {
@@ -452,8 +487,8 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
             goto error;
         }
     }
-    fd = mode == INB_MEMSO_SHARED   ? shared_memfd_of(&r, err, errsize)
-         : mode == INB_MEMSO_MEMORY ? memfd_of(&r, err, errsize)
+    fd = mode == INB_MEMSO_SHARED   ? shared_memfd_of(a, e, &r, err, errsize)
+         : mode == INB_MEMSO_MEMORY ? memfd_of(a, e, &r, err, errsize)
                                     : -2;
     if (fd == -2 && mode != INB_MEMSO_CACHE) {
         snprintf(diagnostic, sizeof(diagnostic),
@@ -466,7 +501,7 @@ load(const inb_archive *a, const inb_entry *e, int is_library, char *err,
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     }
     else if (fd == -1 ||
-             cache_file(&r, path, sizeof(path), err, errsize) < 0) {
+             cache_file(a, e, &r, path, sizeof(path), err, errsize) < 0) {
         goto error;
     }
     release_image(&r);

@@ -178,7 +178,7 @@ find_extension(const inb_archive *a, const char *rel, size_t len, inb_entry *e)
     }
     i = find_index(a, INB_NS_MODULE, dotted, dir + stem, e);
     if (i == UINT32_MAX || e->kind != INB_KIND_SHARED_EXT ||
-        inb_record_shobj_read(a, e, &r, err, sizeof(err)) < 0 ||
+        inb_record_shobj_parse(e, &r, err, sizeof(err)) < 0 ||
         strlen(r.filename) != len - dir ||
         memcmp(r.filename, base, len - dir) != 0) {
         return UINT32_MAX;
@@ -526,7 +526,8 @@ next_module_child(const inb_archive *a, inb_vdir *d)
             clen += 3;
             break;
         case INB_KIND_SHARED_EXT:
-            if (inb_record_shobj_read(a, &e, &r, err, sizeof(err)) < 0 ||
+            /* The name only: the image is checked when it is used. */
+            if (inb_record_shobj_parse(&e, &r, err, sizeof(err)) < 0 ||
                 strlen(r.filename) >= sizeof(d->last)) {
                 continue;
             }
