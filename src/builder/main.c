@@ -592,30 +592,26 @@ add_config(inb_archive_writer *w, const char *key, const char *value)
     }
 }
 
-/* Record the build time, the modification time of every file of the
- * executable's virtual tree: SOURCE_DATE_EPOCH when set (reproducible
- * builds), else now. */
+/* Record SOURCE_DATE_EPOCH, when set, as the modification time of every
+ * file of the executable's virtual tree (otherwise the runtime takes the
+ * executable's own: the archive stays the same for the same inputs, as
+ * the build cache needs). */
 static void
 add_build_time(inb_archive_writer *w)
 {
     const char *epoch = getenv("SOURCE_DATE_EPOCH");
-    char value[32];
     char *end;
     long long t;
 
-    if (epoch != NULL && *epoch != '\0') {
-        errno = 0;
-        t = strtoll(epoch, &end, 10);
-        if (errno != 0 || *end != '\0' || t < 0) {
-            inb_fatal("SOURCE_DATE_EPOCH=%s is not a number of seconds",
-                      epoch);
-        }
+    if (epoch == NULL || *epoch == '\0') {
+        return;
     }
-    else {
-        t = (long long)time(NULL);
+    errno = 0;
+    t = strtoll(epoch, &end, 10);
+    if (errno != 0 || *end != '\0' || t < 0) {
+        inb_fatal("SOURCE_DATE_EPOCH=%s is not a number of seconds", epoch);
     }
-    snprintf(value, sizeof(value), "%lld", t);
-    add_config(w, "build_time", value);
+    add_config(w, "build_time", epoch);
 }
 
 static int

@@ -32,14 +32,15 @@
  * executable, where the kernel answers ENOTDIR, and only then is it
  * resolved against the working directory.  In the tree:
  *  - a file opened for reading is a new sealed memory file holding its
- *    bytes, reopened read-only through /proc/self/fd, mode 0444, modified
- *    at the build time: read, pread, mmap, fstat, lseek, dup, sendfile
+ *    bytes, reopened read-only through /proc/self/fd, mode 0444, dated as
+ *    the tree (below): read, pread, mmap, fstat, lseek, dup, sendfile
  *    work unchanged.  A corrupt entry is EIO;
  *  - a directory opened is an empty memory file that this layer remembers
  *    (fstat, fdopendir, openat and fstatat relative to it); opendir gives
  *    a DIR of this layer, listing what vpath.c says the directory holds;
- *  - stat: regular files 0444, directories 0555, the true size, the build
- *    time (SOURCE_DATE_EPOCH when the build had it), st_dev INB_VFS_DEV,
+ *  - stat: regular files 0444, directories 0555, the true size, the
+ *    executable's modification time (SOURCE_DATE_EPOCH instead when the
+ *    build had it), st_dev INB_VFS_DEV,
  *    st_ino from vpath.c;
  *  - misses are ENOENT (ENOTDIR through a file), writes EROFS, with no
  *    system call;
@@ -88,8 +89,8 @@
 /* Set once by inb_vfs_init(), before threads start. */
 static const inb_archive *archive;
 static char root[PATH_MAX];
-static size_t rootlen; /* 0: nothing is answered */
-static time_t build_time;
+static size_t rootlen;    /* 0: nothing is answered */
+static time_t build_time; /* -1: the executable's, read when first asked */
 static uid_t owner_uid;
 static gid_t owner_gid;
 
@@ -205,6 +206,7 @@ inb_vfs_init(const inb_archive *a, const char *path)
     memcpy(root, path, len + 1);
     owner_uid = getuid();
     owner_gid = getgid();
+    build_time = -1;
     if (inb_archive_find(a, INB_NS_CONFIG, "build_time", 10, &e) &&
         e.size < sizeof(value)) {
         memcpy(value, e.data, e.size);
@@ -487,6 +489,24 @@ read_only(const struct vres *r)
     return miss(&parent);
 }
 
+/* The modification time of the tree's files: SOURCE_DATE_EPOCH of the
+ * build, else the executable's own (one stat() of /proc/self/exe, the
+ * first time a node of the tree is asked about). */
+static time_t
+tree_time(void)
+{
+    time_t t = __atomic_load_n(&build_time, __ATOMIC_RELAXED);
+    struct stat st;
+
+    if (t == -1) {
+        t = REAL(fstatat)(AT_FDCWD, "/proc/self/exe", &st, 0) == 0
+                ? st.st_mtim.tv_sec
+                : 0;
+        __atomic_store_n(&build_time, t, __ATOMIC_RELAXED);
+    }
+    return t;
+}
+
 /* Fill *st for node n. */
 static void
 fill_stat(const inb_vnode *n, struct stat *st)
@@ -501,7 +521,7 @@ fill_stat(const inb_vnode *n, struct stat *st)
     st->st_size = (off_t)n->size;
     st->st_blksize = 4096;
     st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
-    st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = build_time;
+    st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = tree_time();
 }
 
 /* A memory file named after rel, with size bytes written by fill (or
@@ -510,7 +530,7 @@ static int
 memory_file(const char *rel, const inb_vnode *n, mode_t mode, int cloexec)
 {
     const char *base = strrchr(rel, '/');
-    struct timespec times[2] = {{build_time, 0}, {build_time, 0}};
+    struct timespec times[2] = {{tree_time(), 0}, {tree_time(), 0}};
     char name[64];
     void *p;
     int fd, err;
@@ -1138,7 +1158,7 @@ statx(int dirfd, const char *path, int flags, unsigned int mask,
     sx->stx_size = (uint64_t)st.st_size;
     sx->stx_blocks = (uint64_t)st.st_blocks;
     sx->stx_atime.tv_sec = sx->stx_mtime.tv_sec = sx->stx_ctime.tv_sec =
-        build_time;
+        st.st_mtime;
     sx->stx_dev_major = major(st.st_dev);
     sx->stx_dev_minor = minor(st.st_dev);
     return 0;
