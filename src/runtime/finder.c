@@ -67,12 +67,19 @@ static PyObject *slash_str;        /* "/" */
 static PyObject *builtin_str;      /* "built-in" */
 
 /* Look module name (str) up in the archive.  Returns 1 and fills *e when
- * found, 0 when not, -1 with an exception set when name is not a str. */
+ * found, 0 when not, -1 with an exception set when name is not a str.
+ * "a.b.__init__" is package a.b's code as a plain module, as CPython's path
+ * finder gives it from a/b/__init__.py (numpy.distutils imports its
+ * siblings by the file names glob() lists): *e is the package's entry with
+ * kind INB_KIND_MODULE, and the virtual path of the name is that file. */
 static int
 lookup(PyObject *name, inb_entry *e)
 {
+    static const char init[] = ".__init__";
+    const size_t init_len = sizeof(init) - 1;
     Py_ssize_t len;
     const char *s;
+    int found;
 
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "module name must be str, not %.100s",
@@ -83,7 +90,19 @@ lookup(PyObject *name, inb_entry *e)
     if (s == NULL) {
         return -1;
     }
-    return inb_archive_find(archive, INB_NS_MODULE, s, (size_t)len, e);
+    found = inb_archive_find(archive, INB_NS_MODULE, s, (size_t)len, e);
+    if (found == 0 && (size_t)len > init_len &&
+        memcmp(s + len - init_len, init, init_len) == 0) {
+        found = inb_archive_find(archive, INB_NS_MODULE, s,
+                                 (size_t)len - init_len, e);
+        if (found == 1 && e->kind != INB_KIND_PACKAGE) {
+            return 0;
+        }
+        if (found == 1) {
+            e->kind = INB_KIND_MODULE;
+        }
+    }
+    return found;
 }
 
 /* New reference: the virtual path of module name, ROOT/a/b + suffix. */

@@ -35,8 +35,12 @@ for name in sys.argv[1:]:
 print(json.dumps(out, indent=1, sort_keys=True))
 """
 
+# "P.__init__" is package P's code run again as a plain module, as CPython's
+# path finder serves it from P/__init__.py (numpy.distutils imports what
+# glob() lists next to its __file__, __init__.py included).
 MODULES = ["mypkg", "mypkg.sub", "mypkg.sub.leaf", "mypkg.other.y", "solo",
-           "json", "json.decoder", "email.mime.text", "collections.abc"]
+           "json", "json.decoder", "email.mime.text", "collections.abc",
+           "mypkg.sub.__init__", "json.__init__"]
 
 
 def test_included_package_supports_relative_imports(app_exe):
@@ -54,6 +58,16 @@ def test_module_attributes_and_specs_match_cpython(app_exe):
                       cwd=PKGS)
     got = run_ok([app_exe, "-c", ATTRS_PROBE, *MODULES])
     assert json.loads(got) == json.loads(expected)
+
+
+def test_init_of_a_package_is_a_module_of_its_own_file(app_exe):
+    code = ("import os, mypkg.sub as p, mypkg.sub.__init__ as m\n"
+            "print(m is not p, m.__file__ == p.__file__, m.NAME,\n"
+            "      os.path.basename(m.__file__))\n"
+            "import mypkg.__init__.x\n")
+    r = run([app_exe, "-c", code])
+    assert r.stdout.split() == ["True", "True", "sub", "__init__.py"]
+    assert "No module named 'mypkg.__init__.x'" in r.stderr, r.stderr
 
 
 def test_package_of_submodule_is_parent_and_of_package_itself(app_exe):
