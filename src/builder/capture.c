@@ -99,17 +99,6 @@ module_name(const char *path, const char *cwd)
     return name;
 }
 
-/* Write text to path (replacing it).  Exits on failure. */
-static void
-write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
-}
-
 /* Record the shared object out linked from argv's objects and libraries. */
 static void
 record(const char *dir, const char *cwd, char **argv, const char *out)
@@ -118,7 +107,6 @@ record(const char *dir, const char *cwd, char **argv, const char *out)
     struct inb_buf line = {0};
     char *abs = absolute(out), *name = module_name(abs, cwd), *obj, *init;
     char *setup, *word;
-    const char *last;
     size_t i;
 
     if (name == NULL) {
@@ -157,12 +145,11 @@ record(const char *dir, const char *cwd, char **argv, const char *out)
         }
     }
     inb_buf_addstr(&line, "\n");
-    last = strrchr(name, '.');
-    init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    init = inb_init_name(name);
     obj = inb_xprintf("%s/%s.o", dir, name);
     inb_isolate(name, &objects, init, init, obj);
     setup = inb_xprintf("%s/%s.setup", dir, name);
-    write_text(setup, line.data);
+    inb_write_file(setup, line.data, line.len);
     inb_note("captured %s", name);
     free(setup);
     free(obj);
@@ -249,7 +236,7 @@ write_manifest(const char *dir, const char *command)
         inb_buf_addstr(&text, lines.v[i]);
     }
     path = inb_xprintf("%s/%s", dir, INB_BUNDLE_MANIFEST);
-    write_text(path, text.data);
+    inb_write_file(path, text.data, text.len);
     free(path);
     inb_buf_free(&text);
     inb_buf_free(&one);
@@ -310,10 +297,9 @@ inb_capture_main(int argc, char **argv)
     copy = absolute(out);
     tmp = inb_xprintf("%s.inbuilt-XXXXXX", copy);
     free(copy);
-    if (mkdtemp(tmp) == NULL) {
+    if (inb_try_temp_dir(tmp) < 0) {
         inb_fatal("capture: cannot create a directory beside %s:", out);
     }
-    inb_cleanup_add(tmp);
     self = self_path();
     cwd = absolute(".");
     n = strlen(cwd);

@@ -24,14 +24,6 @@ struct walk {
 };
 
 static int
-is_dir(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int
 is_file(const char *path)
 {
     struct stat st;
@@ -169,7 +161,7 @@ has_python(const char *dir, int depth)
             break;
         }
         sub = inb_xprintf("%s/%s", dir, de->d_name);
-        found = is_dir(sub) && has_python(sub, depth + 1);
+        found = inb_is_dir(sub) && has_python(sub, depth + 1);
         free(sub);
     }
     closedir(d);
@@ -214,7 +206,7 @@ list_dir(const char *dir, size_t *n)
 {
     char **names = list_dir_quiet(dir, n);
 
-    if (names == NULL && !is_dir(dir)) {
+    if (names == NULL && !inb_is_dir(dir)) {
         inb_warn("cannot read directory %s:", dir);
     }
     return names;
@@ -343,7 +335,7 @@ walk_dir(struct walk *w, const char *dir, const char *prefix,
             }
         }
         else if (inb_is_identifier(f, len) && strcmp(f, "__pycache__") != 0 &&
-                 is_dir(path)) {
+                 inb_is_dir(path)) {
             char *init = inb_xprintf("%s/__init__.py", path);
 
             name = inb_xprintf("%s%s%s", prefix, *prefix ? "." : "", f);
@@ -372,13 +364,13 @@ inb_collect_stdlib(struct inb_collect *c, const char *dir, const char *dynload)
 {
     struct walk w = {.c = c, .priority = 1, .stdlib = 1};
 
-    if (!is_dir(dir)) {
+    if (!inb_is_dir(dir)) {
         inb_fatal("the standard library directory %s is missing; install "
                   "the Python %s development package (scripts/install-deps)",
                   dir, inb_py->version);
     }
     walk_dir(&w, dir, "", 0);
-    if (dynload != NULL && is_dir(dynload)) {
+    if (dynload != NULL && inb_is_dir(dynload)) {
         size_t n, i;
         char **names = list_dir(dynload, &n);
 
@@ -488,7 +480,7 @@ inb_collect_include(struct inb_collect *c, const char *name)
             char *file = inb_xprintf("%s/%s.py", loc.v[i], comp);
             char *ext = NULL;
 
-            if (is_dir(dir) && is_file(init)) {
+            if (inb_is_dir(dir) && is_file(init)) {
                 add(c, full, INB_KIND_PACKAGE, init, 0);
                 inb_strv_free(&next);
                 inb_strv_add(&next, dir);
@@ -512,7 +504,7 @@ inb_collect_include(struct inb_collect *c, const char *name)
                 }
                 done = 1;
             }
-            else if (is_dir(dir)) {
+            else if (inb_is_dir(dir)) {
                 inb_strv_add(&next, dir);
             }
             free(ext);

@@ -130,14 +130,6 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
 }
 
 static int
-ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static int
 compare_found(const void *a, const void *b)
 {
     const struct found *x = a, *y = b;
@@ -155,8 +147,8 @@ compare_found(const void *a, const void *b)
 static int
 is_code_file(const char *f)
 {
-    return ends_with(f, ".py") || ends_with(f, ".pyc") ||
-           ends_with(f, ".pyo") || ends_with(f, ".so") ||
+    return inb_ends_with(f, ".py") || inb_ends_with(f, ".pyc") ||
+           inb_ends_with(f, ".pyo") || inb_ends_with(f, ".so") ||
            strstr(f, ".so.") != NULL;
 }
 
@@ -225,7 +217,8 @@ walk(struct datawalk *d, const char *dir, const char *rel, const char *dotted,
             /* a dangling link: nothing to embed */
         }
         else if (S_ISREG(st.st_mode)) {
-            if (dotted == NULL ? !ends_with(f, ".pyc") : !is_code_file(f)) {
+            if (dotted == NULL ? !inb_ends_with(f, ".pyc")
+                               : !is_code_file(f)) {
                 found_add(d, subrel, path);
             }
         }
@@ -301,7 +294,7 @@ inb_data_add_files(inb_archive_writer *w, const struct inb_collect *c,
             const char *base = strrchr(d.v[i].rel, '/');
 
             base = base != NULL ? base + 1 : d.v[i].rel;
-            if ((ends_with(base, ".so") || strstr(base, ".so.") != NULL) &&
+            if ((inb_ends_with(base, ".so") || strstr(base, ".so.") != NULL) &&
                 inb_shlib_is_library(d.v[i].path)) {
                 inb_note("data %s: a shared library, loadable from memory",
                          d.v[i].rel);

@@ -23,22 +23,13 @@
 #include "spawn.h"
 #include "target.h"
 
-/* Whether path ends with suffix. */
-static int
-ends_with(const char *path, const char *suffix)
-{
-    size_t n = strlen(path), m = strlen(suffix);
-
-    return n > m && strcmp(path + n - m, suffix) == 0;
-}
-
 /* Whether path is a C++ source file (Setup's rule, and common suffixes). */
 static int
 is_cxx_source(const char *path)
 {
-    return ends_with(path, ".cc") || ends_with(path, ".cpp") ||
-           ends_with(path, ".cxx") || ends_with(path, ".C") ||
-           ends_with(path, ".c++");
+    return inb_ends_with(path, ".cc") || inb_ends_with(path, ".cpp") ||
+           inb_ends_with(path, ".cxx") || inb_ends_with(path, ".C") ||
+           inb_ends_with(path, ".c++");
 }
 
 const struct inb_ext *
@@ -122,12 +113,12 @@ inb_ext_word(struct inb_ext *e, const char *word, const char *dir)
     }
     path = word[0] == '/' || dir == NULL ? inb_xstrdup(word)
                                          : inb_xprintf("%s/%s", dir, word);
-    if (ends_with(word, ".c") || ends_with(word, ".o") ||
+    if (inb_ends_with(word, ".c") || inb_ends_with(word, ".o") ||
         is_cxx_source(word)) {
         inb_strv_add(&e->inputs, path);
         e->cxx |= is_cxx_source(word);
     }
-    else if (ends_with(word, ".a") || ends_with(word, ".so") ||
+    else if (inb_ends_with(word, ".a") || inb_ends_with(word, ".so") ||
              strstr(word, ".so.") != NULL) {
         inb_strv_add(&e->libs, path);
     }
@@ -301,25 +292,19 @@ init_symbol(const char *name)
 void
 inb_ext_build(struct inb_exts *l)
 {
-    const char *tmpdir = getenv("TMPDIR");
     struct job *jobs = NULL;
     size_t i, j, k, njobs = 0, kept = 0;
 
     if (l->n == 0) {
         return;
     }
-    l->work = inb_xprintf("%s/inbuilt-ext-XXXXXX",
-                          tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (mkdtemp(l->work) == NULL) {
-        inb_fatal("cannot create a temporary directory %s:", l->work);
-    }
-    inb_cleanup_add(l->work);
+    l->work = inb_new_temp_dir("inbuilt-ext");
     /* Every source of every extension, compiled in parallel. */
     for (i = 0; i < l->n; i++) {
         for (j = 0; j < l->v[i].inputs.n; j++) {
             struct job *job;
 
-            if (ends_with(l->v[i].inputs.v[j], ".o")) {
+            if (inb_ends_with(l->v[i].inputs.v[j], ".o")) {
                 continue;
             }
             jobs = inb_xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
@@ -336,12 +321,11 @@ inb_ext_build(struct inb_exts *l)
     for (i = 0, k = 0; i < l->n; i++) {
         struct inb_ext *e = &l->v[i];
         struct inb_strv objects = {0};
-        const char *last = strrchr(e->name, '.');
         char *init;
         int failed = 0;
 
         for (j = 0; j < e->inputs.n; j++) {
-            if (ends_with(e->inputs.v[j], ".o")) {
+            if (inb_ends_with(e->inputs.v[j], ".o")) {
                 inb_strv_add(&objects, e->inputs.v[j]);
                 continue;
             }
@@ -355,7 +339,7 @@ inb_ext_build(struct inb_exts *l)
         /* Its static libraries inside its isolated object, in order: ld -r
          * takes the members its objects need. */
         for (j = 0; e->embed_archives && j < e->libs.n; j++) {
-            if (ends_with(e->libs.v[j], ".a")) {
+            if (inb_ends_with(e->libs.v[j], ".a")) {
                 inb_strv_add(&objects, e->libs.v[j]);
                 free(e->libs.v[j]);
                 memmove(&e->libs.v[j], &e->libs.v[j + 1],
@@ -364,7 +348,7 @@ inb_ext_build(struct inb_exts *l)
                 j--;
             }
         }
-        init = inb_xprintf("PyInit_%s", last ? last + 1 : e->name);
+        init = inb_init_name(e->name);
         e->init = init_symbol(e->name);
         e->object = inb_xprintf("%s/%s.o", l->work, e->name);
         if (inb_isolate(e->name, &objects, init, e->init, e->object)) {
@@ -410,7 +394,6 @@ inb_ext_link_words(const struct inb_exts *l, struct inb_strv *objects,
 {
     struct inb_buf src = {0};
     char *path;
-    FILE *f;
     size_t i, j;
     int cxx = 0;
 
@@ -438,11 +421,7 @@ inb_ext_link_words(const struct inb_exts *l, struct inb_strv *objects,
     }
     inb_buf_addstr(&src, "    {0, 0},\n};\n");
     path = inb_xprintf("%s/builtin-table.c", l->work);
-    f = fopen(path, "w");
-    if (f == NULL || fwrite(src.data, 1, src.len, f) != src.len ||
-        fclose(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
+    inb_write_file(path, src.data, src.len);
     inb_strv_add(objects, path);
     free(path);
     inb_buf_free(&src);

@@ -206,24 +206,6 @@ static const char empty_table[] =
     "__attribute__((visibility(\"hidden\"))) const struct inb_builtin\n"
     "    inb_builtin_table[] = {{0, 0}};\n";
 
-/* Write data[0..n) to the file at path.  Exits on failure. */
-static void
-write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
-}
-
-/* Write the string text to the file at path.  Exits on failure. */
-static void
-write_text(const char *path, const char *text)
-{
-    write_bytes(path, text, strlen(text));
-}
-
 /* Write archive[0..size) into a new temporary directory (removed at exit)
  * with *asm_path (malloc'd), the assembler source of the library's archive
  * object: the archive .incbin'd into read-only data between the hidden
@@ -234,18 +216,13 @@ write_text(const char *path, const char *text)
 static char *
 blob_source(const unsigned char *archive, size_t size, char **asm_path)
 {
-    const char *tmpdir = getenv("TMPDIR"), *p;
+    const char *p;
     struct inb_buf quoted = {0};
     char *work, *bin, *src;
 
-    work =
-        inb_xprintf("%s/inbuilt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (mkdtemp(work) == NULL) {
-        inb_fatal("cannot create a temporary directory %s:", work);
-    }
-    inb_cleanup_add(work);
+    work = inb_new_temp_dir("inbuilt");
     bin = inb_xprintf("%s/archive.bin", work);
-    write_bytes(bin, archive, size);
+    inb_write_file(bin, archive, size);
     for (p = bin; *p; p++) {
         inb_buf_addstr(&quoted, *p == '"' || *p == '\\' ? "\\" : "");
         inb_buf_add(&quoted, p, 1);
@@ -269,7 +246,7 @@ blob_source(const unsigned char *archive, size_t size, char **asm_path)
                       "\t.section .note.GNU-stack,\"\",@progbits\n",
                       quoted.data, INB_SEAL_SIZE);
     *asm_path = inb_xprintf("%s/archive.S", work);
-    write_text(*asm_path, src);
+    inb_write_file(*asm_path, src, strlen(src));
     free(src);
     free(bin);
     inb_buf_free(&quoted);
@@ -366,7 +343,7 @@ keep_list(const char *combined, const struct inb_strv *api, const char *path)
         }
     }
     inb_buf_add(&b, "", 1);
-    write_text(path, b.data);
+    inb_write_file(path, b.data, strlen(b.data));
     inb_buf_free(&b);
     inb_strv_free(&defined);
 }
@@ -585,7 +562,7 @@ inb_library_write(const struct inb_library *l, struct inb_output *o,
         /* The runtime's weak reference to the table must not stay
          * undefined: a host's symbol of that name would fill it. */
         text = inb_xprintf("%s/builtin-table.c", work);
-        write_text(text, empty_table);
+        inb_write_file(text, empty_table, strlen(empty_table));
         inb_strv_add(&objects, text);
         free(text);
     }

@@ -37,7 +37,6 @@
 void
 inb_link_prepare(struct inb_output *o, const char *path)
 {
-    struct stat st;
     char *copy, *dir;
     size_t n = strlen(path);
     int fd;
@@ -45,7 +44,7 @@ inb_link_prepare(struct inb_output *o, const char *path)
     if (n == 0) {
         inb_fatal("-o needs the path of the executable to write");
     }
-    if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+    if (path[n - 1] == '/' || inb_is_dir(path)) {
         inb_fatal("-o %s is a directory; give the path of the executable to "
                   "write, like %s%sapp",
                   path, path, path[n - 1] == '/' ? "" : "/");
@@ -53,7 +52,7 @@ inb_link_prepare(struct inb_output *o, const char *path)
     copy = inb_xstrdup(path);
     dir = inb_xstrdup(dirname(copy));
     free(copy);
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if (!inb_is_dir(dir)) {
         inb_fatal("-o %s: directory %s does not exist", path, dir);
     }
     copy = inb_xstrdup(path);
@@ -67,23 +66,6 @@ inb_link_prepare(struct inb_output *o, const char *path)
     close(fd);
     inb_cleanup_add(o->tmp);
     free(dir);
-}
-
-/* Write data[0..size) to path.  Exits on failure. */
-static void
-write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL) {
-        inb_fatal("cannot create %s:", path);
-    }
-    if (fwrite(data, 1, size, f) != size || fflush(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
-    if (fclose(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
 }
 
 /* The linker script fragment that puts .inbuilt in a segment of its own
@@ -232,26 +214,20 @@ inb_link_run(struct inb_output *o, const unsigned char *archive, size_t size,
     struct inb_buf exe = {0};
     struct inb_placed placed = {0};
     struct inb_cache_key k;
-    const char *tmpdir = getenv("TMPDIR");
     char *work, *base, *asm_path, *script, *script_arg, *src, err[256];
     char **argv = NULL;
     size_t argc = 0;
     mode_t mask;
 
-    work =
-        inb_xprintf("%s/inbuilt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (mkdtemp(work) == NULL) {
-        inb_fatal("cannot create a temporary directory %s:", work);
-    }
-    inb_cleanup_add(work);
+    work = inb_new_temp_dir("inbuilt");
     base = inb_xprintf("%s/base", work);
     asm_path = inb_xprintf("%s/archive.S", work);
     script = inb_xprintf("%s/archive.ld", work);
     script_arg = inb_xprintf("-Wl,-T,%s", script);
     src = blob_source();
-    write_file(asm_path, src, strlen(src));
+    inb_write_file(asm_path, src, strlen(src));
     free(src);
-    write_file(script, segment_script, strlen(segment_script));
+    inb_write_file(script, segment_script, strlen(segment_script));
 
     inb_link_cc(&argv, &argc);
     inb_argv_add(&argv, &argc, "-no-pie");

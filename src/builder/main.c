@@ -358,10 +358,9 @@ add_roots(struct inb_collect *c, const struct options *o,
           const struct inb_target *t, const char *dynload)
 {
     size_t i;
-    struct stat st;
 
     for (i = 0; i < o->paths.n; i++) {
-        if (stat(o->paths.v[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (!inb_is_dir(o->paths.v[i])) {
             inb_fatal("--path %s: not a directory", o->paths.v[i]);
         }
         inb_collect_root(c, o->paths.v[i]);

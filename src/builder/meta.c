@@ -37,7 +37,7 @@ add_tree(inb_archive_writer *w, const char *dir, const char *rel, int depth)
         }
         path = inb_xprintf("%s/%s", dir, de->d_name);
         name = inb_xprintf("%s/%s", rel, de->d_name);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (inb_is_dir(path)) {
             total += add_tree(w, path, name, depth + 1);
         }
         else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -72,17 +72,6 @@ cache_dir(void)
     return dir;
 }
 
-/* Write data[0..n) to path.  Exits on failure. */
-static void
-write_text(const char *path, const char *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-        inb_fatal("cannot write %s:", path);
-    }
-}
-
 static int
 is_c_source(const char *path)
 {
@@ -115,7 +104,8 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags)
         const char *base = strrchr(inb_runtime_files[i].path, '/');
         char *path = inb_xprintf("%s/%s", work, base ? base + 1 : "");
 
-        write_text(path, inb_runtime_files[i].text, inb_runtime_files[i].len);
+        inb_write_file(path, inb_runtime_files[i].text,
+                       inb_runtime_files[i].len);
         free(path);
     }
     inb_argv_add(&ar, &nar, "ar");
@@ -259,15 +249,9 @@ inb_runtime_library(const struct inb_target *t)
         work = inb_xprintf("%s/.build-XXXXXX", dir);
     }
     else {
-        const char *tmpdir = getenv("TMPDIR");
-
-        work = inb_xprintf("%s/inbuilt-rt-XXXXXX",
-                           tmpdir && *tmpdir ? tmpdir : "/tmp");
+        work = inb_xprintf("%s/inbuilt-rt-XXXXXX", inb_temp_root());
     }
-    if (mkdtemp(work) == NULL) {
-        inb_fatal("cannot create a temporary directory %s:", work);
-    }
-    inb_cleanup_add(work); /* removed at exit, with what is left in it */
+    inb_make_temp_dir(work); /* removed at exit, with what is left in it */
     inb_note("compiling the runtime library for Python %s (%s), once",
              t->full_version, dir ? found : "not cached");
     /* Messages and debug information name the sources, not work. */

@@ -528,9 +528,8 @@ size_t
 inb_shlib_add_extension(inb_archive_writer *w, const char *name,
                         const char *path)
 {
-    const char *last = strrchr(name, '.');
     char *copy = inb_xstrdup(path), *base = inb_xstrdup(basename(copy));
-    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    char *init = inb_init_name(name);
     char *what = inb_xprintf("extension module %s (%s)", name, path);
     struct elfinfo info;
     size_t bytes;
@@ -555,8 +554,7 @@ inb_shlib_add_extension(inb_archive_writer *w, const char *name,
 int
 inb_shlib_is_extension(const char *name, const char *path)
 {
-    const char *last = strrchr(name, '.');
-    char *init = inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    char *init = inb_init_name(name);
     char err[256];
     struct elfinfo info;
     int has_init;

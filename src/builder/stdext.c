@@ -129,7 +129,6 @@ void
 inb_stdext_declare(struct inb_exts *l, const struct inb_collect *c,
                    const char *dir)
 {
-    const char *tmpdir = getenv("TMPDIR");
     struct inb_buf out = {0};
     char **argv = NULL, *path, *line, *save = NULL;
     size_t argc = 0, i, first = l->n;
@@ -155,8 +154,7 @@ inb_stdext_declare(struct inb_exts *l, const struct inb_collect *c,
         inb_fatal("--cpython-source %s: cannot read its recipes (see above)",
                   dir);
     }
-    path = inb_xprintf("%s/inbuilt-stdlib-XXXXXX",
-                       tmpdir && *tmpdir ? tmpdir : "/tmp");
+    path = inb_xprintf("%s/inbuilt-stdlib-XXXXXX", inb_temp_root());
     fd = mkstemp(path);
     if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
         inb_fatal("cannot create %s:", path);

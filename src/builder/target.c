@@ -162,14 +162,6 @@ check_interpreter(const char *python)
     inb_buf_free(&out);
 }
 
-static int
-is_dir(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 void
 inb_target_query(struct inb_target *t, const char *python)
 {
@@ -197,7 +189,7 @@ inb_target_query(struct inb_target *t, const char *python)
         if (slot != NULL && *slot == NULL) {
             *slot = inb_xstrdup(value);
         }
-        else if (strcmp(key, "path") == 0 && is_dir(value)) {
+        else if (strcmp(key, "path") == 0 && inb_is_dir(value)) {
             inb_strv_add(&t->paths, value);
         }
         else if (strcmp(key, "stdlib") == 0) {

@@ -519,3 +519,72 @@ inb_make_dirs(const char *path)
     free(p);
     return rc;
 }
+
+int
+inb_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+int
+inb_is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void
+inb_write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        inb_fatal("cannot write %s:", path);
+    }
+}
+
+int
+inb_try_temp_dir(char *path)
+{
+    if (mkdtemp(path) == NULL) {
+        return -1;
+    }
+    inb_cleanup_add(path);
+    return 0;
+}
+
+void
+inb_make_temp_dir(char *path)
+{
+    if (inb_try_temp_dir(path) < 0) {
+        inb_fatal("cannot create a temporary directory %s:", path);
+    }
+}
+
+const char *
+inb_temp_root(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+
+    return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+char *
+inb_new_temp_dir(const char *prefix)
+{
+    char *path = inb_xprintf("%s/%s-XXXXXX", inb_temp_root(), prefix);
+
+    inb_make_temp_dir(path);
+    return path;
+}
+
+char *
+inb_init_name(const char *name)
+{
+    const char *last = strrchr(name, '.');
+
+    return inb_xprintf("PyInit_%s", last ? last + 1 : name);
+}

@@ -109,6 +109,26 @@ INB_HIDDEN int inb_is_top_name(const char *s, size_t n);
 /* Whether the string s is ASCII (a name that can be part of a C symbol). */
 INB_HIDDEN int inb_is_ascii(const char *s);
 
+/* Whether the string s ends with suffix (s equal to suffix included). */
+INB_HIDDEN int inb_ends_with(const char *s, const char *suffix);
+/* Whether path names a directory (following symbolic links). */
+INB_HIDDEN int inb_is_dir(const char *path);
+/* Write data[0..n) to path (replacing it).  Exits on failure. */
+INB_HIDDEN void inb_write_file(const char *path, const void *data, size_t n);
+/* mkdtemp(path) (path ends in "XXXXXX", replaced in place) and register the
+ * directory for removal at exit.  Returns 0, or -1 with errno set. */
+INB_HIDDEN int inb_try_temp_dir(char *path);
+/* The same, exiting with a message naming path on failure. */
+INB_HIDDEN void inb_make_temp_dir(char *path);
+/* Where temporary files go: $TMPDIR, or /tmp without it. */
+INB_HIDDEN const char *inb_temp_root(void);
+/* A new directory $TMPDIR/prefix-XXXXXX (/tmp without TMPDIR), removed at
+ * exit; a malloc'd path.  Exits on failure. */
+INB_HIDDEN char *inb_new_temp_dir(const char *prefix);
+/* The name of the init function of the extension module name (dotted):
+ * "PyInit_" and the name's last part, malloc'd. */
+INB_HIDDEN char *inb_init_name(const char *name);
+
 /* How deep the builder walks a directory tree (packages, data files,
  * metadata), one limit for every walk: deeper directories are not read. */
 #define INB_MAX_DIR_DEPTH 64
