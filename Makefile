@@ -35,9 +35,10 @@ BUILDER_SRC = $(wildcard src/builder/*.c)
 
 COMMON_OBJ = $(COMMON_SRC:src/%.c=$(BUILD)/obj/%.o)
 RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
+BUILDER_PY = $(wildcard src/builder/*.py)
 BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
-	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/deps_py.o \
-	$(BUILD)/obj/gen/compile_py.o $(BUILD)/obj/gen/runtime_files.o \
+	$(BUILDER_PY:src/builder/%.py=$(BUILD)/obj/gen/%_py.o) \
+	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/runtime_files.o \
 	$(BUILD)/obj/gen/inbuilt_h.o
 # What the builder carries to compile the runtime for each target.
 RUNTIME_FILES = $(sort $(RUNTIME_SRC) $(COMMON_SRC) \
@@ -82,10 +83,10 @@ define py_to_c
 endef
 $(BUILD)/gen/support_py.c: src/runtime/support.py
 	$(call py_to_c,inb_support_py)
-$(BUILD)/gen/deps_py.c: src/builder/deps.py
-	$(call py_to_c,inb_deps_py)
-$(BUILD)/gen/compile_py.c: src/builder/compile.py
-	$(call py_to_c,inb_compile_py)
+# src/builder/X.py becomes inb_X_py (deps, compile, cpysource, lint, ...).
+$(BUILD)/gen/%_py.c: src/builder/%.py
+	$(call py_to_c,inb_$*_py)
+.PRECIOUS: $(BUILD)/gen/%_py.c
 $(BUILD)/gen/runtime_files.c: $(RUNTIME_FILES) scripts/embed-sources.sh
 	@mkdir -p $(@D)
 	sh scripts/embed-sources.sh $(RUNTIME_FILES) > $@.tmp && mv $@.tmp $@

@@ -20,82 +20,9 @@
 #include "compile.h"
 #include "util.h"
 
-static const char checker_py[] =
-    "import ast\n"
-    "OPENERS = {'open', 'open_code'}\n"
-    "PATH_READERS = {'open', 'read_text', 'read_bytes'}\n"
-    "def check(source, filename):\n"
-    "    try:\n"
-    "        tree = ast.parse(source, filename)\n"
-    "    except (SyntaxError, ValueError):\n"
-    "        return []\n"
-    "    tainted = set()\n"
-    "    def uses_file(node):\n"
-    "        for n in ast.walk(node):\n"
-    "            if isinstance(n, ast.Name) and (n.id == '__file__'\n"
-    "                                            or n.id in tainted):\n"
-    "                return True\n"
-    "        return False\n"
-    "    assigns = [n for n in ast.walk(tree)\n"
-    "               if isinstance(n, (ast.Assign, ast.AnnAssign))\n"
-    "               and n.value is not None]\n"
-    "    changed = True\n"
-    "    while changed:\n"
-    "        changed = False\n"
-    "        for a in assigns:\n"
-    "            if not uses_file(a.value):\n"
-    "                continue\n"
-    "            for t in getattr(a, 'targets', None) or [a.target]:\n"
-    "                for n in ast.walk(t):\n"
-    "                    if isinstance(n, ast.Name) and n.id not in tainted:\n"
-    "                        tainted.add(n.id)\n"
-    "                        changed = True\n"
-    "    def is_main_test(t):\n"
-    "        if not (isinstance(t, ast.Compare) and len(t.ops) == 1\n"
-    "                and isinstance(t.ops[0], ast.Eq)):\n"
-    "            return False\n"
-    "        sides = [t.left, t.comparators[0]]\n"
-    "        return any(isinstance(x, ast.Name) and x.id == '__name__'\n"
-    "                   for x in sides) and \\\n"
-    "            any(isinstance(x, ast.Constant) and x.value == '__main__'\n"
-    "                for x in sides)\n"
-    "    main_only = set()\n"
-    "    for s in tree.body:\n"
-    "        if isinstance(s, ast.If) and is_main_test(s.test):\n"
-    "            for b in s.body:\n"
-    "                main_only.update(id(n) for n in ast.walk(b))\n"
-    "    def names_in(nodes):\n"
-    "        return {n.id for n in nodes if isinstance(n, ast.Name)}\n"
-    "    in_main = names_in(n for n in ast.walk(tree) if id(n) in main_only)\n"
-    "    for s in tree.body:\n"
-    "        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) \\\n"
-    "                and s.name in in_main:\n"
-    "            own = {id(n) for n in ast.walk(s)}\n"
-    "            elsewhere = names_in(n for n in ast.walk(tree)\n"
-    "                                 if id(n) not in main_only\n"
-    "                                 and id(n) not in own)\n"
-    "            consts = {n.value for n in ast.walk(tree)\n"
-    "                      if isinstance(n, ast.Constant)}\n"
-    "            if s.name not in elsewhere and s.name not in consts:\n"
-    "                main_only.update(own)\n"
-    "    lines = set()\n"
-    "    for n in ast.walk(tree):\n"
-    "        if not isinstance(n, ast.Call) or id(n) in main_only:\n"
-    "            continue\n"
-    "        f = n.func\n"
-    "        if isinstance(f, ast.Name) and f.id in OPENERS and n.args:\n"
-    "            hit = uses_file(n.args[0])\n"
-    "        elif isinstance(f, ast.Attribute) and f.attr in OPENERS \\\n"
-    "                and n.args and isinstance(f.value, ast.Name) \\\n"
-    "                and f.value.id in ('io', 'codecs', 'os'):\n"
-    "            hit = uses_file(n.args[0])\n"
-    "        elif isinstance(f, ast.Attribute) and f.attr in PATH_READERS:\n"
-    "            hit = uses_file(f.value)\n"
-    "        else:\n"
-    "            hit = False\n"
-    "        if hit:\n"
-    "            lines.add(n.lineno)\n"
-    "    return sorted(lines)\n";
+/* lint.py, the checker. */
+extern const char inb_lint_py[];
+extern const size_t inb_lint_py_len;
 
 /* The lines of module m (source src) that read a file next to __file__,
  * as "12,40", appended to out: from the build cache, else found by the
@@ -109,7 +36,7 @@ lint_lines(int *defined, const struct inb_module *m, const struct inb_buf *src,
     uint32_t version = inb_compile_version();
 
     inb_cache_key_start(&k, "lint");
-    inb_cache_key_add(&k, checker_py, sizeof(checker_py));
+    inb_cache_key_add(&k, inb_lint_py, inb_lint_py_len + 1);
     inb_cache_key_add(&k, &version, sizeof(version));
     inb_cache_key_str(&k, m->path);
     inb_cache_key_add(&k, src->data ? src->data : "", src->len);
@@ -117,7 +44,7 @@ lint_lines(int *defined, const struct inb_module *m, const struct inb_buf *src,
         return 0;
     }
     if (*defined == 0) {
-        *defined = inb_compile_exec(checker_py) == 0 ? 1 : -1;
+        *defined = inb_compile_exec(inb_lint_py) == 0 ? 1 : -1;
         if (*defined < 0) {
             inb_note("cannot check for file reads next to __file__: no ast");
         }

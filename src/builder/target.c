@@ -13,40 +13,8 @@
 #include "spawn.h"
 #include "util.h"
 
-/* Prints NUL-terminated "key=value" records; paths are written as bytes
- * with os.fsencode, so any file name survives. */
-static const char query_script[] =
-    "import os, sys, sysconfig\n"
-    "w = sys.stdout.buffer.write\n"
-    "def out(k, v): w(k.encode() + b'=' + os.fsencode(v) + b'\\0')\n"
-    "out('version', '%d.%d' % sys.version_info[:2])\n"
-    "out('full_version', '%d.%d.%d' % sys.version_info[:3])\n"
-    "out('prefix', sys.prefix)\n"
-    "for p in sys.path: out('path', os.path.abspath(p or '.'))\n"
-    "for k in ('stdlib', 'platstdlib'): out('stdlib', sysconfig.get_path(k))\n"
-    "d = sysconfig.get_config_var('DESTSHARED')\n"
-    "if d: out('stdlib', d)\n"
-    "for p in sys.path:\n"
-    "    if p.endswith('lib-dynload'): out('stdlib', p)\n"
-    "v = sysconfig.get_config_var\n"
-    "out('base_prefix', sys.base_prefix)\n"
-    "out('stdlib_dir', sysconfig.get_path('stdlib'))\n"
-    "out('platstdlib_dir', sysconfig.get_path('platstdlib'))\n"
-    "out('include', sysconfig.get_path('include'))\n"
-    "out('platinclude', sysconfig.get_path('platinclude'))\n"
-    "out('staticlib', os.path.join(v('LIBPL') or '', v('LIBRARY') or\n"
-    "    'libpython%d.%d.a' % sys.version_info[:2]))\n"
-    "out('ext_suffix', v('EXT_SUFFIX') or '.so')\n"
-    "out('ext_cflags', ' '.join(((v('CFLAGS') or '') + ' ' +\n"
-    "    (v('CCSHARED') or '')).split()))\n"
-    /* libpython is linked statically: a run-time search path would only
-     * make the dynamic loader probe directories at every start. */
-    "seen = []\n"
-    "for x in ' '.join(v(k) or '' for k in ('LIBS', 'MODLIBS', 'SYSLIBS'))"
-    ".split() + ['-lpthread', '-lutil']:\n"
-    "    if x not in seen and not x.startswith(('-Wl,-rpath', '-Wl,-R')):\n"
-    "        seen.append(x)\n"
-    "out('libs', ' '.join(seen))\n";
+/* target.py, the query (NUL-terminated "key=value" records). */
+extern const char inb_target_py[];
 
 const struct inb_target *inb_py;
 
@@ -120,10 +88,8 @@ check_linkable(const struct inb_target *t)
 /* The CPython versions inbuilt supports: 3.MIN_MINOR to 3.MAX_MINOR. */
 enum { MIN_MINOR = 10, MAX_MINOR = 13 };
 
-/* Prints "inbuilt-probe X.Y.Z" in Python 2 and 3 alike. */
-static const char probe_script[] =
-    "import sys; sys.stdout.write('inbuilt-probe %d.%d.%d\\n' % "
-    "tuple(sys.version_info[:3]))";
+/* probe.py: prints "inbuilt-probe X.Y.Z" in Python 2 and 3 alike. */
+extern const char inb_probe_py[];
 
 /* Exit with one clear line unless python is a Python of a supported
  * version: run before the query script, so that a program that is no
@@ -133,7 +99,7 @@ static void
 check_interpreter(const char *python)
 {
     char *argv[] = {(char *)python,       "-E", "-s", "-c",
-                    (char *)probe_script, NULL};
+                    (char *)inb_probe_py, NULL};
     struct inb_buf out = {0};
     const char *probe, *last;
     int rc, major = 0, minor = 0, patch = 0;
@@ -165,7 +131,7 @@ check_interpreter(const char *python)
 void
 inb_target_query(struct inb_target *t, const char *python)
 {
-    char *argv[] = {(char *)python, "-I", "-c", (char *)query_script, NULL};
+    char *argv[] = {(char *)python, "-I", "-c", (char *)inb_target_py, NULL};
     struct inb_buf out = {0};
     size_t n = 0;
     char *key, *value;
