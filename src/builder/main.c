@@ -1,11 +1,9 @@
 /* main.c: the inbuilt command line. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -13,19 +11,16 @@
 #include "cache.h"
 #include "capture.h"
 #include "collect.h"
-#include "compile.h"
-#include "data.h"
 #include "deps.h"
 #include "extension.h"
 #include "inbuilt.h"
 #include "library.h"
 #include "link.h"
-#include "lint.h"
-#include "meta.h"
 #include "runtime.h"
 #include "setup.h"
 #include "shlib.h"
 #include "stdext.h"
+#include "write.h"
 #include "target.h"
 #include "util.h"
 #include "verify.h"
@@ -183,29 +178,6 @@ usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see `%s --help`)\n", inb_argv0);
     exit(2);
-}
-
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Under -v, say that step what ended and how long it took since the
- * previous step. */
-static void
-step_done(const char *what)
-{
-    static double last;
-    double t = now();
-
-    if (last != 0) {
-        inb_note("%s: %.3f s", what, t - last);
-    }
-    last = t;
 }
 
 /* Check --entry and return its module name (malloc'd). */
@@ -406,117 +378,6 @@ add_requirements(struct inb_collect *c, const struct options *o,
     inb_strv_free(&d.missing);
 }
 
-/* Add the shared object of m, which defines no init function of its name,
- * as the plain library it is (a package loads it with ctypes): the data
- * entry "pkg/sub/libfoo.so" (m->relname), unless an --exclude-data pattern
- * matches that name.  Returns the bytes added. */
-static size_t
-add_plain_library(inb_archive_writer *w, const struct inb_module *m,
-                  const struct inb_strv *exclude_data)
-{
-    if (inb_data_excluded(exclude_data, m->relname)) {
-        return 0;
-    }
-    inb_note("%s: not an extension module (no PyInit_%s): embedded as the "
-             "shared library %s",
-             m->path, strrchr(m->name, '.') + 1, m->relname);
-    return inb_shlib_add_library(w, m->relname, m->path);
-}
-
-/* Compile module m with optimization level optimize into code (appended),
- * reusing the build cache's bytecode for the same source, name, level and
- * compiler.  Returns 0, or -1 after reporting the error. */
-static int
-compile_module(const struct inb_module *m, int optimize, struct inb_buf *code)
-{
-    struct inb_buf src = {0};
-    struct inb_cache_key k;
-    uint32_t v[3] = {inb_compile_magic(), inb_compile_version(),
-                     (uint32_t)optimize};
-    int rc = 0;
-
-    if (inb_buf_readfile(&src, m->path) < 0) {
-        return inb_compile_file(m->path, m->relname, optimize, code);
-    }
-    inb_cache_key_start(&k, "bytecode");
-    inb_cache_key_add(&k, v, sizeof(v));
-    inb_cache_key_str(&k, m->relname);
-    inb_cache_key_add(&k, src.data ? src.data : "", src.len);
-    if (!inb_cache_get(&k, code)) {
-        rc = inb_compile_source(src.data ? src.data : "", src.len, m->path,
-                                m->relname, optimize, code);
-        if (rc == 0) {
-            inb_cache_put(&k, code->data, code->len);
-        }
-    }
-    inb_buf_free(&src);
-    return rc;
-}
-
-/* Compile every module into the archive writer.  Returns the number of
- * files that failed to compile (each reported). */
-static int
-add_modules(inb_archive_writer *w, const struct inb_collect *c, int optimize,
-            const struct inb_exts *exts, const struct inb_strv *exclude_data,
-            size_t *bytes)
-{
-    struct inb_buf code = {0};
-    size_t i;
-    int failures = 0;
-
-    for (i = 0; i < c->n; i++) {
-        const struct inb_module *m = &c->mods[i];
-        const char *data = NULL;
-        size_t size = 0;
-        char *reason = NULL;
-
-        if (inb_ext_find(exts, m->name) != NULL) {
-            inb_note("%s: the built-in extension replaces %s", m->name,
-                     m->path ? m->path : "a namespace package");
-            continue;
-        }
-        if (m->kind == INB_KIND_MODULE || m->kind == INB_KIND_PACKAGE) {
-            code.len = 0;
-            if (compile_module(m, optimize, &code) < 0) {
-                failures++;
-                continue;
-            }
-            data = code.data;
-            size = code.len;
-        }
-        else if (m->kind == INB_KIND_SHARED_EXT) {
-            /* In a package, a .so without the init function of its name is
-             * a library, unless --include named it as a module. */
-            if (strchr(m->name, '.') != NULL &&
-                !inb_strv_has(&c->included, m->name) &&
-                !inb_shlib_is_extension(m->name, m->path)) {
-                *bytes += add_plain_library(w, m, exclude_data);
-            }
-            else {
-                *bytes += inb_shlib_add_extension(w, m->name, m->path);
-            }
-            continue;
-        }
-        else if (m->kind == INB_KIND_EXT_ABSENT) {
-            const char *base = strrchr(m->path, '/');
-
-            reason = inb_xprintf("%s is a helper of CPython's test suite, "
-                                 "left out with the tests",
-                                 base ? base + 1 : m->path);
-            data = reason;
-            size = strlen(reason);
-        }
-        *bytes += size;
-        if (inb_archive_writer_add(w, INB_NS_MODULE, m->kind, 0, m->name,
-                                   strlen(m->name), data, size) < 0) {
-            inb_fatal("out of memory adding %s to the archive", m->name);
-        }
-        free(reason);
-    }
-    inb_buf_free(&code);
-    return failures;
-}
-
 /* Check the built-in extensions against the collected modules: one may
  * replace a module (its .so, or a .py, as an extension wins over source
  * in CPython's path finder), never a package, and its parents must be
@@ -552,67 +413,6 @@ check_extensions(const struct inb_collect *c, const struct inb_exts *exts)
     }
 }
 
-/* Add the built-in extensions to w, with a namespace package for each
- * parent that no --include brought. */
-static void
-add_extensions(inb_archive_writer *w, const struct inb_collect *c,
-               const struct inb_exts *exts)
-{
-    struct inb_strv parents = {0};
-    size_t i;
-
-    inb_ext_add_entries(exts, w);
-    for (i = 0; i < exts->n; i++) {
-        char *parent = inb_xstrdup(exts->v[i].name), *dot;
-
-        while ((dot = strrchr(parent, '.')) != NULL) {
-            *dot = '\0';
-            if (inb_collect_find(c, parent) != NULL ||
-                inb_strv_has(&parents, parent)) {
-                continue;
-            }
-            inb_strv_add(&parents, parent);
-            if (inb_archive_writer_add(w, INB_NS_MODULE, INB_KIND_NAMESPACE, 0,
-                                       parent, strlen(parent), NULL, 0) < 0) {
-                inb_fatal("out of memory");
-            }
-        }
-        free(parent);
-    }
-    inb_strv_free(&parents);
-}
-
-static void
-add_config(inb_archive_writer *w, const char *key, const char *value)
-{
-    if (inb_archive_writer_add(w, INB_NS_CONFIG, INB_KIND_BLOB, 0, key,
-                               strlen(key), value, strlen(value)) < 0) {
-        inb_fatal("out of memory");
-    }
-}
-
-/* Record SOURCE_DATE_EPOCH, when set, as the modification time of every
- * file of the executable's virtual tree (otherwise the runtime takes the
- * executable's own: the archive stays the same for the same inputs, as
- * the build cache needs). */
-static void
-add_build_time(inb_archive_writer *w)
-{
-    const char *epoch = getenv("SOURCE_DATE_EPOCH");
-    char *end;
-    long long t;
-
-    if (epoch == NULL || *epoch == '\0') {
-        return;
-    }
-    errno = 0;
-    t = strtoll(epoch, &end, 10);
-    if (errno != 0 || *end != '\0' || t < 0) {
-        inb_fatal("SOURCE_DATE_EPOCH=%s is not a number of seconds", epoch);
-    }
-    add_config(w, "build_time", epoch);
-}
-
 static int
 cmd_build(int argc, char **argv)
 {
@@ -621,28 +421,28 @@ cmd_build(int argc, char **argv)
     struct inb_collect c = {0};
     struct inb_output out = {0};
     struct inb_library lib = {0};
-    inb_archive_writer *w;
+    struct inb_archive_plan plan = {0};
+    struct inb_archive_sizes sizes = {0};
     unsigned char *archive = NULL;
-    size_t size = 0, bytes = 0, extra = 0, i, nmods = 0, nlibs;
+    size_t size = 0, i, nlibs;
     const char *const *libs;
-    char err[256], *entry_mod = NULL, *dynload;
-    double t0 = now();
+    char *entry_mod = NULL, *dynload;
+    double t0 = inb_now();
     struct stat st;
-    int failures;
 
     parse_build(argc, argv, &o);
     if (o.entry != NULL) {
         entry_mod = entry_module(o.entry);
     }
-    step_done("start");
+    inb_step_done("start");
     inb_link_prepare(&out, o.output);
     inb_target_query(&t, o.python ? o.python : INB_DEFAULT_PYTHON);
     if (o.library) {
         inb_library_prepare(&lib, o.output);
     }
-    step_done("target query");
+    inb_step_done("target query");
     inb_runtime_library(&t); /* built now if needed, not after compiling */
-    step_done("runtime library");
+    inb_step_done("runtime library");
     dynload = inb_xprintf("%s/lib-dynload", t.platstdlib_dir);
     add_roots(&c, &o, &t, dynload);
     for (i = 0; i < o.excludes.n; i++) {
@@ -655,7 +455,7 @@ cmd_build(int argc, char **argv)
     if (!o.no_deps && o.includes.n > 0) {
         add_requirements(&c, &o, &t);
     }
-    step_done("collect and requirements");
+    inb_step_done("collect and requirements");
     inb_collect_finish(&c);
     if (inb_collect_find(&c, "encodings") == NULL) {
         inb_fatal("the package encodings is needed for Python to start; do "
@@ -672,55 +472,22 @@ cmd_build(int argc, char **argv)
     }
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */
-    step_done("extensions");
+    inb_step_done("extensions");
     /* A library carries zlib and expat inside: shared objects needing
      * them get them embedded. */
     inb_shlib_init(o.library ? lib.dynamic : t.libs, t.prefix);
-    inb_compile_init(t.python);
-    w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
-    if (w == NULL) {
-        inb_fatal("out of memory");
-    }
-    inb_lint_file_reads(&c);
-    step_done("lint");
-    failures =
-        add_modules(w, &c, o.optimize, &o.exts, &o.exclude_data, &bytes);
-    if (failures > 0) {
-        inb_fatal("%d file%s failed to compile; nothing was written to %s",
-                  failures, failures == 1 ? "" : "s", o.output);
-    }
-    step_done("compile and shared objects");
-    for (i = 0; i < c.n; i++) {
-        nmods += c.mods[i].kind != INB_KIND_EXT_ABSENT;
-    }
-    inb_data_add_support(w, o.optimize, !o.no_source);
-    if (!o.no_source) {
-        extra += inb_data_add_sources(w, &c);
-    }
-    step_done("support and sources");
-    extra += inb_data_add_files(w, &c, &o.exclude_data);
-    step_done("sources and data");
-    extra += inb_meta_add(w, &c, t.python);
-    step_done("metadata");
-    if (o.entry != NULL) {
-        add_config(w, "entry", o.entry);
-    }
-    if (o.allow_filesystem) {
-        add_config(w, "allow_filesystem", "1");
-    }
-    if (o.so_mode != NULL) {
-        add_config(w, "so_mode", o.so_mode);
-    }
-    add_build_time(w);
-    add_extensions(w, &c, &o.exts);
-    nmods += o.exts.n;
-    if (inb_archive_writer_finish(w, &archive, &size, err, sizeof(err)) < 0) {
-        inb_fatal("cannot lay out the archive: %s", err);
-    }
-    inb_archive_writer_free(w);
-    inb_compile_fini();
-    step_done("archive layout");
-    inb_note("archive: %zu modules, %zu bytes", nmods, size);
+    plan.c = &c;
+    plan.exts = &o.exts;
+    plan.exclude_data = &o.exclude_data;
+    plan.python = t.python;
+    plan.output = o.output;
+    plan.entry = o.entry;
+    plan.so_mode = o.so_mode;
+    plan.optimize = o.optimize;
+    plan.source = !o.no_source;
+    plan.allow_filesystem = o.allow_filesystem;
+    inb_write_archive(&plan, &archive, &size, &sizes);
+    inb_note("archive: %zu modules, %zu bytes", sizes.nmods, size);
     libs = inb_shlib_base_libraries(&nlibs);
     if (o.library) {
         inb_library_write(&lib, &out, archive, size, libs, nlibs, &o.exts);
@@ -728,7 +495,7 @@ cmd_build(int argc, char **argv)
     else {
         inb_link_run(&out, archive, size, libs, nlibs, &o.exts);
     }
-    step_done("link");
+    inb_step_done("link");
     inb_cache_finish(o.print_cache_stats);
     inb_free(archive);
     if (stat(o.output, &st) < 0) {
@@ -737,8 +504,9 @@ cmd_build(int argc, char **argv)
     fprintf(stderr,
             "%s: wrote %s: %zu modules (%.1f MB of bytecode, %.1f MB of "
             "source, data and metadata), %.1f MB, in %.1f s\n",
-            inb_argv0, o.output, nmods, (double)bytes / 1e6,
-            (double)extra / 1e6, (double)st.st_size / 1e6, now() - t0);
+            inb_argv0, o.output, sizes.nmods, (double)sizes.bytes / 1e6,
+            (double)sizes.extra / 1e6, (double)st.st_size / 1e6,
+            inb_now() - t0);
     free(entry_mod);
     free(dynload);
     return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int inb_verbose;
@@ -587,4 +588,25 @@ inb_init_name(const char *name)
     const char *last = strrchr(name, '.');
 
     return inb_xprintf("PyInit_%s", last ? last + 1 : name);
+}
+
+double
+inb_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+inb_step_done(const char *what)
+{
+    static double last;
+    double t = inb_now();
+
+    if (last != 0) {
+        inb_note("%s: %.3f s", what, t - last);
+    }
+    last = t;
 }

@@ -129,6 +129,12 @@ INB_HIDDEN char *inb_new_temp_dir(const char *prefix);
  * "PyInit_" and the name's last part, malloc'd. */
 INB_HIDDEN char *inb_init_name(const char *name);
 
+/* Seconds on the monotonic clock. */
+INB_HIDDEN double inb_now(void);
+/* Under -v, say that step what ended and how long it took since the
+ * previous step. */
+INB_HIDDEN void inb_step_done(const char *what);
+
 /* How deep the builder walks a directory tree (packages, data files,
  * metadata), one limit for every walk: deeper directories are not read. */
 #define INB_MAX_DIR_DEPTH 64
