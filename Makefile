@@ -38,7 +38,7 @@ RUNTIME_OBJ = $(RUNTIME_SRC:src/%.c=$(BUILD)/obj/%.o)
 BUILDER_PY = $(wildcard src/builder/*.py)
 BUILDER_OBJ = $(BUILDER_SRC:src/%.c=$(BUILD)/obj/%.o) \
 	$(BUILDER_PY:src/builder/%.py=$(BUILD)/obj/gen/%_py.o) \
-	$(BUILD)/obj/gen/support_py.o $(BUILD)/obj/gen/runtime_files.o \
+	$(BUILD)/obj/gen/loader_py.o $(BUILD)/obj/gen/runtime_files.o \
 	$(BUILD)/obj/gen/inbuilt_h.o
 # What the builder carries to compile the runtime for each target.
 RUNTIME_FILES = $(sort $(RUNTIME_SRC) $(COMMON_SRC) \
@@ -81,8 +81,8 @@ define py_to_c
 	  echo 'const size_t $(1)_len = sizeof($(1)) - 1;'; \
 	} > $@.tmp && mv $@.tmp $@
 endef
-$(BUILD)/gen/support_py.c: src/runtime/support.py
-	$(call py_to_c,inb_support_py)
+$(BUILD)/gen/loader_py.c: src/runtime/loader.py
+	$(call py_to_c,inb_loader_py)
 # src/builder/X.py becomes inb_X_py (deps, compile, cpysource, lint, ...).
 $(BUILD)/gen/%_py.c: src/builder/%.py
 	$(call py_to_c,inb_$*_py)

@@ -22,7 +22,7 @@
 #define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "mount.h"
 
-#include "passthrough.h"
+#include "fuseops.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -65,8 +65,7 @@ mount_open(struct mount *m, struct mount_config *cfg, char *path)
     argv[2] = opts;
     argv[3] = NULL;
     args = (struct fuse_args)FUSE_ARGS_INIT(3, argv);
-    m->se =
-        fuse_session_new(&args, &passthrough_ops, sizeof(passthrough_ops), m);
+    m->se = fuse_session_new(&args, &mdsfs_ops, sizeof(mdsfs_ops), m);
     fuse_opt_free_args(&args);
     free(opts);
     if (m->se == NULL) {

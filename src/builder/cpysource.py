@@ -1,5 +1,5 @@
 # cpysource.py: the recipes of the stdlib's lib-dynload extensions, read from
-# a CPython source tree (src/builder/stdext.c runs it with the target
+# a CPython source tree (src/builder/cpysource.c runs it with the target
 # interpreter: python -I -c TEXT SRC NAME...).  Prints one line per module:
 # its name and the Setup words that build it in, or "# skip NAME: why".
 import glob, os, re, sys, sysconfig

@@ -16,10 +16,10 @@
 #include "records.h"
 #include "shlib.h"
 
-/* The text of src/runtime/support.py, generated into the build directory
+/* The text of src/runtime/loader.py, generated into the build directory
  * by the Makefile. */
-extern const char inb_support_py[];
-extern const size_t inb_support_py_len;
+extern const char inb_loader_py[];
+extern const size_t inb_loader_py_len;
 
 /* One data file found: its name in the archive and its path on disk. */
 struct found {
@@ -111,8 +111,8 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
     unsigned char *z;
     size_t size;
 
-    if (inb_compile_source(inb_support_py, inb_support_py_len,
-                           "src/runtime/support.py", INB_SUPPORT_MODULE ".py",
+    if (inb_compile_source(inb_loader_py, inb_loader_py_len,
+                           "src/runtime/loader.py", INB_SUPPORT_MODULE ".py",
                            optimize, &code) < 0) {
         inb_fatal("cannot compile the runtime's support module");
     }
@@ -123,7 +123,7 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
     }
     inb_buf_free(&code);
     if (with_source) {
-        z = deflate_source(inb_support_py, inb_support_py_len, &size);
+        z = deflate_source(inb_loader_py, inb_loader_py_len, &size);
         add_entry(w, INB_NS_SOURCE, INB_SUPPORT_MODULE, z, size);
         free(z);
     }

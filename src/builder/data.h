@@ -26,7 +26,7 @@ INB_HIDDEN size_t inb_data_add_files(inb_archive_writer *w,
  * patterns excludes (--exclude-data); says so as a note when it does. */
 INB_HIDDEN int inb_data_excluded(const struct inb_strv *excludes,
                                  const char *rel);
-/* Compile the runtime's support module (src/runtime/support.py) into the
+/* Compile the runtime's support module (src/runtime/loader.py) into the
  * archive as INB_SUPPORT_MODULE, with its source when with_source.  Exits
  * on failure. */
 INB_HIDDEN void inb_data_add_support(inb_archive_writer *w, int optimize,

@@ -7,7 +7,7 @@
 #define INB_HIDDEN __attribute__((visibility("hidden")))
 #define INB_API __attribute__((visibility("default")))
 
-/* The module under which the builder stores src/runtime/support.py, the
+/* The module under which the builder stores src/runtime/loader.py, the
  * runtime's Python half, in every archive. */
 #define INB_SUPPORT_MODULE "_inbuilt_support"
 

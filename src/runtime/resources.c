@@ -4,7 +4,7 @@
  * The C side is small: primitives over three namespaces of the archive
  * (source, data, meta; docs/FORMAT.md) added to the built-in module
  * _inbuilt, the loader's get_source(), and a call into _inbuilt_support,
- * the Python module the builder compiles from src/runtime/support.py into
+ * the Python module the builder compiles from src/runtime/loader.py into
  * every archive, which builds the virtual tree, the importlib.resources
  * reader, get_data() and the importlib.metadata distributions on these
  * primitives.  Nothing here touches the disk.

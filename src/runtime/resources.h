@@ -1,7 +1,7 @@
 /* resources.h: what the archive holds besides code (module source, package
  * data files, distribution metadata), served to Python: the primitives of
  * the _inbuilt module, the loader's get_source(), and the services written
- * in Python in the archive's _inbuilt_support module (support.py). */
+ * in Python in the archive's _inbuilt_support module (loader.py). */
 #ifndef INB_RESOURCES_H
 #define INB_RESOURCES_H
 

@@ -1,4 +1,4 @@
-/* stdext.c: --cpython-source DIR.
+/* cpysource.c: --cpython-source DIR.
  *
  * The target's interpreter (the one whose libpython is linked) runs the
  * script below, which reads DIR/Modules/Setup.stdlib.in, the recipes of
@@ -18,7 +18,7 @@
  * Modules are compiled as CPython compiles its static modules
  * (-DPy_BUILD_CORE_BUILTIN, the internal headers).
  */
-#include "stdext.h"
+#include "cpysource.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +34,8 @@
 extern const char inb_cpysource_py[];
 
 void
-inb_stdext_declare(struct inb_exts *l, const struct inb_collect *c,
-                   const char *dir)
+inb_cpysource_declare(struct inb_exts *l, const struct inb_collect *c,
+                      const char *dir)
 {
     struct inb_buf out = {0};
     char **argv = NULL, *path, *line, *save = NULL;

@@ -1,6 +1,6 @@
-/* passthrough.c: the FUSE operations of a mount.
+/* fuseops.c: the FUSE operations of a mount.
  *
- * A read-only passthrough of the backing directory (the session is mounted
+ * A read-only mirror of the backing directory (the session is mounted
  * "ro", so the kernel answers every write EROFS itself).  Every metadata
  * operation -- lookup (failed ones included), getattr, access, readlink,
  * open, opendir, readdir, statfs -- first holds a slot of the shared server
@@ -15,7 +15,7 @@
  * (negative ones too), attributes, symlink targets, directory listings and
  * file data for the timeout, like a client holding metadata locks.
  */
-#include "passthrough.h"
+#include "fuseops.h"
 
 #include "mount.h"
 
@@ -417,7 +417,7 @@ op_statfs(fuse_req_t req, fuse_ino_t ino)
     fuse_reply_statfs(req, &sv);
 }
 
-const struct fuse_lowlevel_ops passthrough_ops = {
+const struct fuse_lowlevel_ops mdsfs_ops = {
     .init = op_init,
     .lookup = op_lookup,
     .forget = op_forget,

@@ -1,4 +1,4 @@
-/* main.c: the main() of every executable made by inbuilt. */
+/* program.c: the main() of every executable made by inbuilt. */
 #include "inbuilt.h"
 
 int

@@ -1,4 +1,4 @@
-/* main.c: the inbuilt command line. */
+/* cli.c: the inbuilt command line. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include "runtime.h"
 #include "setup.h"
 #include "shlib.h"
-#include "stdext.h"
+#include "cpysource.h"
 #include "write.h"
 #include "target.h"
 #include "util.h"
@@ -468,7 +468,7 @@ cmd_build(int argc, char **argv)
     }
 
     if (o.cpython_source != NULL) {
-        inb_stdext_declare(&o.exts, &c, o.cpython_source);
+        inb_cpysource_declare(&o.exts, &c, o.cpython_source);
     }
     check_extensions(&c, &o.exts);
     inb_ext_build(&o.exts); /* every extension error before compiling */

@@ -1,8 +1,8 @@
-/* stdext.h: --cpython-source DIR: the standard library's extension modules
+/* cpysource.h: --cpython-source DIR: the standard library's extension modules
  * that the target ships only as shared objects, compiled from a CPython
  * source tree and linked in as built-in modules. */
-#ifndef INB_STDEXT_H
-#define INB_STDEXT_H
+#ifndef INB_CPYSOURCE_H
+#define INB_CPYSOURCE_H
 
 #include "collect.h"
 #include "extension.h"
@@ -15,8 +15,8 @@
  * target's configure results (sysconfig's MODULE_<NAME>_CFLAGS,
  * _LDFLAGS, _STATE).  Modules without a recipe are reported.  Exits when
  * DIR is not a CPython source tree of the target's version. */
-INB_HIDDEN void inb_stdext_declare(struct inb_exts *l,
-                                   const struct inb_collect *c,
-                                   const char *dir);
+INB_HIDDEN void inb_cpysource_declare(struct inb_exts *l,
+                                      const struct inb_collect *c,
+                                      const char *dir);
 
 #endif
