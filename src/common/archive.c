@@ -72,7 +72,7 @@
  * inb_archive_entry() read the index without any check.  An entry's data
  * is checked against its checksum (and its flags) only when it is used,
  * by inb_archive_data(): checking every entry at open would read the whole
- * archive at every start.  Every kind of corruption is reported by fail()
+ * archive at every start.  Every kind of corruption is reported by inb_fail()
  * with a precise one-line reason. */
 #include <stdarg.h>
 #include <stdint.h>
@@ -141,14 +141,8 @@ inb_archive_kind_name(int kind)
     return kind >= 0 && kind < INB_KIND_COUNT ? kind_names[kind] : "?";
 }
 
-/* Format a one-line reason into err[0..errsize) (truncated if need be;
- * nothing is written when err is NULL or errsize is 0) and return -1.  The
- * one place every corrupt archive, and every writer failure, ends up. */
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsize, const char *fmt, ...)
+int
+inb_fail(char *err, size_t errsize, const char *fmt, ...)
 {
     va_list ap;
 
@@ -159,7 +153,6 @@ fail(char *err, size_t errsize, const char *fmt, ...)
     }
     return -1;
 }
-
 /* Compare the keys (ns1, n1[0..l1)) and (ns2, n2[0..l2)) in index order:
  * by namespace, then by name bytes, a prefix first.  Returns <0, 0 or >0
  * like memcmp(). */
@@ -215,37 +208,38 @@ check_record(const inb_archive *a, uint32_t i, const unsigned char *prev,
     int c;
 
     if (name_len == 0) {
-        return fail(err, errsize, "entry %u: empty name", i);
+        return inb_fail(err, errsize, "entry %u: empty name", i);
     }
     if ((uint64_t)name_off + name_len > a->strings_size) {
-        return fail(err, errsize, "entry %u: name outside the string table",
-                    i);
+        return inb_fail(err, errsize,
+                        "entry %u: name outside the string table", i);
     }
     if (ns >= INB_NS_COUNT) {
-        return fail(err, errsize, "entry %u: unknown namespace %u", i, ns);
+        return inb_fail(err, errsize, "entry %u: unknown namespace %u", i, ns);
     }
     if (kind >= INB_KIND_COUNT) {
-        return fail(err, errsize, "entry %u: unknown kind %u", i, kind);
+        return inb_fail(err, errsize, "entry %u: unknown kind %u", i, kind);
     }
     if ((flags & ~KNOWN_FLAGS) != 0) {
-        return fail(err, errsize, "entry %u: unknown flags 0x%x", i, flags);
+        return inb_fail(err, errsize, "entry %u: unknown flags 0x%x", i,
+                        flags);
     }
     if (data_off % INB_ARCHIVE_ALIGN != 0) {
-        return fail(err, errsize,
-                    "entry %u: data offset 0x%llx is not %d-aligned", i,
-                    (unsigned long long)data_off, INB_ARCHIVE_ALIGN);
+        return inb_fail(err, errsize,
+                        "entry %u: data offset 0x%llx is not %d-aligned", i,
+                        (unsigned long long)data_off, INB_ARCHIVE_ALIGN);
     }
     if (data_len > 0 && data_off < INB_ARCHIVE_HEADER_SIZE) {
-        return fail(err, errsize,
-                    "entry %u: data offset 0x%llx is inside the header", i,
-                    (unsigned long long)data_off);
+        return inb_fail(err, errsize,
+                        "entry %u: data offset 0x%llx is inside the header", i,
+                        (unsigned long long)data_off);
     }
     if (data_off > a->size || data_len > a->size - data_off) {
-        return fail(err, errsize,
-                    "entry %u: data offset 0x%llx + length %llu beyond end "
-                    "of archive",
-                    i, (unsigned long long)data_off,
-                    (unsigned long long)data_len);
+        return inb_fail(
+            err, errsize,
+            "entry %u: data offset 0x%llx + length %llu beyond end "
+            "of archive",
+            i, (unsigned long long)data_off, (unsigned long long)data_len);
     }
     if (prev == NULL) {
         return 0;
@@ -253,13 +247,13 @@ check_record(const inb_archive *a, uint32_t i, const unsigned char *prev,
     c = reccmp(a, prev, (int)ns, (const char *)a->strings + name_off,
                name_len);
     if (c > 0) {
-        return fail(err, errsize, "entry %u: out of order", i);
+        return inb_fail(err, errsize, "entry %u: out of order", i);
     }
     if (c == 0) {
-        return fail(err, errsize, "entry %u: duplicate key %s:%.*s", i,
-                    inb_archive_ns_name((int)ns),
-                    (int)(name_len < MAX_QUOTED ? name_len : MAX_QUOTED),
-                    (const char *)a->strings + name_off);
+        return inb_fail(err, errsize, "entry %u: duplicate key %s:%.*s", i,
+                        inb_archive_ns_name((int)ns),
+                        (int)(name_len < MAX_QUOTED ? name_len : MAX_QUOTED),
+                        (const char *)a->strings + name_off);
     }
     return 0;
 }
@@ -317,12 +311,13 @@ inb_archive_open(inb_archive *a, const void *buf, size_t size, char *err,
     if (size >= sizeof INB_ARCHIVE_MAGIC - 1 &&
         memcmp(p + H_MAGIC, INB_ARCHIVE_MAGIC, sizeof INB_ARCHIVE_MAGIC - 1) !=
             0) {
-        return fail(err, errsize, "not an inbuilt archive (bad magic)");
+        return inb_fail(err, errsize, "not an inbuilt archive (bad magic)");
     }
     if (size < INB_ARCHIVE_HEADER_SIZE) {
-        return fail(err, errsize,
-                    "archive truncated: %zu bytes, the header alone needs %d",
-                    size, INB_ARCHIVE_HEADER_SIZE);
+        return inb_fail(
+            err, errsize,
+            "archive truncated: %zu bytes, the header alone needs %d", size,
+            INB_ARCHIVE_HEADER_SIZE);
     }
     version = inb_get32(p + H_VERSION);
     flags = inb_get32(p + H_FLAGS);
@@ -333,65 +328,69 @@ inb_archive_open(inb_archive *a, const void *buf, size_t size, char *err,
     strings_size = inb_get64(p + H_STRINGS_SIZE);
     archive_size = inb_get64(p + H_SIZE);
     if (version != INB_ARCHIVE_VERSION) {
-        return fail(err, errsize, "format version %u, expected %d",
-                    (unsigned)version, INB_ARCHIVE_VERSION);
+        return inb_fail(err, errsize, "format version %u, expected %d",
+                        (unsigned)version, INB_ARCHIVE_VERSION);
     }
     if (flags != 0) {
-        return fail(err, errsize, "unknown header flags 0x%x",
-                    (unsigned)flags);
+        return inb_fail(err, errsize, "unknown header flags 0x%x",
+                        (unsigned)flags);
     }
     if (entry_size != INB_ARCHIVE_ENTRY_SIZE) {
-        return fail(err, errsize, "index entry size %u, expected %d",
-                    (unsigned)entry_size, INB_ARCHIVE_ENTRY_SIZE);
+        return inb_fail(err, errsize, "index entry size %u, expected %d",
+                        (unsigned)entry_size, INB_ARCHIVE_ENTRY_SIZE);
     }
     if (archive_size > size) {
-        return fail(err, errsize,
-                    "archive truncated: header says %llu bytes, buffer has "
-                    "%zu",
-                    (unsigned long long)archive_size, size);
+        return inb_fail(
+            err, errsize,
+            "archive truncated: header says %llu bytes, buffer has "
+            "%zu",
+            (unsigned long long)archive_size, size);
     }
     if (archive_size < size) {
-        return fail(err, errsize,
-                    "trailing bytes: header says %llu bytes, buffer has %zu",
-                    (unsigned long long)archive_size, size);
+        return inb_fail(
+            err, errsize,
+            "trailing bytes: header says %llu bytes, buffer has %zu",
+            (unsigned long long)archive_size, size);
     }
 
     /* From here on every offset is compared with size first, so that the
      * subtractions below cannot wrap around. */
     index_size = (uint64_t)count * INB_ARCHIVE_ENTRY_SIZE;
     if (index_off < INB_ARCHIVE_HEADER_SIZE) {
-        return fail(err, errsize, "index at offset %llu overlaps the header",
-                    (unsigned long long)index_off);
+        return inb_fail(err, errsize,
+                        "index at offset %llu overlaps the header",
+                        (unsigned long long)index_off);
     }
     if (index_off > size || index_size > size - index_off) {
-        return fail(err, errsize,
-                    "index truncated: %u entries need %llu bytes at offset "
-                    "%llu, archive has %zu",
-                    (unsigned)count, (unsigned long long)index_size,
-                    (unsigned long long)index_off, size);
+        return inb_fail(
+            err, errsize,
+            "index truncated: %u entries need %llu bytes at offset "
+            "%llu, archive has %zu",
+            (unsigned)count, (unsigned long long)index_size,
+            (unsigned long long)index_off, size);
     }
     if (strings_off < INB_ARCHIVE_HEADER_SIZE) {
-        return fail(err, errsize,
-                    "string table at offset %llu overlaps the header",
-                    (unsigned long long)strings_off);
+        return inb_fail(err, errsize,
+                        "string table at offset %llu overlaps the header",
+                        (unsigned long long)strings_off);
     }
     if (strings_off > size || strings_size > size - strings_off) {
-        return fail(err, errsize,
-                    "string table truncated: %llu bytes at offset %llu, "
-                    "archive has %zu",
-                    (unsigned long long)strings_size,
-                    (unsigned long long)strings_off, size);
+        return inb_fail(err, errsize,
+                        "string table truncated: %llu bytes at offset %llu, "
+                        "archive has %zu",
+                        (unsigned long long)strings_size,
+                        (unsigned long long)strings_off, size);
     }
     if (index_size > 0 && strings_size > 0 &&
         index_off < strings_off + strings_size &&
         strings_off < index_off + index_size) {
-        return fail(err, errsize, "index and string table overlap");
+        return inb_fail(err, errsize, "index and string table overlap");
     }
     if (tables_checksum(p, index_off, index_size, strings_off, strings_size) !=
         inb_get64(p + H_CHECKSUM)) {
-        return fail(err, errsize,
-                    "checksum mismatch in the header, index or string "
-                    "table");
+        return inb_fail(err, errsize,
+                        "checksum mismatch in the header, index or string "
+                        "table");
     }
 
     v.base = p;
@@ -524,13 +523,14 @@ inb_archive_data(const inb_archive *a, const inb_entry *e, char *err,
         }
         return 0;
     }
-    return fail(err, errsize,
-                "entry %s:%.*s of the embedded archive is damaged (%s): "
-                "this executable was damaged when it was written or copied; "
-                "rebuild it or copy it again",
-                inb_archive_ns_name(e->ns),
-                (int)(e->name_len < MAX_QUOTED ? e->name_len : MAX_QUOTED),
-                e->name, why);
+    return inb_fail(
+        err, errsize,
+        "entry %s:%.*s of the embedded archive is damaged (%s): "
+        "this executable was damaged when it was written or copied; "
+        "rebuild it or copy it again",
+        inb_archive_ns_name(e->ns),
+        (int)(e->name_len < MAX_QUOTED ? e->name_len : MAX_QUOTED), e->name,
+        why);
 }
 
 /* Binary search: the first position whose key is not less than the given
@@ -710,19 +710,19 @@ layout(inb_archive_writer *w, size_t *total, char *err, size_t errsize)
     struct wentry *e;
 
     if (w->count > (SIZE_MAX - pos) / INB_ARCHIVE_ENTRY_SIZE) {
-        return fail(err, errsize, "archive too large");
+        return inb_fail(err, errsize, "archive too large");
     }
     pos += w->count * INB_ARCHIVE_ENTRY_SIZE;
     for (i = 0; i < w->count; i++) {
         e = &w->entries[i];
         if (e->name_len > UINT32_MAX - strings_size) {
-            return fail(err, errsize, "string table too large");
+            return inb_fail(err, errsize, "string table too large");
         }
         e->name_off = strings_size;
         strings_size += e->name_len;
     }
     if (addsize(&pos, strings_size) < 0) {
-        return fail(err, errsize, "archive too large");
+        return inb_fail(err, errsize, "archive too large");
     }
     for (i = 0; i < w->count; i++) {
         e = &w->entries[i];
@@ -732,11 +732,11 @@ layout(inb_archive_writer *w, size_t *total, char *err, size_t errsize)
         pad =
             (INB_ARCHIVE_ALIGN - pos % INB_ARCHIVE_ALIGN) % INB_ARCHIVE_ALIGN;
         if (addsize(&pos, pad) < 0) {
-            return fail(err, errsize, "archive too large");
+            return inb_fail(err, errsize, "archive too large");
         }
         e->data_off = pos;
         if (addsize(&pos, e->size) < 0) {
-            return fail(err, errsize, "archive too large");
+            return inb_fail(err, errsize, "archive too large");
         }
     }
     *total = pos;
@@ -762,7 +762,7 @@ inb_archive_writer_finish(inb_archive_writer *w, unsigned char **out,
     for (i = 1; i < w->count; i++) {
         e = &w->entries[i];
         if (wentry_cmp(e - 1, e) == 0) {
-            return fail(
+            return inb_fail(
                 err, errsize, "duplicate entry %s:%.*s",
                 inb_archive_ns_name(e->ns),
                 (int)(e->name_len < MAX_QUOTED ? e->name_len : MAX_QUOTED),
@@ -774,7 +774,7 @@ inb_archive_writer_finish(inb_archive_writer *w, unsigned char **out,
     }
     buf = inb_malloc(total);
     if (buf == NULL) {
-        return fail(err, errsize, "out of memory");
+        return inb_fail(err, errsize, "out of memory");
     }
     memset(buf, 0, total);
 

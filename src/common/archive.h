@@ -29,6 +29,13 @@ enum inb_ns {
     INB_NS_COUNT
 };
 
+/* Format a one-line reason into err[0..errsize) (truncated if need be;
+ * nothing is written when err is NULL or errsize is 0) and return -1: the
+ * one place where every corrupt archive, record or seal, and every writer
+ * failure, of src/common ends up. */
+INB_HIDDEN int inb_fail(char *err, size_t errsize, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Entry kinds. */
 enum inb_kind {
     INB_KIND_BLOB = 0,        /* raw bytes (config values, data files) */

@@ -4,29 +4,10 @@
  * the entry's size before it reads, and reports a precise reason. */
 #include "records.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "le.h"
-
-/* Format the reason into err[0..errsize) (nothing when err is NULL) and
- * return -1. */
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errsize > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void
 inb_record_source_header(unsigned char *out, uint32_t size)
@@ -42,7 +23,7 @@ inb_record_source_read(const inb_archive *a, const inb_entry *e,
         return -1;
     }
     if (e->size < INB_SOURCE_HEADER_SIZE) {
-        return fail(err, errsize, "shorter than its length field");
+        return inb_fail(err, errsize, "shorter than its length field");
     }
     r->size = inb_get32(e->data);
     r->zlib = e->data + INB_SOURCE_HEADER_SIZE;
@@ -78,36 +59,36 @@ inb_record_shobj_parse(const inb_entry *e, inb_shobj_record *r, char *err,
     size_t size;
 
     if (e->size < INB_SHOBJ_HEADER_SIZE) {
-        return fail(err, errsize, "shared-object record truncated");
+        return inb_fail(err, errsize, "shared-object record truncated");
     }
     size = inb_get32(e->data);
     if (size == 0 || size > e->size - INB_SHOBJ_HEADER_SIZE) {
-        return fail(err, errsize,
-                    "shared-object record: names beyond the record");
+        return inb_fail(err, errsize,
+                        "shared-object record: names beyond the record");
     }
     names = (const char *)e->data + INB_SHOBJ_HEADER_SIZE;
     end = names + size;
     if (end[-1] != '\0') {
-        return fail(err, errsize,
-                    "shared-object record: names not terminated");
+        return inb_fail(err, errsize,
+                        "shared-object record: names not terminated");
     }
     r->filename = names;
     r->digest = r->filename + strlen(r->filename) + 1;
     if (r->digest >= end || strlen(r->digest) != INB_SHOBJ_DIGEST_LEN ||
         strchr(r->filename, '/') != NULL) {
-        return fail(err, errsize,
-                    "shared-object record of %.100s: bad name or digest",
-                    r->filename);
+        return inb_fail(err, errsize,
+                        "shared-object record of %.100s: bad name or digest",
+                        r->filename);
     }
     r->needs = r->digest + INB_SHOBJ_DIGEST_LEN + 1;
     r->needs_size = (size_t)(end - r->needs);
     r->image = (const unsigned char *)end;
     r->image_size = e->size - INB_SHOBJ_HEADER_SIZE - size;
     if (r->image_size < 4 || memcmp(r->image, "\177ELF", 4) != 0) {
-        return fail(err, errsize,
-                    "shared-object record of %.100s: image is not an ELF "
-                    "file",
-                    r->filename);
+        return inb_fail(err, errsize,
+                        "shared-object record of %.100s: image is not an ELF "
+                        "file",
+                        r->filename);
     }
     return 0;
 }
@@ -126,9 +107,9 @@ inb_record_builtin_read(const inb_archive *a, const inb_entry *e, uint32_t *i,
         return -1;
     }
     if (e->size != INB_BUILTIN_RECORD_SIZE) {
-        return fail(err, errsize,
-                    "built-in extension record of %zu bytes, expected %d",
-                    e->size, INB_BUILTIN_RECORD_SIZE);
+        return inb_fail(err, errsize,
+                        "built-in extension record of %zu bytes, expected %d",
+                        e->size, INB_BUILTIN_RECORD_SIZE);
     }
     *i = inb_get32(e->data);
     return 0;

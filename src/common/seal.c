@@ -17,23 +17,6 @@
 /* At most this many damaged entries are named one by one. */
 #define MAX_NAMED 20
 
-/* Format a reason into err (nothing when err is NULL) and return -1. */
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsize, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && errsize > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, errsize, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* The program headers of the ELF file[0..size): sets *ph and *n.  Returns
  * 0, or -1 with the reason in err. */
 static int
@@ -43,23 +26,24 @@ program_headers(const unsigned char *file, size_t size, const Elf64_Phdr **ph,
     Elf64_Ehdr eh;
 
     if (size < sizeof eh || memcmp(file, ELFMAG, SELFMAG) != 0) {
-        return fail(err, errsize,
-                    size < SELFMAG ? "truncated to %zu bytes: no ELF header"
-                                   : "not an ELF file (%zu bytes)",
-                    size);
+        return inb_fail(err, errsize,
+                        size < SELFMAG
+                            ? "truncated to %zu bytes: no ELF header"
+                            : "not an ELF file (%zu bytes)",
+                        size);
     }
     memcpy(&eh, file, sizeof eh);
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
         eh.e_ident[EI_DATA] != ELFDATA2LSB ||
         eh.e_phentsize != sizeof(Elf64_Phdr)) {
-        return fail(err, errsize, "not a 64-bit little-endian ELF file");
+        return inb_fail(err, errsize, "not a 64-bit little-endian ELF file");
     }
     if (eh.e_phoff > size ||
         (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff ||
         eh.e_phoff % sizeof(uint64_t) != 0) {
-        return fail(err, errsize,
-                    "truncated to %zu bytes: the program headers are cut off",
-                    size);
+        return inb_fail(
+            err, errsize,
+            "truncated to %zu bytes: the program headers are cut off", size);
     }
     *ph = (const Elf64_Phdr *)(const void *)(file + eh.e_phoff);
     *n = eh.e_phnum;
@@ -192,15 +176,16 @@ inb_seal_write(unsigned char *file, size_t size, uint64_t archive_offset,
         return -1;
     }
     if (find_seal(file, size, ph, n, &off) < 0) {
-        return fail(err, errsize, "no inbuilt seal note in the executable");
+        return inb_fail(err, errsize,
+                        "no inbuilt seal note in the executable");
     }
     if (archive_offset > size || archive_size > size - archive_offset) {
-        return fail(err, errsize, "archive outside the executable");
+        return inb_fail(err, errsize, "archive outside the executable");
     }
     sum = loaded_checksum(file, size, ph, n, off, archive_offset, archive_size,
                           &cut);
     if (cut) {
-        return fail(err, errsize, "a loaded segment runs past the file");
+        return inb_fail(err, errsize, "a loaded segment runs past the file");
     }
     memset(file + off, 0, INB_SEAL_SIZE);
     inb_put32(file + off, INB_SEAL_VERSION);

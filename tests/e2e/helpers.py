@@ -153,3 +153,14 @@ class Node:
                     pass
             self.anchor.kill()
         self.anchor.wait()
+
+
+def target_config():
+    """The target's include directory and extension-module suffix, for
+    tests that compile a C extension the way the target would load it."""
+    out = subprocess.run(
+        [PYTHON_TARGET, "-c",
+         "import sysconfig; print(sysconfig.get_paths()['include']); "
+         "print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True, text=True, check=True).stdout.split("\n")
+    return out[0], out[1]

@@ -9,19 +9,10 @@ import subprocess
 import pytest
 
 from helpers import (PYTHON_TARGET, REPO, clean_env, describe, inbuilt, run,
-                     run_ok)
+                     run_ok, target_config)
 import fscalls  # scripts/fscalls.py
 
 SRC = REPO / "tests" / "fixtures" / "ext"
-
-
-def target_config():
-    out = subprocess.run(
-        [PYTHON_TARGET, "-c",
-         "import sysconfig; print(sysconfig.get_paths()['include']); "
-         "print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-        capture_output=True, text=True, check=True).stdout.split("\n")
-    return out[0], out[1]
 
 
 INCLUDE, SUFFIX = target_config()

@@ -14,21 +14,12 @@ import subprocess
 import pytest
 
 from helpers import (FIXTURES, PYTHON_TARGET, REPO, clean_env, describe,
-                     inbuilt, run, run_ok)
+                     inbuilt, run, run_ok, target_config)
 import fscalls  # scripts/fscalls.py
 from test_corrupt_archive import damaged
 
 SOURCE_DATE_EPOCH = 1234567890
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def target_config():
-    out = subprocess.run(
-        [PYTHON_TARGET, "-c",
-         "import sysconfig; print(sysconfig.get_paths()['include']); "
-         "print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-        capture_output=True, text=True, check=True).stdout.split("\n")
-    return out[0], out[1]
 
 
 @pytest.fixture(scope="module")
