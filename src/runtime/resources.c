@@ -28,6 +28,7 @@
 #include "errors.h"
 #include "finder.h"
 #include "memso.h"
+#include "realpath.h"
 #include "vpath.h"
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
@@ -453,6 +454,9 @@ inb_resources_after_exec(PyObject *name, PyObject *module)
     }
     else if (PyUnicode_CompareWithASCIIString(name, "sysconfig") == 0) {
         func = "install_sysconfig";
+    }
+    else if (PyUnicode_CompareWithASCIIString(name, "posixpath") == 0) {
+        return inb_realpath_install(module);
     }
 #if PY_VERSION_HEX < 0x030D0000
     /* Before 3.13 the default threading.excepthook prints with CPython's

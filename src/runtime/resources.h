@@ -28,8 +28,10 @@ INB_HIDDEN PyObject *inb_resources_get_source(PyObject *name);
 INB_HIDDEN PyObject *inb_resources_call(const char *func, PyObject *arg);
 
 /* Called after module name (a str) has been executed: gives linecache the
- * archive's source, and (before 3.13) threading a default excepthook that
- * prints source lines from it.  Returns 0, or -1 with an exception set. */
+ * archive's source, posixpath a realpath() that answers the tree from
+ * memory (realpath.c), and (before 3.13) threading a default excepthook
+ * that prints source lines from it.  Returns 0, or -1 with an exception set.
+ */
 INB_HIDDEN int inb_resources_after_exec(PyObject *name, PyObject *module);
 
 /* Make sys.unraisablehook (and, before 3.13, sys.excepthook) print through

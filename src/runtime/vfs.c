@@ -1334,6 +1334,30 @@ canonicalize_file_name(const char *path)
     return do_realpath(path, NULL);
 }
 
+long
+inb_vfs_canonical(const char *path, size_t len, char *out, size_t outsize)
+{
+    long n;
+
+    if (rootlen == 0 || len < rootlen || memchr(path, '\0', len) != NULL ||
+        memcmp(path, root, rootlen) != 0 ||
+        (len > rootlen && path[rootlen] != '/') || outsize < rootlen + 2) {
+        return -1;
+    }
+    memcpy(out, root, rootlen);
+    out[rootlen] = '/';
+    n = inb_vpath_normalize(path + rootlen, len - rootlen, out + rootlen + 1,
+                            outsize - rootlen - 1);
+    if (n < 0) {
+        return -1;
+    }
+    if (n == 0) {
+        out[rootlen] = '\0';
+        return (long)rootlen;
+    }
+    return (long)rootlen + 1 + n;
+}
+
 /* Directories */
 
 static int

@@ -19,4 +19,14 @@
  * long (nothing is answered then). */
 INB_HIDDEN int inb_vfs_init(const inb_archive *a, const char *root);
 
+/* The canonical path of absolute path[0..len) when it names the tree,
+ * found without a system call: the root (which the kernel gave as a path
+ * free of symbolic links) and the rest normalized, since the tree holds
+ * no symbolic links.  Written NUL-terminated into out (outsize bytes).
+ * Returns its length, or -1 when path does not start with the root, when
+ * ".." leads out of the tree or when the result does not fit: then only
+ * the filesystem can answer. */
+INB_HIDDEN long inb_vfs_canonical(const char *path, size_t len, char *out,
+                                  size_t outsize);
+
 #endif

@@ -240,12 +240,8 @@ def test_as_file_and_dlopen_give_the_virtual_path(exe):
 
 def allowed_but_real(exe, path, syscall):
     """Calls python3 makes as well that the tree has nothing to do with:
-    Debian's gettext looking in /usr/share/locale-langpack, and sysconfig
-    resolving sys.executable (lstat of each directory above it)."""
-    if path.startswith("/usr/share/locale-langpack/"):
-        return True
-    return (syscall in ("newfstatat", "lstat") and path != str(exe) and
-            str(exe).startswith(path.rstrip("/") + "/"))
+    Debian's gettext looking in /usr/share/locale-langpack."""
+    return path.startswith("/usr/share/locale-langpack/")
 
 
 @pytest.mark.parametrize("code", [
@@ -261,6 +257,42 @@ def test_stdlib_lookups_under_the_executable_stay_in_memory(exe, code):
     bad = [line for sc, path, line in fscalls.outside_allow_list(
         calls, str(exe)) if not allowed_but_real(exe, path, sc)]
     assert bad == [], "\n".join(bad)
+
+
+REALPATHS = ("", "/", "/data/../notes.txt", "/data/./sub//c.json",
+             "/missing/../data", "/notes.txt/..", "/data/sub/..//..",
+             "/..", "/../x", "/data/../../y/..")
+REALPATH = ("import json, os, sys, treepkg\n"
+            "h = treepkg.HERE\n"
+            "def r(f):\n"
+            "    try:\n"
+            "        return os.path.relpath(f(), h)\n"
+            "    except OSError as e:\n"
+            "        return e.errno\n"
+            "out = [[r(lambda: os.path.realpath(h + p)),\n"
+            "        r(lambda: os.fsdecode(os.path.realpath(os.fsencode(h + p)))),\n"
+            "        r(lambda: os.path.realpath(h + p, strict=True))]\n"
+            "       for p in %r]\n"
+            "print(json.dumps(out))\n" % (REALPATHS,))
+
+
+def test_realpath_in_the_tree_as_on_disk_without_calls(exe, pkgs):
+    # pkgs is a real directory, no symbolic link on the way: realpath()
+    # gives the same relative paths there.
+    want = json.loads(stock(pkgs.resolve(), REALPATH))
+    result, calls = fscalls.strace_paths([str(exe), "-c", REALPATH])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == want
+    # Paths that stay in the tree cost nothing; strict=True and ".." out of
+    # the tree are the original's (lstat of the directories above).
+    code = ("import os, sys, treepkg\n"
+            "for p in %r:\n"
+            "    os.path.realpath(treepkg.HERE + p)\n"
+            "os.path.realpath(sys.executable)\n" % (REALPATHS[:7],))
+    result, calls = fscalls.strace_paths([str(exe), "-c", code])
+    assert result.returncode == 0, result.stderr
+    bad = fscalls.outside_allow_list(calls, str(exe))
+    assert bad == [], "\n".join(line for _, _, line in bad)
 
 
 def test_pydoc_and_stdlib_scripts_by_their_path(exe):
