@@ -192,10 +192,16 @@ check-mdsfs: $(BUILD)/mdsfs
 
 # CPython's regression tests (from libpython3.X-testsuite, on disk) run by an
 # executable with the stdlib in memory, against stock python3, test by test.
-.PHONY: check-cpython check-cpython-quick
+.PHONY: check-cpython check-cpython-quick check-cpython-full
 check-cpython: deps
 	@$(MAKE) --no-print-directory all
 	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) $(BUILD)
+# Every module of the test package, two runs at a time (long; resumes from
+# $(BUILD)/cpython-full/results.jsonl, CPYTHON_FULL_ARGS=--fresh starts over).
+check-cpython-full: deps
+	@$(MAKE) --no-print-directory all
+	nice $(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) --full -j 2 \
+		$(BUILD) $(CPYTHON_FULL_ARGS)
 check-cpython-quick: all
 	$(PY_EXE) tests/cpython_suite.py --python $(PY_EXE) --quick $(BUILD)
 

@@ -16,12 +16,27 @@ difference must be listed in EXPLAINED, with its cause (also in
 docs/COMPATIBILITY.md); any other difference, or a module that the
 executable cannot run at all, fails the run.
 
+--full (make check-cpython-full; long, not in make check) runs every
+module of the test package, -j N of the 2 x modules runs at a time under
+nice, and sorts each module's run into passed, failed, skipped (regrtest
+skipped the module) or crashed (no result: killed by a signal or the
+timeout); the two interpreters' statuses, counts of test cases and every
+case's outcome are compared.  One JSON line per module goes to
+BUILD/cpython-full/results.jsonl as it ends (a run resumes from it,
+--fresh starts over), the table to stdout and BUILD/cpython-full/table.md.
+A module that differs is run once more with both interpreters: when they
+agree then, the module counts as same (flaky), both runs are kept.
+
 Usage: python3 tests/cpython_suite.py BUILD_DIR [--quick] [TEST ...]
+       python3 tests/cpython_suite.py BUILD_DIR --full [-j N] [--fresh]
 """
 
 import argparse
+import concurrent.futures
 import fnmatch
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,11 +146,194 @@ def explained(module, case):
     return None
 
 
+def module_status(out):
+    """passed, failed, skipped or crashed, from regrtest's output for one
+    module run in its own process."""
+    result = re.search(r"^Tests result: (.*)$", out, re.M)
+    if result is None:
+        return "crashed"
+    if "FAILURE" in result.group(1):
+        return "failed"
+    if re.search(r"^\d+ tests? skipped", out, re.M) or \
+            "NO TEST RUN" in result.group(1):
+        return "skipped"
+    return "passed"
+
+
+def counts(cases):
+    """(passed, failed, skipped) test cases; an error counts as failed."""
+    values = list((cases or {}).values())
+    return (values.count("passed"),
+            values.count("failed") + values.count("error"),
+            values.count("skipped"))
+
+
+def full_run(module, label, interp, env, work, timeout):
+    """One module under one interpreter, nice'd: a JSON-able dict."""
+    xml_path = work / ("%s.%s.xml" % (module, label))
+    cwd = work / ("cwd-%s-%s" % (module, label))
+    shutil.rmtree(cwd, ignore_errors=True)
+    if xml_path.exists():
+        xml_path.unlink()
+    cwd.mkdir()
+    cmd = ["nice", interp, "-m", "test", module, "--junit-xml",
+           str(xml_path)]
+    cases, seconds, out = run_one(label, cmd, env, xml_path, cwd, timeout)
+    try:
+        shutil.rmtree(cwd)
+    except OSError:
+        pass
+    return {"status": module_status(out), "cases": cases or {},
+            "seconds": round(seconds, 1), "tail": out[-1500:]}
+
+
+def differences(module, stock, got):
+    """[(case, stock outcome, inbuilt outcome, cause or None)]."""
+    diffs = []
+    a_cases, b_cases = stock["cases"], got["cases"]
+    if stock["status"] != got["status"]:
+        diffs.append(("<module>", stock["status"], got["status"],
+                      explained(module, "<module>")))
+    for case in sorted(set(a_cases) | set(b_cases)):
+        a, b = a_cases.get(case, "absent"), b_cases.get(case, "absent")
+        if a != b:
+            diffs.append((case, a, b, explained(module, case)))
+    return diffs
+
+
+def full_table(records):
+    """The Markdown table of a full run and its summary lines."""
+    lines = ["| test module | stock | inbuilt | stock cases "
+             "passed/failed/skipped | inbuilt cases | stock s | inbuilt s "
+             "| differences |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    same = differ = 0
+    for module in sorted(records):
+        rec = records[module]
+        stock, got = rec["stock"], rec["inbuilt"]
+        diffs = [tuple(d) for d in rec["diffs"]]
+        if diffs:
+            differ += 1
+            unexplained = sum(d[3] is None for d in diffs)
+            note = "%d (%d unexplained%s)" % (
+                len(diffs), unexplained,
+                ", flaky: same on rerun" if rec.get("flaky") else "")
+        else:
+            same += 1
+            note = "0"
+        lines.append("| %s | %s | %s | %s | %s | %.0f | %.0f | %s |" % (
+            module, stock["status"], got["status"],
+            "%d/%d/%d" % counts(stock["cases"]),
+            "%d/%d/%d" % counts(got["cases"]),
+            stock["seconds"], got["seconds"], note))
+    stock_s = sum(r["stock"]["seconds"] for r in records.values())
+    got_s = sum(r["inbuilt"]["seconds"] for r in records.values())
+    status = {}
+    for r in records.values():
+        for label in ("stock", "inbuilt"):
+            key = (label, r[label]["status"])
+            status[key] = status.get(key, 0) + 1
+    summary = ("%d modules: %d same, %d different; stock %.0f s, inbuilt "
+               "%.0f s (sum of the module runs); statuses: %s" % (
+                   len(records), same, differ, stock_s, got_s,
+                   ", ".join("%s %s %d" % (k[0], k[1], v)
+                             for k, v in sorted(status.items()))))
+    return lines, summary
+
+
+def main_full(args, python, exe, base_env, exe_env, build):
+    """Every module of the test package (--full)."""
+    modules = subprocess.run(
+        [python, "-c", "try:\n from test.libregrtest.findtests import "
+         "findtests\nexcept ImportError:\n from test.libregrtest.runtest "
+         "import findtests\nprint('\\n'.join(findtests()))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    if args.tests:
+        modules = [m for m in modules if m in args.tests]
+    out_dir = build / "cpython-full"
+    out_dir.mkdir(exist_ok=True)
+    results = out_dir / "results.jsonl"
+    if args.fresh and results.exists():
+        results.unlink()
+    records = {}
+    if results.exists():
+        for line in results.read_text().splitlines():
+            rec = json.loads(line)
+            records[rec["module"]] = rec
+    todo = [m for m in modules if m not in records]
+    work = Path(tempfile.mkdtemp(prefix="runs-", dir=out_dir))
+    interps = {"stock": (python, base_env),
+               "inbuilt": (str(exe), exe_env)}
+    print("cpython_suite --full: %d modules, %d done before, -j %d"
+          % (len(modules), len(records), args.jobs), flush=True)
+    start = time.monotonic()
+    pending = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        jobs = {}
+        for m in todo:
+            for label in ("stock", "inbuilt"):
+                interp, env = interps[label]
+                jobs[pool.submit(full_run, m, label, interp, env, work,
+                                 args.timeout)] = (m, label)
+        for fut in concurrent.futures.as_completed(jobs):
+            m, label = jobs[fut]
+            pending.setdefault(m, {})[label] = fut.result()
+            if len(pending[m]) < 2:
+                continue
+            rec = dict(module=m, **pending.pop(m))
+            rec["diffs"] = differences(m, rec["stock"], rec["inbuilt"])
+            if rec["diffs"]:
+                # Once more: a flaky test, or two runs in each other's
+                # way (ports, load), is not a difference.
+                again = {label: full_run(m, label, *interps[label], work,
+                                         args.timeout)
+                         for label in ("stock", "inbuilt")}
+                diffs = differences(m, again["stock"], again["inbuilt"])
+                rec["rerun"] = {"diffs": diffs}
+                if not diffs:
+                    rec["flaky"] = True
+                    rec["diffs"] = []
+                    rec["first_diffs"] = differences(m, rec["stock"],
+                                                     rec["inbuilt"])
+                    rec.update(again)
+            records[m] = rec
+            with results.open("a") as f:
+                f.write(json.dumps(rec) + "\n")
+            done = len(records)
+            minutes = (time.monotonic() - start) / 60
+            print("[%3d/%d %5.1f min] %-36s stock %-7s inbuilt %-7s %s"
+                  % (done, len(modules), minutes, m, rec["stock"]["status"],
+                     rec["inbuilt"]["status"],
+                     "%d differences" % len(rec["diffs"])
+                     if rec["diffs"] else "same"), flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+    lines, summary = full_table({m: records[m] for m in modules
+                                 if m in records})
+    detail = []
+    for m in sorted(records):
+        for case, a, b, why in records[m]["diffs"]:
+            detail.append("- %s `%s`: stock %s, inbuilt %s: %s"
+                          % (m, case, a, b, why or "UNEXPLAINED"))
+    text = "\n".join(lines + ["", summary, ""] + detail) + "\n"
+    (out_dir / "table.md").write_text(text)
+    print(text)
+    print("cpython_suite --full: table in %s" % (out_dir / "table.md"))
+    unexplained = sum(d[3] is None for r in records.values()
+                      for d in r["diffs"])
+    return 1 if unexplained else 0
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("build_dir")
     ap.add_argument("--quick", action="store_true",
                     help="the short slice of make check")
+    ap.add_argument("--full", action="store_true",
+                    help="every module of the test package")
+    ap.add_argument("-j", "--jobs", type=int, default=2,
+                    help="--full: module runs at a time")
+    ap.add_argument("--fresh", action="store_true",
+                    help="--full: forget the results of an earlier run")
     ap.add_argument("--python", default=sys.executable,
                     help="the stock interpreter (the target)")
     ap.add_argument("--timeout", type=int, default=900)
@@ -170,6 +368,10 @@ def main(argv):
                    PYTHONPATH=":".join([stdlib[0],
                                         os.path.join(stdlib[1],
                                                      "lib-dynload")]))
+    if args.full:
+        status = main_full(args, python, exe, base_env, exe_env, build)
+        shutil.rmtree(work)
+        return status
     failures = 0
     print("%-28s %7s %7s %8s %8s  %s" % ("test", "stock", "inbuilt",
                                          "stock s", "inb. s", "differences"))
