@@ -168,7 +168,7 @@ start(const inb_settings *settings)
     s.embedded = 1;
     s.paths = settings->paths;
     s.npaths = settings->npaths;
-    rc = inb_startup_run(&s, &exitcode, err, sizeof(err));
+    rc = inb_startup_run(&s, &exitcode, err, sizeof(err), NULL);
     if (rc == INB_OK) {
         state = RUNNING;
         owner = pthread_self();

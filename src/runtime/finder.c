@@ -66,6 +66,10 @@ static PyObject *dot_str;          /* "." */
 static PyObject *slash_str;        /* "/" */
 static PyObject *builtin_str;      /* "built-in" */
 
+/* 1 when the filesystem is allowed: a package's __path__ has its directory
+ * on disk too (_inbuilt_support.add_disk_location). */
+static int disk_locations;
+
 /* Look module name (str) up in the archive.  Returns 1 and fills *e when
  * found, 0 when not, -1 with an exception set when name is not a str.
  * "a.b.__init__" is package a.b's code as a plain module, as CPython's path
@@ -188,7 +192,7 @@ static PyObject *
 make_spec(Importer *self, PyObject *name, const inb_entry *e)
 {
     PyObject *spec = NULL, *origin = NULL, *args = NULL, *kwargs = NULL;
-    PyObject *dir = NULL, *locations = NULL;
+    PyObject *dir = NULL, *locations = NULL, *added;
     int is_package = is_package_kind(e->kind);
 
     if (e->kind != INB_KIND_NAMESPACE) {
@@ -221,6 +225,13 @@ make_spec(Importer *self, PyObject *name, const inb_entry *e)
         if (PyObject_SetAttrString(spec, "submodule_search_locations",
                                    locations) < 0) {
             goto error;
+        }
+        if (disk_locations) {
+            added = inb_resources_call("add_disk_location", spec);
+            if (added == NULL) {
+                goto error;
+            }
+            Py_DECREF(added);
         }
     }
     if (origin != NULL && e->kind != INB_KIND_BUILTIN_EXT &&
@@ -1041,6 +1052,13 @@ inb_finder_configure(int strict)
     if (PySys_SetObject("_base_executable", root) < 0) {
         goto error;
     }
+#if PY_VERSION_HEX >= 0x030B0000
+    /* The main phase set sys._stdlib_dir again from the path configuration
+     * (None: the search path is given): the virtual root, as before it. */
+    if (PySys_SetObject("_stdlib_dir", root) < 0) {
+        goto error;
+    }
+#endif
     /* In both modes: pkgutil and others hand __path__ entries to the path
      * hooks, and zipimport's would open the executable. */
     hook = PyObject_GetAttrString(finder, "path_hook");
@@ -1048,6 +1066,7 @@ inb_finder_configure(int strict)
         inb_resources_configure() < 0) {
         goto error;
     }
+    disk_locations = !strict;
     if (strict) {
         path_finder = import_attr("_frozen_importlib_external", "PathFinder");
         if (path_finder == NULL ||

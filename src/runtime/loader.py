@@ -362,6 +362,39 @@ def overlay_spec(args):
         name, path), submodule_search_locations=locations)
 
 
+# The filesystem allowed: an embedded package's directory on disk
+
+def add_disk_location(spec):
+    """With the filesystem allowed, add to the __path__ of embedded package
+    spec.name (its submodule_search_locations, the virtual directory) the
+    directory of the same package on disk, so that its submodules the
+    executable lacks (ctypes.test, unittest.test) are imported from there,
+    after the embedded ones.  The directory is looked for where CPython's
+    path finder would look: under the sys.path entries for a top-level
+    package, under the parent's directories on disk for a subpackage; the
+    first one holding __init__.py for a package, every one for a namespace
+    package.  One stat per place looked at; none when none is on disk."""
+    parent, _, last = spec.name.rpartition(".")
+    if parent:
+        module = sys.modules.get(parent)
+        bases = getattr(module, "__path__", None) or ()
+    else:
+        bases = sys.path
+    namespace = spec.origin is None
+    import os
+
+    for base in bases:
+        if not isinstance(base, str) or relative(base or ".") is not None:
+            continue
+        directory = os.path.join(base, last)
+        if namespace:
+            if os.path.isdir(directory):
+                spec.submodule_search_locations.append(directory)
+        elif os.path.isfile(os.path.join(directory, "__init__.py")):
+            spec.submodule_search_locations.append(directory)
+            return
+
+
 # importlib.metadata
 
 def _normalize(name):
@@ -510,7 +543,8 @@ def install_thread_excepthook(threading):
             return default(args)
         stderr.write("Exception in thread %s:\n" % (name,))
         traceback.print_exception(args.exc_type, args.exc_value,
-                                  args.exc_traceback, file=stderr)
+                                  args.exc_traceback, file=stderr,
+                                  limit=traceback_limit())
         stderr.flush()
 
     threading.excepthook = excepthook
@@ -544,6 +578,28 @@ def install_ctypes(ctypes):
 
     _dlopen.__wrapped__ = original
     ctypes._dlopen = _dlopen
+
+
+# sys.excepthook, sys.unraisablehook
+
+def traceback_limit():
+    """The traceback module's limit that prints the frames CPython's C
+    printer prints under sys.tracebacklimit: the innermost ones (the
+    module's own reading of it keeps the outermost), none for a limit <= 0,
+    all when it is unset or not an int."""
+    limit = getattr(sys, "tracebacklimit", None)
+    if not isinstance(limit, int):
+        return -sys.maxsize
+    return -min(limit, sys.maxsize) if limit > 0 else 0
+
+
+def print_exception(args):
+    """Print (type, value, traceback) to sys.stderr as sys.excepthook
+    does, through the traceback module (hence linecache, hence the
+    archive)."""
+    import traceback
+
+    traceback.print_exception(*args, limit=traceback_limit())
 
 
 # sys.excepthook: a module the executable does not hold
@@ -610,5 +666,6 @@ def unraisablehook(unraisable):
     if unraisable.exc_type is not None:
         stderr.write("".join(traceback.format_exception(
             unraisable.exc_type, unraisable.exc_value,
-            unraisable.exc_traceback, chain=False)))
+            unraisable.exc_traceback, chain=False,
+            limit=traceback_limit())))
     stderr.flush()

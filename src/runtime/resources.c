@@ -283,14 +283,15 @@ resources_module_kind(PyObject *self, PyObject *arg)
 
 /* excepthook(type, value, traceback): new reference to None.  Prints the
  * exception with the traceback module, which reads source lines through
- * linecache (hence from the archive); with CPython's own printer a
- * KeyboardInterrupt, or when that module cannot be used, or from 3.13, whose
- * printer uses the traceback module itself.  Then, for a module the
- * executable lacks, how to build it in (missing_module_hint). */
+ * linecache (hence from the archive), keeping the innermost frames under
+ * sys.tracebacklimit as CPython does (print_exception); with CPython's own
+ * printer a KeyboardInterrupt, or when that module cannot be used, or from
+ * 3.13, whose printer uses the traceback module itself.  Then, for a module
+ * the executable lacks, how to build it in (missing_module_hint). */
 static PyObject *
 resources_excepthook(PyObject *self, PyObject *args)
 {
-    PyObject *type, *value, *tb, *mod = NULL, *res = NULL;
+    PyObject *type, *value, *tb, *res = NULL;
 
     (void)self;
     if (!PyArg_UnpackTuple(args, "excepthook", 3, 3, &type, &value, &tb)) {
@@ -306,12 +307,7 @@ resources_excepthook(PyObject *self, PyObject *args)
         Py_RETURN_NONE;
     }
 #if PY_VERSION_HEX < 0x030D0000
-    mod = PyImport_ImportModule("traceback");
-    if (mod != NULL) {
-        res = PyObject_CallMethod(mod, "print_exception", "OOO", type, value,
-                                  tb);
-        Py_DECREF(mod);
-    }
+    res = inb_resources_call("print_exception", args);
 #endif
     if (res == NULL) {
         PyErr_Clear();

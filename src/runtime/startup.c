@@ -144,11 +144,16 @@ check_config(char *err, size_t errsize)
 }
 
 /* Write a start-up failure into err as CPython words it ("" when CPython
- * asked to exit: it has said why) and its exit status into *exitcode.
- * Returns INB_ERR_PYTHON. */
+ * asked to exit: it has said why), its exit status into *exitcode and the
+ * status itself into *failure when failure is not NULL.  Returns
+ * INB_ERR_PYTHON. */
 static inb_status
-status_text(PyStatus status, int *exitcode, char *err, size_t errsize)
+status_text(PyStatus status, int *exitcode, char *err, size_t errsize,
+            PyStatus *failure)
 {
+    if (failure != NULL) {
+        *failure = status;
+    }
     if (PyStatus_IsExit(status)) {
         *exitcode = status.exitcode;
         err[0] = '\0';
@@ -727,7 +732,7 @@ exception_text(const char *what, char *err, size_t errsize)
 
 inb_status
 inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
-                size_t errsize)
+                size_t errsize, PyStatus *failure)
 {
     PyConfig config;
     PyStatus status;
@@ -764,7 +769,7 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
     }
     status = preinit(s);
     if (PyStatus_Exception(status)) {
-        return status_text(status, exitcode, err, errsize);
+        return status_text(status, exitcode, err, errsize, failure);
     }
     PyConfig_InitPythonConfig(&config);
     status = config_fill(&config, exe, s);
@@ -776,7 +781,7 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
     }
     if (PyStatus_Exception(status)) {
         PyConfig_Clear(&config);
-        return status_text(status, exitcode, err, errsize);
+        return status_text(status, exitcode, err, errsize, failure);
     }
     root = wcsdup(config.executable);
     if (root == NULL) {
@@ -787,7 +792,7 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
     status = Py_InitializeFromConfig(&config); /* core phase */
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) {
-        rc = status_text(status, exitcode, err, errsize);
+        rc = status_text(status, exitcode, err, errsize, failure);
         goto done;
     }
     if (inb_finder_install(&archive, root) < 0) {
@@ -796,7 +801,7 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
     }
     status = _Py_InitializeMain();
     if (PyStatus_Exception(status)) {
-        rc = status_text(status, exitcode, err, errsize);
+        rc = status_text(status, exitcode, err, errsize, failure);
         goto done;
     }
     /* The bytecode magic is known only once importlib is complete; the
@@ -833,6 +838,7 @@ inb_main(int argc, char **argv)
     const char *env, *prog = argc > 0 ? argv[0] : "inbuilt";
     int nomem, exitcode;
     inb_status rc;
+    PyStatus failure = PyStatus_Ok();
 
     /* This executable started again as the holder of shared objects. */
     if (inb_holder_run(argc, argv, &exitcode)) {
@@ -867,9 +873,14 @@ inb_main(int argc, char **argv)
     }
     s.entry = entry;
     inb_pages_init();
-    rc = inb_startup_run(&s, &exitcode, err, sizeof(err));
+    rc = inb_startup_run(&s, &exitcode, err, sizeof(err), &failure);
     free(entry); /* the configuration holds copies */
     if (rc != INB_OK) {
+        if (PyStatus_IsError(failure)) {
+            /* As python3 says it: "Fatal Python error: ...", the runtime's
+             * state, the pending exception, the thread; exit status 1. */
+            Py_ExitStatusException(failure);
+        }
         if (err[0] != '\0') {
             fprintf(stderr, "%s: %s\n", prog, err);
         }

@@ -4,6 +4,7 @@
 #ifndef INB_STARTUP_H
 #define INB_STARTUP_H
 
+#include <Python.h>
 #include <stddef.h>
 
 #include "inb.h"
@@ -37,8 +38,11 @@ INB_HIDDEN int inb_startup_archive(char *err, size_t errsize);
  * CPython asked to exit, as for python3 --version), *exitcode is the exit
  * status for a command line, and the status is INB_ERR_ARGUMENT (paths
  * while strict), INB_ERR_MEMORY, INB_ERR_ARCHIVE (bytecode for another
- * Python) or INB_ERR_PYTHON. */
+ * Python) or INB_ERR_PYTHON.  failure, when not NULL, receives CPython's
+ * status when one stopped the start (else it is left alone), for a command
+ * line to end as python3 does (Py_ExitStatusException). */
 INB_HIDDEN inb_status inb_startup_run(const struct inb_start *s, int *exitcode,
-                                      char *err, size_t errsize);
+                                      char *err, size_t errsize,
+                                      PyStatus *failure);
 
 #endif
