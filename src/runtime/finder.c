@@ -52,6 +52,11 @@ typedef struct {
 
 static PyTypeObject Importer_Type;
 static void Importer_dealloc(Importer *self);
+/* New reference: an Importer standing for package (a str, "" for the
+ * root; NULL for the meta-path finder and sentinel). */
+static PyObject *importer_new(int is_sentinel, PyObject *package);
+/* New reference: attribute attr of module modname. */
+static PyObject *import_attr(const char *modname, const char *attr);
 
 static const inb_archive *archive; /* borrowed: lives as long as the process */
 static PyObject *root;             /* str: the executable's path */
@@ -64,6 +69,9 @@ static PyObject *sentinel;         /* the Importer last on sys.meta_path */
 static PyObject *builtins_str;     /* "__builtins__" */
 static PyObject *dot_str;          /* "." */
 static PyObject *slash_str;        /* "/" */
+static PyObject *slash_dot_str;    /* "/." */
+static PyObject *double_slash_str; /* "//" */
+static PyObject *normpath;         /* posixpath.normpath, once needed */
 static PyObject *builtin_str;      /* "built-in" */
 
 /* 1 when the filesystem is allowed: a package's __path__ has its directory
@@ -143,6 +151,121 @@ find_required(PyObject *name, inb_entry *e)
     return found == 1 ? 0 : -1;
 }
 
+/* New reference: the name under which module name is stored in the
+ * archive, as loaded by self.  A path entry finder for package P's virtual
+ * directory (and the loader of what it found) serves P's children: name
+ * a.b is P.b there, as CPython's path finder loads a/b.py of whatever
+ * directory a.__path__ lists (setuptools' distutils is setuptools._distutils
+ * by its __path__).  The root's serves top-level names; the meta-path
+ * finder's name is the name itself. */
+static PyObject *child_name(PyObject *package, PyObject *name);
+
+static PyObject *
+archive_name(Importer *self, PyObject *name)
+{
+    if (self->package == NULL || !PyUnicode_Check(name)) {
+        return Py_NewRef(name);
+    }
+    return child_name(self->package, name);
+}
+
+/* New reference: the package of dotted name (a str), "" for a top-level
+ * name. */
+static PyObject *
+parent_of(PyObject *name)
+{
+    Py_ssize_t dot =
+        PyUnicode_FindChar(name, '.', 0, PyUnicode_GetLength(name), -1);
+
+    if (dot == -2) {
+        return NULL;
+    }
+    return PyUnicode_Substring(name, 0, dot < 0 ? 0 : dot);
+}
+
+/* New reference: the child of package (a str, "" for the root) named as
+ * the last part of dotted name (a str): "P.c" for "a.b.c". */
+static PyObject *
+child_name(PyObject *package, PyObject *name)
+{
+    Py_ssize_t dot, len;
+    PyObject *tail, *res;
+
+    len = PyUnicode_GetLength(name);
+    dot = PyUnicode_FindChar(name, '.', 0, len, -1);
+    if (dot == -2) {
+        return NULL;
+    }
+    if (dot == -1 && PyUnicode_GetLength(package) == 0) {
+        return Py_NewRef(name);
+    }
+    tail = PyUnicode_Substring(name, dot + 1, len);
+    if (tail == NULL || PyUnicode_GetLength(package) == 0) {
+        return tail;
+    }
+    res = PyUnicode_FromFormat("%U.%U", package, tail);
+    Py_DECREF(tail);
+    return res;
+}
+
+/* The package whose virtual directory path is: a new reference to its
+ * dotted name ("" for the executable's path itself, the root), Py_None
+ * (new reference) when path is not a str under the executable's path,
+ * NULL with an exception set on error.  Whether that package exists is
+ * not checked. */
+static PyObject *
+dir_package(PyObject *path)
+{
+    PyObject *rel, *package;
+    Py_ssize_t n, rootlen = PyUnicode_GetLength(root);
+
+    if (!PyUnicode_Check(path)) {
+        Py_RETURN_NONE;
+    }
+    n = PyUnicode_GetLength(path);
+    /* A directory named with "..", "." or "//" (a package that extends
+     * its __path__ by os.path.join(__file__'s directory, "..", ...)) is
+     * named by its normal form, as the filesystem would resolve it. */
+    if (n > 0 && (PyUnicode_Find(path, double_slash_str, 0, n, 1) >= 0 ||
+                  PyUnicode_Find(path, slash_dot_str, 0, n, 1) >= 0 ||
+                  PyUnicode_ReadChar(path, n - 1) == '/')) {
+        PyObject *norm;
+
+        if (normpath == NULL) {
+            normpath = import_attr("posixpath", "normpath");
+            if (normpath == NULL) {
+                return NULL;
+            }
+        }
+        norm = PyObject_CallOneArg(normpath, path);
+        if (norm == NULL) {
+            return NULL;
+        }
+        package = PyUnicode_Check(norm) && PyUnicode_Compare(norm, path) != 0
+                      ? dir_package(norm)
+                      : NULL;
+        if (package != NULL || PyErr_Occurred()) {
+            Py_DECREF(norm);
+            return package;
+        }
+        Py_DECREF(norm);
+    }
+    if (n < rootlen || PyUnicode_Tailmatch(path, root, 0, rootlen, -1) != 1 ||
+        (n > rootlen && PyUnicode_ReadChar(path, rootlen) != '/')) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    rel = PyUnicode_Substring(path, n > rootlen ? rootlen + 1 : rootlen, n);
+    if (rel == NULL) {
+        return NULL;
+    }
+    package = PyUnicode_Replace(rel, slash_str, dot_str, -1);
+    Py_DECREF(rel);
+    return package;
+}
+
 /* New reference: the virtual file of module name found as entry e (not a
  * namespace package): a.b.c is ROOT/a/b/c.py, ROOT/a/b/c/__init__.py, or
  * for an extension module ROOT/a/b/ and the file name it was built as. */
@@ -186,17 +309,17 @@ origin_of(PyObject *name, const inb_entry *e)
     return origin;
 }
 
-/* New reference: the spec of module name found as entry e, loaded by
- * self. */
+/* New reference: the spec of module name, found as entry e stored as key
+ * (archive_name()), loaded by self. */
 static PyObject *
-make_spec(Importer *self, PyObject *name, const inb_entry *e)
+make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e)
 {
     PyObject *spec = NULL, *origin = NULL, *args = NULL, *kwargs = NULL;
     PyObject *dir = NULL, *locations = NULL, *added;
     int is_package = is_package_kind(e->kind);
 
     if (e->kind != INB_KIND_NAMESPACE) {
-        origin = origin_of(name, e);
+        origin = origin_of(key, e);
         if (origin == NULL) {
             goto error;
         }
@@ -212,7 +335,7 @@ make_spec(Importer *self, PyObject *name, const inb_entry *e)
         goto error;
     }
     if (is_package) {
-        dir = virtual_path(name, "");
+        dir = virtual_path(key, "");
         if (dir == NULL) {
             goto error;
         }
@@ -311,14 +434,67 @@ error:
     return NULL;
 }
 
+/* Look submodule name up as CPython's path finder would in path, its
+ * parent's __path__ (an iterable): directory by directory, the virtual
+ * directory of package P giving P's child of name's last part (name itself
+ * when P is name's parent, as nearly always).  Returns 1 with *e and *key
+ * (new reference: the name found) filled, 0 when no directory holds it,
+ * -1 with an exception set.  A path that lists no directory of this
+ * executable at all (its package rewrote __path__, say through realpath)
+ * leaves name to be looked up as it is. */
+static int
+find_in_path(PyObject *name, PyObject *path, inb_entry *e, PyObject **key)
+{
+    PyObject *it, *entry, *package;
+    int found = 0, seen = 0;
+
+    *key = NULL;
+    it = PyObject_GetIter(path);
+    if (it == NULL) {
+        return -1;
+    }
+    while (found == 0 && (entry = PyIter_Next(it)) != NULL) {
+        package = dir_package(entry);
+        Py_DECREF(entry);
+        if (package == NULL) {
+            found = -1;
+            break;
+        }
+        if (package != Py_None) {
+            seen = 1;
+            *key = child_name(package, name);
+            found = *key != NULL ? lookup(*key, e) : -1;
+            if (found != 1) {
+                Py_CLEAR(*key);
+            }
+        }
+        Py_DECREF(package);
+    }
+    Py_DECREF(it);
+    if (found == 0 && PyErr_Occurred()) {
+        found = -1;
+    }
+    if (found == 0 && !seen) {
+        found = lookup(name, e);
+        if (found == 1) {
+            *key = Py_NewRef(name);
+        }
+    }
+    return found;
+}
+
 /* find_spec(fullname, path=None, target=None): new reference to a spec, or
- * None.  Also serves as a path entry finder's find_spec(fullname, target),
- * where path is the target and is ignored like target. */
+ * None.  The meta-path finder looks a submodule up in path (find_in_path),
+ * a top-level module or one asked for without a path by its name.  Also
+ * serves as a path entry finder's find_spec(fullname, target), where path
+ * is the target and is ignored like target, and the name is looked up
+ * under the finder's package (archive_name). */
 static PyObject *
 Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"fullname", "path", "target", NULL};
     PyObject *name, *path = Py_None, *target = Py_None;
+    PyObject *key = NULL, *loader = NULL, *spec = NULL;
     inb_entry e;
     int found;
 
@@ -328,21 +504,20 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     }
     /* INBUILT_OVERLAY's modules come first (overlay.c). */
     if (!self->sentinel) {
-        PyObject *spec;
         int in_overlay = inb_overlay_find_spec(name, &spec);
 
         if (in_overlay != 0) {
             return in_overlay > 0 ? spec : NULL;
         }
     }
-    found = lookup(name, &e);
-    if (found < 0) {
-        return NULL;
-    }
-    if (found == 0) {
-        Py_RETURN_NONE;
-    }
     if (self->sentinel) {
+        found = lookup(name, &e);
+        if (found < 0) {
+            return NULL;
+        }
+        if (found == 0) {
+            Py_RETURN_NONE;
+        }
         if (e.kind == INB_KIND_EXT_ABSENT) {
             char err[512];
 
@@ -355,18 +530,44 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
         }
         Py_RETURN_NONE;
     }
-    switch (e.kind) {
+    if (self->package == NULL && path != Py_None) {
+        found = find_in_path(name, path, &e, &key);
+    }
+    else {
+        key = archive_name(self, name);
+        found = key != NULL ? lookup(key, &e) : -1;
+    }
+    if (found < 0) {
+        goto done;
+    }
+    switch (found == 1 ? e.kind : -1) {
     case INB_KIND_MODULE:
     case INB_KIND_PACKAGE:
     case INB_KIND_NAMESPACE:
     case INB_KIND_SHARED_EXT:
     case INB_KIND_BUILTIN_EXT:
-        return make_spec(self, name, &e);
+        /* Found in another package's directory: loaded by that
+         * directory's finder, which knows the name it is stored as. */
+        if (self->package == NULL && PyUnicode_Compare(key, name) != 0) {
+            PyObject *package = parent_of(key);
+
+            loader = package != NULL ? importer_new(0, package) : NULL;
+            Py_XDECREF(package);
+            if (loader == NULL) {
+                goto done;
+            }
+        }
+        spec = make_spec(loader ? (Importer *)loader : self, name, key, &e);
+        break;
     default:
-        /* Absent extensions are left to the other finders, then to the
-         * sentinel; kinds of later versions are not this runtime's. */
-        Py_RETURN_NONE;
+        /* Not found; absent extensions are left to the other finders, then
+         * to the sentinel; kinds of later versions are not this runtime's. */
+        spec = Py_NewRef(Py_None);
     }
+done:
+    Py_XDECREF(loader);
+    Py_XDECREF(key);
+    return spec;
 }
 
 /* Replace the pending ImportError of loading extension name with one that
@@ -480,22 +681,26 @@ Importer_create_module(Importer *self, PyObject *spec)
     inb_entry e;
     int found;
 
+    PyObject *key = NULL;
+
     name = PyObject_GetAttrString(spec, "name");
     if (name == NULL) {
         return NULL;
     }
-    found = lookup(name, &e);
+    key = archive_name(self, name);
+    found = key != NULL ? lookup(key, &e) : -1;
     if (found >= 0) {
         if (found == 1 && e.kind == INB_KIND_SHARED_EXT) {
             res = create_extension(self, spec, name, &e);
         }
         else if (found == 1 && e.kind == INB_KIND_BUILTIN_EXT) {
-            res = inb_builtin_create(archive, spec, name, &e);
+            res = inb_builtin_create(archive, spec, key, &e);
         }
         else {
             res = Py_NewRef(Py_None);
         }
     }
+    Py_XDECREF(key);
     Py_DECREF(name);
     return res;
 }
@@ -544,8 +749,10 @@ Importer_exec_module(Importer *self, PyObject *module)
 {
     PyObject *name = NULL, *code = NULL, *dict = NULL, *res = NULL;
 
-    (void)self;
     name = spec_name(module);
+    if (name != NULL) {
+        Py_SETREF(name, archive_name(self, name));
+    }
     if (name == NULL) {
         goto error;
     }
@@ -594,26 +801,59 @@ error:
     return NULL;
 }
 
+/* New reference: what fn (a loader method's body) returns for module
+ * name as self loads it, i.e. for its archive_name(). */
+static PyObject *
+with_key(Importer *self, PyObject *name, PyObject *(*fn)(PyObject *key))
+{
+    PyObject *key = archive_name(self, name), *res;
+
+    if (key == NULL) {
+        return NULL;
+    }
+    res = fn(key);
+    Py_DECREF(key);
+    return res;
+}
+
 /* get_code(fullname): new reference to the code object, None for a
  * namespace package. */
 static PyObject *
 Importer_get_code(Importer *self, PyObject *name)
 {
-    (void)self;
-    return get_code(name);
+    return with_key(self, name, get_code);
+}
+
+/* New reference: bool, whether module key is a package. */
+static PyObject *
+is_package(PyObject *key)
+{
+    inb_entry e;
+
+    if (find_required(key, &e) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(is_package_kind(e.kind));
 }
 
 /* is_package(fullname): bool. */
 static PyObject *
 Importer_is_package(Importer *self, PyObject *name)
 {
+    return with_key(self, name, is_package);
+}
+
+/* New reference: the source of module key, None when the build left it
+ * out (--no-source) or the module has none. */
+static PyObject *
+get_source(PyObject *key)
+{
     inb_entry e;
 
-    (void)self;
-    if (find_required(name, &e) < 0) {
+    if (find_required(key, &e) < 0) {
         return NULL;
     }
-    return PyBool_FromLong(is_package_kind(e.kind));
+    return inb_resources_get_source(key);
 }
 
 /* get_source(fullname): new reference to the source, None when the build
@@ -621,13 +861,7 @@ Importer_is_package(Importer *self, PyObject *name)
 static PyObject *
 Importer_get_source(Importer *self, PyObject *name)
 {
-    inb_entry e;
-
-    (void)self;
-    if (find_required(name, &e) < 0) {
-        return NULL;
-    }
-    return inb_resources_get_source(name);
+    return with_key(self, name, get_source);
 }
 
 /* get_data(path): new reference to the bytes of a file of the virtual
@@ -642,10 +876,15 @@ Importer_get_data(Importer *self, PyObject *path)
 /* get_resource_reader(fullname): new reference to the importlib.resources
  * reader of a package (or of a module's package). */
 static PyObject *
+resource_reader(PyObject *key)
+{
+    return inb_resources_call("resource_reader", key);
+}
+
+static PyObject *
 Importer_get_resource_reader(Importer *self, PyObject *name)
 {
-    (void)self;
-    return inb_resources_call("resource_reader", name);
+    return with_key(self, name, resource_reader);
 }
 
 /* find_distributions(context=None): new reference to an iterator over the
@@ -673,25 +912,27 @@ Importer_find_distributions(Importer *self, PyObject *args, PyObject *kwargs)
     return it;
 }
 
+/* New reference: the virtual path of module key. */
+static PyObject *
+get_filename(PyObject *key)
+{
+    inb_entry e;
+
+    if (find_required(key, &e) < 0) {
+        return NULL;
+    }
+    if (e.kind == INB_KIND_NAMESPACE || e.kind == INB_KIND_BUILTIN_EXT) {
+        return inb_error_raise(INB_FAIL_NOT_FOUND, key, NULL, 0);
+    }
+    return origin_of(key, &e);
+}
+
 /* get_filename(fullname): new reference to the module's virtual path. */
 static PyObject *
 Importer_get_filename(Importer *self, PyObject *name)
 {
-    inb_entry e;
-
-    (void)self;
-    if (find_required(name, &e) < 0) {
-        return NULL;
-    }
-    if (e.kind == INB_KIND_NAMESPACE || e.kind == INB_KIND_BUILTIN_EXT) {
-        return inb_error_raise(INB_FAIL_NOT_FOUND, name, NULL, 0);
-    }
-    return origin_of(name, &e);
+    return with_key(self, name, get_filename);
 }
-
-/* New reference: an Importer standing for package (a str, "" for the
- * root). */
-static PyObject *importer_new(int is_sentinel, PyObject *package);
 
 /* path_hook(path): for the executable's virtual directory of a package (or
  * the executable's path itself, the root), a new path entry finder for it,
@@ -700,9 +941,7 @@ static PyObject *importer_new(int is_sentinel, PyObject *package);
 static PyObject *
 Importer_path_hook(Importer *self, PyObject *path)
 {
-    PyObject *rel = NULL, *package = NULL;
-    PyObject *res = NULL;
-    Py_ssize_t n, rootlen = PyUnicode_GetLength(root);
+    PyObject *package, *res = NULL;
     inb_entry e;
     int found;
 
@@ -711,21 +950,13 @@ Importer_path_hook(Importer *self, PyObject *path)
         PyErr_SetString(PyExc_ImportError, "path is not a str");
         return NULL;
     }
-    n = PyUnicode_GetLength(path);
-    if (n < rootlen || PyUnicode_Tailmatch(path, root, 0, rootlen, -1) != 1 ||
-        (n > rootlen && PyUnicode_ReadChar(path, rootlen) != '/')) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ImportError,
-                            "not a directory of this executable");
-        }
+    package = dir_package(path);
+    if (package == NULL) {
         return NULL;
     }
-    rel = PyUnicode_Substring(path, n > rootlen ? rootlen + 1 : rootlen, n);
-    if (rel == NULL) {
-        goto done;
-    }
-    package = PyUnicode_Replace(rel, slash_str, dot_str, -1);
-    if (package == NULL) {
+    if (package == Py_None) {
+        PyErr_SetString(PyExc_ImportError,
+                        "not a directory of this executable");
         goto done;
     }
     if (PyUnicode_GetLength(package) > 0) {
@@ -742,8 +973,7 @@ Importer_path_hook(Importer *self, PyObject *path)
     }
     res = importer_new(0, package);
 done:
-    Py_XDECREF(package);
-    Py_XDECREF(rel);
+    Py_DECREF(package);
     return res;
 }
 
@@ -990,9 +1220,12 @@ inb_finder_install(const inb_archive *a, const wchar_t *wroot)
     builtins_str = PyUnicode_InternFromString("__builtins__");
     dot_str = PyUnicode_InternFromString(".");
     slash_str = PyUnicode_InternFromString("/");
+    slash_dot_str = PyUnicode_InternFromString("/.");
+    double_slash_str = PyUnicode_InternFromString("//");
     builtin_str = PyUnicode_InternFromString("built-in");
     if (finder == NULL || sentinel == NULL || builtins_str == NULL ||
-        dot_str == NULL || slash_str == NULL || builtin_str == NULL) {
+        dot_str == NULL || slash_str == NULL || slash_dot_str == NULL ||
+        double_slash_str == NULL || builtin_str == NULL) {
         return -1;
     }
     meta_path = PySys_GetObject("meta_path"); /* borrowed */
