@@ -51,10 +51,10 @@ inb_ext_new(struct inb_exts *l, const char *name, const char *origin)
     const struct inb_ext *old = inb_ext_find(l, name);
     struct inb_ext *e;
 
-    /* The name is part of C symbols (inb_PyInit_...): ASCII only. */
-    if (!inb_is_dotted_name(name, strlen(name)) || !inb_is_ascii(name)) {
+    /* init_symbol() keeps the C symbol ASCII whatever the name. */
+    if (!inb_is_dotted_name(name, strlen(name))) {
         inb_fatal("%s: %s is not a module name for a built-in extension "
-                  "(dotted ASCII identifiers, like mypkg.core._kernels)",
+                  "(dotted identifiers, like mypkg.core._kernels)",
                   origin, name);
     }
     if (old != NULL) {
@@ -272,7 +272,8 @@ job_report(const struct job *job, const struct inb_ext *e)
     return job->status != 0 ? -1 : 0;
 }
 
-/* The renamed init function of module name (malloc'd). */
+/* The renamed init function of module name (malloc'd), ASCII whatever
+ * the name: "_" doubled, "." as "_d", a byte of a UTF-8 name as "_xHH". */
 static char *
 init_symbol(const char *name)
 {
@@ -281,8 +282,19 @@ init_symbol(const char *name)
 
     inb_buf_addstr(&b, "inb_PyInit_");
     for (p = name; *p; p++) {
-        inb_buf_addstr(&b, *p == '_' ? "__" : *p == '.' ? "_d" : "");
-        if (*p != '_' && *p != '.') {
+        unsigned char c = (unsigned char)*p;
+
+        if (*p == '_' || *p == '.') {
+            inb_buf_addstr(&b, *p == '_' ? "__" : "_d");
+        }
+        else if (c >= 0x80) {
+            /* A byte of a UTF-8 name: the symbol stays ASCII. */
+            char hex[8];
+
+            snprintf(hex, sizeof(hex), "_x%02x", c);
+            inb_buf_addstr(&b, hex);
+        }
+        else {
             inb_buf_add(&b, p, 1);
         }
     }

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,12 +583,105 @@ inb_new_temp_dir(const char *prefix)
     return path;
 }
 
+/* RFC 3492's bias adaptation, for punycode(). */
+static unsigned long
+puny_adapt(unsigned long delta, unsigned long points, int first)
+{
+    unsigned long k = 0;
+
+    delta = first ? delta / 700 : delta / 2;
+    delta += delta / points;
+    while (delta > ((36 - 1) * 26) / 2) {
+        delta /= 36 - 1;
+        k += 36;
+    }
+    return k + (36 * delta) / (delta + 38);
+}
+
+/* Append to b the punycode (RFC 3492, as Python's "punycode" codec) of the
+ * n code points cp. */
+static void
+punycode(struct inb_buf *b, const unsigned long *cp, size_t n)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned long code = 128, delta = 0, bias = 72, m, q, t, k;
+    size_t i, h, basic = 0;
+
+    for (i = 0; i < n; i++) {
+        if (cp[i] < 128) {
+            char c = (char)cp[i];
+
+            inb_buf_add(b, &c, 1);
+            basic++;
+        }
+    }
+    if (basic > 0) {
+        inb_buf_addstr(b, "-");
+    }
+    for (h = basic; h < n; delta++, code++) {
+        for (m = ULONG_MAX, i = 0; i < n; i++) {
+            if (cp[i] >= code && cp[i] < m) {
+                m = cp[i];
+            }
+        }
+        delta += (m - code) * (h + 1);
+        code = m;
+        for (i = 0; i < n; i++) {
+            if (cp[i] < code) {
+                delta++;
+            }
+            if (cp[i] != code) {
+                continue;
+            }
+            for (q = delta, k = 36;; k += 36) {
+                t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+                if (q < t) {
+                    break;
+                }
+                inb_buf_add(b, &digits[t + (q - t) % (36 - t)], 1);
+                q = (q - t) / (36 - t);
+            }
+            inb_buf_add(b, &digits[q], 1);
+            bias = puny_adapt(delta, (unsigned long)h + 1, h == basic);
+            delta = 0;
+            h++;
+        }
+    }
+}
+
 char *
 inb_init_name(const char *name)
 {
-    const char *last = strrchr(name, '.');
+    const char *last = strrchr(name, '.'), *p;
+    struct inb_buf b = {0};
+    unsigned long *cp;
+    size_t n = 0, i;
 
-    return inb_xprintf("PyInit_%s", last ? last + 1 : name);
+    last = last ? last + 1 : name;
+    if (inb_is_ascii(last)) {
+        return inb_xprintf("PyInit_%s", last);
+    }
+    /* PEP 489: "PyInitU_" and the punycode of the name, '-' made '_'.
+     * The name is UTF-8 (a file name that passed inb_is_identifier). */
+    cp = inb_xmalloc((strlen(last) + 1) * sizeof(*cp));
+    for (p = last; *p != '\0'; n++) {
+        unsigned char c = (unsigned char)*p++;
+        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+
+        cp[n] = more ? c & (0x3f >> more) : c;
+        for (; more > 0 && ((unsigned char)*p & 0xc0) == 0x80; more--) {
+            cp[n] = (cp[n] << 6) | ((unsigned char)*p++ & 0x3f);
+        }
+    }
+    inb_buf_addstr(&b, "PyInitU_");
+    punycode(&b, cp, n);
+    free(cp);
+    for (i = 0; i < b.len; i++) {
+        if (b.data[i] == '-') {
+            b.data[i] = '_';
+        }
+    }
+    return b.data;
 }
 
 double

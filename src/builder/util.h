@@ -125,8 +125,10 @@ INB_HIDDEN const char *inb_temp_root(void);
 /* A new directory $TMPDIR/prefix-XXXXXX (/tmp without TMPDIR), removed at
  * exit; a malloc'd path.  Exits on failure. */
 INB_HIDDEN char *inb_new_temp_dir(const char *prefix);
-/* The name of the init function of the extension module name (dotted):
- * "PyInit_" and the name's last part, malloc'd. */
+/* The name of the init function of the extension module name (dotted,
+ * UTF-8), malloc'd: "PyInit_" and the name's last part, or for a last part
+ * that is not ASCII "PyInitU_" and its punycode with '-' made '_' (PEP
+ * 489), as CPython's loader looks it up. */
 INB_HIDDEN char *inb_init_name(const char *name);
 
 /* Seconds on the monotonic clock. */

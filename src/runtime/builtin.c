@@ -143,6 +143,45 @@ single_again(const struct inb_builtin *b, PyObject *name, const char *cname,
     return m;
 }
 
+/* Raise SystemError for module cname (UTF-8) whose init function did not
+ * return a PyModuleDef when its last part is not ASCII, as CPython's
+ * loader does: PEP 489 allows such names multi-phase init only.  The
+ * message names the init function's suffix (punycode, '-' made '_').
+ * Returns -1 with the exception set, 0 for an ASCII name. */
+static int
+refuse_nonascii_single(const char *cname)
+{
+    const char *last = strrchr(cname, '.'), *p;
+    PyObject *bytes; /* the name (str), then its punycode (bytes) */
+    char *suffix;
+    Py_ssize_t i, n;
+
+    last = last ? last + 1 : cname;
+    for (p = last; *p != '\0' && (unsigned char)*p < 0x80; p++) {
+    }
+    if (*p == '\0') {
+        return 0;
+    }
+    bytes = PyUnicode_DecodeUTF8(last, (Py_ssize_t)strlen(last), NULL);
+    if (bytes != NULL) {
+        Py_SETREF(bytes, PyUnicode_AsEncodedString(bytes, "punycode", NULL));
+    }
+    if (bytes == NULL) {
+        return -1;
+    }
+    suffix = PyBytes_AS_STRING(bytes);
+    n = PyBytes_GET_SIZE(bytes);
+    for (i = 0; i < n; i++) {
+        if (suffix[i] == '-') {
+            suffix[i] = '_';
+        }
+    }
+    PyErr_Format(PyExc_SystemError,
+                 "initialization of %s did not return PyModuleDef", suffix);
+    Py_DECREF(bytes);
+    return -1;
+}
+
 PyObject *
 inb_builtin_create(const inb_archive *a, PyObject *spec, PyObject *name,
                    const inb_entry *e)
@@ -174,6 +213,9 @@ inb_builtin_create(const inb_archive *a, PyObject *spec, PyObject *name,
          * reference, and CPython's loaders release none. */
         def = (PyModuleDef *)m;
         return PyModule_FromDefAndSpec(def, spec);
+    }
+    if (refuse_nonascii_single(cname) < 0) {
+        goto error;
     }
     def = PyModule_GetDef(m);
     if (def == NULL) {
