@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "spawn.h"
 
 /* The text of src/builder/compile.py, generated into the build directory
@@ -112,24 +113,43 @@ recv_reply(struct inb_buf *out)
 }
 
 void
-inb_compile_init(const char *python)
+inb_compile_init(const char *python, uint32_t magic, uint32_t version)
 {
-    char *argv[] = {(char *)python,         "-I", "-S", "-W", "ignore", "-c",
+    free(server.python);
+    server.python = inb_xstrdup(python);
+    server.magic = magic;
+    server.version = version;
+}
+
+/* Start the server on first use: a build whose bytecode all comes from
+ * the build cache never starts it.  Exits unless its hello gives the magic
+ * number and version inb_compile_init() was told. */
+static void
+server_start(void)
+{
+    char *argv[] = {server.python,          "-I", "-S", "-W", "ignore", "-c",
                     (char *)inb_compile_py, NULL};
     struct inb_buf hello = {0};
 
     if (server.pid != 0) {
         return;
     }
+    if (server.python == NULL) {
+        inb_fatal("internal error: compiling before inb_compile_init()");
+    }
     /* A dead server shows as a failed write, not a killed builder. */
     signal(SIGPIPE, SIG_IGN);
-    server.python = inb_xstrdup(python);
     server.pid = inb_spawn_pipes(argv, &server.to, &server.from);
     if (recv_reply(&hello) < 0 || hello.len != 8) {
         server_lost();
     }
-    server.magic = le32((const unsigned char *)hello.data);
-    server.version = le32((const unsigned char *)hello.data + 4);
+    if (le32((const unsigned char *)hello.data) != server.magic ||
+        le32((const unsigned char *)hello.data + 4) != server.version) {
+        inb_fatal("--python %s is not the interpreter it was when the build "
+                  "began (another bytecode magic number or version); build "
+                  "again",
+                  server.python);
+    }
     inb_buf_free(&hello);
 }
 
@@ -149,8 +169,6 @@ inb_compile_fini(void)
                  server.python, rc);
     }
     server.pid = 0;
-    free(server.python);
-    server.python = NULL;
 }
 
 uint32_t
@@ -174,6 +192,7 @@ compile_request(const char *src, size_t len, const char *path,
     size_t old = out->len;
     char opt = (char)('0' + optimize);
 
+    server_start();
     write_all(src != NULL ? "c" : "f", 1);
     send_field(path, strlen(path));
     send_field(relname, strlen(relname));
@@ -211,6 +230,7 @@ inb_compile_exec(const char *text)
     struct inb_buf msg = {0};
     int rc;
 
+    server_start();
     write_all("x", 1);
     send_field(text, strlen(text));
     rc = recv_reply(&msg);
@@ -225,8 +245,31 @@ int
 inb_compile_call(const char *function, const char *path,
                  struct inb_buf *result)
 {
+    server_start();
     write_all("k", 1);
     send_field(function, strlen(function));
     send_field(path, strlen(path));
     return recv_reply(result);
+}
+
+int
+inb_compile_cached(const char *src, size_t len, const char *path,
+                   const char *relname, int optimize, struct inb_buf *out)
+{
+    struct inb_cache_key k;
+    uint32_t v[3] = {server.magic, server.version, (uint32_t)optimize};
+    int rc;
+
+    inb_cache_key_start(&k, "bytecode");
+    inb_cache_key_add(&k, v, sizeof(v));
+    inb_cache_key_str(&k, relname);
+    inb_cache_key_add(&k, src, len);
+    if (inb_cache_get(&k, out)) {
+        return 0;
+    }
+    rc = compile_request(src, len, path, relname, optimize, out);
+    if (rc == 0) {
+        inb_cache_put(&k, out->data, out->len);
+    }
+    return rc;
 }

@@ -10,9 +10,12 @@
 #include "inb.h"
 #include "util.h"
 
-/* Start python, the target interpreter, as the compile server (once).
- * Exits on failure. */
-INB_HIDDEN void inb_compile_init(const char *python);
+/* Make python, the target interpreter, whose bytecode magic number and
+ * PY_VERSION_HEX are magic and version (from the target query), the
+ * compile server; it is started on the first request, and exits the
+ * build if it reports another magic number or version. */
+INB_HIDDEN void inb_compile_init(const char *python, uint32_t magic,
+                                 uint32_t version);
 /* Compile the source file at path, naming it relname inside code objects,
  * with optimization level optimize (0, 1 or 2), and append
  * marshal.dumps(code) to out.  Returns 0, or -1 after printing
@@ -22,6 +25,11 @@ INB_HIDDEN int inb_compile_file(const char *path, const char *relname,
 /* inb_compile_file() for source src[0..len) (path names it in
  * messages). */
 INB_HIDDEN int inb_compile_source(const char *src, size_t len,
+                                  const char *path, const char *relname,
+                                  int optimize, struct inb_buf *out);
+/* inb_compile_source() through the build cache: the bytecode of the same
+ * source, relname, optimization level and CPython is reused. */
+INB_HIDDEN int inb_compile_cached(const char *src, size_t len,
                                   const char *path, const char *relname,
                                   int optimize, struct inb_buf *out);
 /* The bytecode magic number and PY_VERSION_HEX of the target CPython. */

@@ -111,7 +111,7 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
     unsigned char *z;
     size_t size;
 
-    if (inb_compile_source(inb_loader_py, inb_loader_py_len,
+    if (inb_compile_cached(inb_loader_py, inb_loader_py_len,
                            "src/runtime/loader.py", INB_SUPPORT_MODULE ".py",
                            optimize, &code) < 0) {
         inb_fatal("cannot compile the runtime's support module");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spawn.h"
+#include "memo.h"
 
 /* The text of src/builder/deps.py, generated into the build directory by
  * the Makefile: what the target interpreter runs for this file. */
@@ -48,7 +48,7 @@ run_script(const char *python, const char *mode, const struct inb_strv *roots,
         argv[k++] = excludes->v[i];
     }
     argv[k] = NULL;
-    rc = inb_spawn_run(argv, out);
+    rc = inb_memo_find(argv, out) ? 0 : inb_memo_run(argv, out);
     free(argv);
     if (rc != 0) {
         inb_fatal("--python %s failed (exit status %d) reading %s", python, rc,

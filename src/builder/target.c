@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "memo.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -135,15 +136,18 @@ inb_target_query(struct inb_target *t, const char *python)
     struct inb_buf out = {0};
     size_t n = 0;
     char *key, *value;
-    int rc;
+    int rc = 0;
 
     memset(t, 0, sizeof(*t));
     if (strchr(python, '/') != NULL && access(python, X_OK) < 0) {
         inb_fatal("--python %s: not an executable interpreter:", python);
     }
-    check_interpreter(python);
     t->python = inb_xstrdup(python);
-    rc = inb_spawn_run(argv, &out);
+    /* A run kept in the build cache was of a Python it checked. */
+    if (!inb_memo_find(argv, &out)) {
+        check_interpreter(python);
+        rc = inb_memo_run(argv, &out);
+    }
     if (rc != 0) {
         inb_fatal("--python %s: the interpreter failed (exit status %d); "
                   "give the path of a working python of the environment",
@@ -161,9 +165,15 @@ inb_target_query(struct inb_target *t, const char *python)
         else if (strcmp(key, "stdlib") == 0) {
             inb_strv_add(&t->stdlib_dirs, value);
         }
+        else if (strcmp(key, "magic") == 0) {
+            t->magic = (uint32_t)strtoul(value, NULL, 10);
+        }
+        else if (strcmp(key, "hexversion") == 0) {
+            t->hexversion = (uint32_t)strtoul(value, NULL, 10);
+        }
     }
     inb_buf_free(&out);
-    if (t->version == NULL) {
+    if (t->version == NULL || t->magic == 0 || t->hexversion == 0) {
         inb_fatal("--python %s: did not report its version; is it a "
                   "Python interpreter?",
                   python);

@@ -4,6 +4,7 @@
 #define INB_TARGET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "inb.h"
 #include "util.h"
@@ -26,15 +27,18 @@ struct inb_target {
     char *libs;           /* the libraries libpython needs: -lm -lz ... */
     char *ext_suffix;     /* ".cpython-311-x86_64-linux-gnu.so" */
     char *ext_cflags;     /* how it compiles extension modules */
+    uint32_t magic;       /* its bytecode magic number, little-endian */
+    uint32_t hexversion;  /* sys.hexversion */
 };
 
 /* The target of this build, set by inb_target_query(); NULL before. */
 INB_HIDDEN extern const struct inb_target *inb_py;
 
-/* Run python to learn its version, sys.path and build facts, and make t
- * the target (inb_py; t must outlive its use).  Exits with an error
- * naming python when it cannot be run, is not CPython 3.10 to 3.13, or
- * lacks its static libpython or headers (saying what to install). */
+/* Run python to learn its version, sys.path and build facts (or take
+ * them from the build cache while nothing the run read has changed:
+ * memo.h), and make t the target (inb_py; t must outlive its use).  Exits with
+ * an error naming python when it cannot be run, is not CPython 3.10 to 3.13,
+ * or lacks its static libpython or headers (saying what to install). */
 INB_HIDDEN void inb_target_query(struct inb_target *t, const char *python);
 
 #endif

@@ -2,12 +2,14 @@
 # runs it with python -I -c TEXT).  Prints NUL-terminated "key=value"
 # records; paths are written as bytes with os.fsencode, so any file name
 # survives.
-import os, sys, sysconfig
+import importlib.util, os, sys, sysconfig
 w = sys.stdout.buffer.write
 def out(k, v): w(k.encode() + b'=' + os.fsencode(v) + b'\0')
 out('version', '%d.%d' % sys.version_info[:2])
 out('full_version', '%d.%d.%d' % sys.version_info[:3])
 out('prefix', sys.prefix)
+out('magic', str(int.from_bytes(importlib.util.MAGIC_NUMBER, 'little')))
+out('hexversion', str(sys.hexversion))
 for p in sys.path: out('path', os.path.abspath(p or '.'))
 for k in ('stdlib', 'platstdlib'): out('stdlib', sysconfig.get_path(k))
 d = sysconfig.get_config_var('DESTSHARED')

@@ -5,16 +5,15 @@
 #include "write.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
 #include "compile.h"
 #include "data.h"
 #include "lint.h"
 #include "meta.h"
 #include "shlib.h"
+#include "target.h"
 #include "util.h"
 
 /* Add the shared object of m, which defines no init function of its name,
@@ -41,25 +40,13 @@ static int
 compile_module(const struct inb_module *m, int optimize, struct inb_buf *code)
 {
     struct inb_buf src = {0};
-    struct inb_cache_key k;
-    uint32_t v[3] = {inb_compile_magic(), inb_compile_version(),
-                     (uint32_t)optimize};
-    int rc = 0;
+    int rc;
 
     if (inb_buf_readfile(&src, m->path) < 0) {
         return inb_compile_file(m->path, m->relname, optimize, code);
     }
-    inb_cache_key_start(&k, "bytecode");
-    inb_cache_key_add(&k, v, sizeof(v));
-    inb_cache_key_str(&k, m->relname);
-    inb_cache_key_add(&k, src.data ? src.data : "", src.len);
-    if (!inb_cache_get(&k, code)) {
-        rc = inb_compile_source(src.data ? src.data : "", src.len, m->path,
-                                m->relname, optimize, code);
-        if (rc == 0) {
-            inb_cache_put(&k, code->data, code->len);
-        }
-    }
+    rc = inb_compile_cached(src.data ? src.data : "", src.len, m->path,
+                            m->relname, optimize, code);
     inb_buf_free(&src);
     return rc;
 }
@@ -198,7 +185,7 @@ inb_write_archive(const struct inb_archive_plan *p, unsigned char **archive,
     size_t i;
     int failures;
 
-    inb_compile_init(p->python);
+    inb_compile_init(p->python, inb_py->magic, inb_py->hexversion);
     w = inb_archive_writer_new(inb_compile_magic(), inb_compile_version());
     if (w == NULL) {
         inb_fatal("out of memory");

@@ -1,0 +1,229 @@
+/* memo.c: runs of the target interpreter kept in the build cache while
+ * nothing they read has changed.
+ *
+ * The target query, the requirement scan and the metadata scan read the
+ * environment (sys.path, site directories and .pth files, dist-info
+ * directories, the modules whose imports are followed) and nothing else,
+ * so their output is a function of what they read.  A run is made with
+ * src/builder/memo.py before its script, which reports every file opened
+ * and directory listed, and what the interpreter read before the script
+ * began; the entry (kind "run", keyed by the words of the command, the
+ * working directory and PATH) holds the identity of each of those paths
+ * and the output:
+ *
+ *     u32 count, then per path: u32 length, the path, 9 x i64 identity
+ *     (present, device, inode, mode, size, mtime s, mtime ns, ctime s,
+ *     ctime ns: zeros when absent), then the output to the end
+ *
+ * all integers little-endian.  An entry is reused only when every path
+ * has the same identity now.  A changed file changes its change time
+ * (which no program can set back), an added or removed file its
+ * directory's; a file whose times are within CLOCK_SLACK seconds of the
+ * run's start is not trusted to show a later change (file times have a
+ * coarse clock), so such a run is not kept.
+ */
+#include "memo.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "spawn.h"
+
+/* memo.py, the recorder. */
+extern const char inb_memo_py[];
+
+#define READ_KEY "inb-read"
+#define NIDENT 9
+#define CLOCK_SLACK 2
+
+/* The identity of path now, in v[0..NIDENT). */
+static void
+identity(const char *path, int64_t v[NIDENT])
+{
+    struct stat st;
+
+    memset(v, 0, NIDENT * sizeof(v[0]));
+    if (stat(path, &st) == 0) {
+        v[0] = 1;
+        v[1] = (int64_t)st.st_dev;
+        v[2] = (int64_t)st.st_ino;
+        v[3] = (int64_t)st.st_mode;
+        v[4] = (int64_t)st.st_size;
+        v[5] = (int64_t)st.st_mtim.tv_sec;
+        v[6] = (int64_t)st.st_mtim.tv_nsec;
+        v[7] = (int64_t)st.st_ctim.tv_sec;
+        v[8] = (int64_t)st.st_ctim.tv_nsec;
+    }
+}
+
+static void
+put_le(struct inb_buf *b, uint64_t v, int n)
+{
+    unsigned char c[8];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        c[i] = (unsigned char)(v >> (8 * i));
+    }
+    inb_buf_add(b, c, (size_t)n);
+}
+
+static uint64_t
+get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = n - 1; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/* Start k, the key of a run of argv. */
+static void
+key_run(struct inb_cache_key *k, char *const argv[])
+{
+    char *cwd = getcwd(NULL, 0);
+    size_t i;
+
+    inb_cache_key_start(k, "run");
+    for (i = 0; argv[i] != NULL; i++) {
+        inb_cache_key_str(k, argv[i]);
+    }
+    inb_cache_key_str(k, "--");
+    inb_cache_key_str(k, cwd);
+    inb_cache_key_str(k, strchr(argv[0], '/') ? NULL : getenv("PATH"));
+    free(cwd);
+}
+
+int
+inb_memo_find(char *const argv[], struct inb_buf *out)
+{
+    struct inb_cache_key k;
+    struct inb_buf e = {0};
+    const unsigned char *p, *end;
+    uint64_t count, i, len;
+    int64_t now[NIDENT];
+    int j, ok = 0;
+
+    key_run(&k, argv);
+    if (!inb_cache_get(&k, &e)) {
+        return 0;
+    }
+    p = (const unsigned char *)e.data;
+    end = p + e.len;
+    if (end - p < 4) {
+        goto done;
+    }
+    count = get_le(p, 4);
+    p += 4;
+    for (i = 0; i < count; i++) {
+        char *path;
+
+        if (end - p < 4 || (len = get_le(p, 4)) > (uint64_t)(end - p - 4) ||
+            (uint64_t)(end - p - 4) - len < NIDENT * 8) {
+            goto done;
+        }
+        path = inb_xstrndup((const char *)p + 4, len);
+        p += 4 + len;
+        identity(path, now);
+        for (j = 0; j < NIDENT; j++) {
+            if ((int64_t)get_le(p + 8 * j, 8) != now[j]) {
+                inb_note("%s changed: %s runs again", path, argv[0]);
+                free(path);
+                goto done;
+            }
+        }
+        free(path);
+        p += NIDENT * 8;
+    }
+    inb_buf_add(out, p, (size_t)(end - p));
+    ok = 1;
+done:
+    inb_buf_free(&e);
+    return ok;
+}
+
+/* Whether time sec.nsec is not before start - CLOCK_SLACK seconds. */
+static int
+recent(int64_t sec, const struct timespec *start)
+{
+    return sec >= (int64_t)start->tv_sec - CLOCK_SLACK;
+}
+
+int
+inb_memo_run(char *const argv[], struct inb_buf *out)
+{
+    struct inb_cache_key k;
+    struct inb_buf raw = {0}, entry = {0};
+    struct inb_strv read = {0};
+    struct timespec start;
+    char **words;
+    char *key, *value, *text = NULL;
+    size_t n, i, pos = 0, old = out->len;
+    int64_t v[NIDENT];
+    int rc, keep = 1;
+
+    for (n = 0; argv[n] != NULL; n++) {
+    }
+    words = inb_xmalloc((n + 1) * sizeof(char *));
+    for (i = 0; i <= n; i++) {
+        words[i] = argv[i];
+        if (i > 0 && i < n && text == NULL && strcmp(argv[i - 1], "-c") == 0) {
+            text = inb_xprintf("%s%s", inb_memo_py, argv[i]);
+            words[i] = text;
+        }
+    }
+    if (text == NULL) {
+        inb_fatal("internal error: a memoized run without -c");
+    }
+    clock_gettime(CLOCK_REALTIME, &start);
+    rc = inb_spawn_run(words, &raw);
+    free(text);
+    free(words);
+    /* The script's records pass through; memo.py's are taken out. */
+    while (inb_record_next(&raw, &pos, &key, &value)) {
+        if (strcmp(key, READ_KEY) == 0) {
+            inb_strv_add(&read, value);
+        }
+        else {
+            inb_buf_add(out, key, strlen(key));
+            inb_buf_add(out, "=", 1);
+            inb_buf_add(out, value, strlen(value) + 1);
+        }
+    }
+    if (rc != 0) {
+        goto done;
+    }
+    put_le(&entry, read.n, 4);
+    for (i = 0; i < read.n && keep; i++) {
+        identity(read.v[i], v);
+        if (v[0] && (recent(v[5], &start) || recent(v[7], &start))) {
+            inb_note("%s changed %d s or less before %s ran: its output is "
+                     "not kept",
+                     read.v[i], CLOCK_SLACK, argv[0]);
+            keep = 0;
+        }
+        put_le(&entry, strlen(read.v[i]), 4);
+        inb_buf_add(&entry, read.v[i], strlen(read.v[i]));
+        for (int j = 0; j < NIDENT; j++) {
+            put_le(&entry, (uint64_t)v[j], 8);
+        }
+    }
+    if (keep && read.n > 0) {
+        inb_buf_add(&entry, out->data + old, out->len - old);
+        key_run(&k, argv);
+        inb_cache_put(&k, entry.data, entry.len);
+    }
+done:
+    inb_buf_free(&raw);
+    inb_buf_free(&entry);
+    inb_strv_free(&read);
+    return rc;
+}
