@@ -20,17 +20,27 @@
  *                mkfifo mkfifoat utimensat utimes setxattr lsetxattr
  *                removexattr lremovexattr: EROFS
  *   attributes   listxattr llistxattr (none) getxattr lgetxattr (ENODATA)
+ *   walks        glob glob64 (the C library's, given this layer's opendir
+ *                and stat: GLOB_ALTDIRFUNC), nftw nftw64 ftw ftw64 (walked
+ *                here in the tree)
+ *   filesystem   statvfs statvfs64 fstatvfs fstatvfs64 statfs statfs64
+ *                fstatfs fstatfs64: a read-only filesystem of its own
+ *   programs     execve execv execveat execvp execvpe execl execle execlp
+ *                posix_spawn posix_spawnp: EACCES (files are 0444), the
+ *                executable itself runs
  *   others       chdir fchdir (ENOTSUP in the tree), dlopen (from memory)
- * (glibc's own internal calls, as fopen's open, are none of these: the
- * public entry points are wrapped, not the calls behind them; glob(3),
- * nftw(3) and scandirat(3) are not wrapped.)
+ * (glibc's own internal calls, as fopen's open or nftw's opendir, are none
+ * of these: the public entry points are wrapped, not the calls behind
+ * them; scandirat(3) is not wrapped.)
  *
  * A path names the tree when it starts with the root (the executable's
  * real path) followed by '/' or its end: that one comparison is all an
  * ordinary path pays.  A relative path, or one through a directory
  * descriptor, pays nothing more: it can only reach the tree through the
  * executable, where the kernel answers ENOTDIR, and only then is it
- * resolved against the working directory.  In the tree:
+ * resolved against the working directory, and then, when it is not
+ * under the root spelled so, looked at through symbolic links (a stat()
+ * of each leading directory until one is the executable).  In the tree:
  *  - a file opened for reading is a new sealed memory file holding its
  *    bytes, reopened read-only through /proc/self/fd, mode 0444, dated as
  *    the tree (below): read, pread, mmap, fstat, lseek, dup, sendfile
@@ -57,6 +67,8 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <ftw.h>
+#include <glob.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -66,8 +78,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -81,6 +96,8 @@
 /* The device of the tree's nodes: major 0 is the kernel's anonymous
  * devices, and this minor number is beyond those it hands out. */
 #define INB_VFS_DEV makedev(0, 0xfffff)
+/* statfs()'s f_type of the tree: "inb1", no kernel filesystem's. */
+#define INB_VFS_MAGIC 0x696e6231
 
 #if !defined(__LP64__)
 #error "vfs.c assumes struct stat and struct stat64 are the same (LP64)"
@@ -142,6 +159,18 @@ DECLARE_REAL(mknodat);
 DECLARE_REAL(utimensat);
 DECLARE_REAL(utimes);
 DECLARE_REAL(chdir);
+DECLARE_REAL(glob);
+DECLARE_REAL(nftw);
+DECLARE_REAL(ftw);
+DECLARE_REAL(statvfs);
+DECLARE_REAL(fstatvfs);
+DECLARE_REAL(statfs);
+DECLARE_REAL(fstatfs);
+DECLARE_REAL(execve);
+DECLARE_REAL(execveat);
+DECLARE_REAL(execvpe);
+DECLARE_REAL(posix_spawn);
+DECLARE_REAL(posix_spawnp);
 DECLARE_REAL(fchdir);
 DECLARE_REAL(dlopen);
 DECLARE_REAL(listxattr);
@@ -380,6 +409,71 @@ classify(int dirfd, const char **pathp, struct vres *r)
     return 0;
 }
 
+/* The executable's device and inode, read once (one stat() of
+ * /proc/self/exe, the first time a path through a symbolic link may lead
+ * to it).  Returns 0, or -1. */
+static int
+exe_identity(dev_t *dev, ino_t *ino)
+{
+    static dev_t exe_dev;
+    static ino_t exe_ino;
+    static int known; /* 0 unread, 1 read, -1 failed */
+    struct stat st;
+    int k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+
+    if (k == 0) {
+        k = -1;
+        if (REAL(fstatat)(AT_FDCWD, "/proc/self/exe", &st, 0) == 0) {
+            exe_dev = st.st_dev;
+            exe_ino = st.st_ino;
+            k = 1;
+        }
+        __atomic_store_n(&known, k, __ATOMIC_RELEASE);
+    }
+    *dev = exe_dev;
+    *ino = exe_ino;
+    return k == 1 ? 0 : -1;
+}
+
+/* After ENOTDIR for absolute path[0..len): whether a leading part of it
+ * is, through symbolic links, the executable itself ("/bin/app/json/x.py"
+ * with /bin/app a link to it); then the rest is resolved into *r and 1
+ * returned.  Asks stat() of each leading directory in turn, in this error
+ * path only. */
+static int
+through_link(char *path, size_t len, struct vres *r)
+{
+    struct stat st;
+    dev_t dev;
+    ino_t ino;
+    size_t i;
+    int rc;
+
+    /* The kernel's own link to the executable: nothing to ask. */
+    if (len > 14 && memcmp(path, "/proc/self/exe/", 15) == 0) {
+        return resolve_rel(path + 14, len - 14, r) == 1;
+    }
+    if (exe_identity(&dev, &ino) < 0) {
+        return 0;
+    }
+    for (i = 1; i <= len; i++) {
+        if (i < len && path[i] != '/') {
+            continue;
+        }
+        path[i] = '\0';
+        rc = REAL(fstatat)(AT_FDCWD, path, &st, 0);
+        path[i] = i < len ? '/' : '\0';
+        if (rc < 0) {
+            return 0;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            return st.st_dev == dev && st.st_ino == ino &&
+                   resolve_rel(path + i, len - i, r) == 1;
+        }
+    }
+    return 0;
+}
+
 /* After the C library answered ENOTDIR: whether the path, taken from the
  * working directory when relative and normalized, names the tree ("app/x"
  * from the executable's directory, "/a//b/app/x"); then *r is filled and
@@ -414,8 +508,10 @@ retry_relative(int dirfd, const char *path, struct vres *r)
     n = inb_vpath_normalize(joined, clen + plen, norm + 1, sizeof(norm) - 1);
     if (n < 0 || !under_root(norm) ||
         resolve_rel(norm + rootlen, (size_t)n + 1 - rootlen, r) != 1) {
-        errno = saved;
-        return 0;
+        if (!through_link(joined, clen + plen, r)) {
+            errno = saved;
+            return 0;
+        }
     }
     r->slash = path[plen - 1] == '/';
     return 1;
@@ -896,8 +992,17 @@ do_freopen(const char *path, const char *mode, FILE *stream)
     struct vres r;
     const char *p = path;
 
-    if (path == NULL || classify(AT_FDCWD, &p, &r) != 1 ||
-        opens_executable(&r, 0)) {
+    struct stat st;
+    int rc = path == NULL ? 0 : classify(AT_FDCWD, &p, &r);
+
+    /* freopen() closes the stream when it fails: ENOTDIR is asked first
+     * (through the executable, or a symbolic link to it). */
+    if (rc == 0 && path != NULL &&
+        (REAL(fstatat)(AT_FDCWD, p, &st, 0) == 0 || errno != ENOTDIR ||
+         !retry_relative(AT_FDCWD, p, &r))) {
+        return REAL(freopen)(p, mode, stream);
+    }
+    if (rc < 0 || opens_executable(&r, 0)) {
         return REAL(freopen)(p, mode, stream);
     }
     fd = vfopen(&r, mode);
@@ -1139,7 +1244,7 @@ statx(int dirfd, const char *path, int flags, unsigned int mask,
     else if (!(!null_path(path) &&
                (under_root(path) || (path[0] != '/' && dirfd_find(dirfd))))) {
         rc = REAL(statx)(dirfd, path, flags, mask, sx);
-        if (rc == 0 || null_path(path) || path[0] == '/' || errno != ENOTDIR) {
+        if (rc == 0 || null_path(path) || errno != ENOTDIR) {
             return rc;
         }
     }
@@ -1715,6 +1820,26 @@ write_denied(int dirfd, const char *path, int must_exist, int *rc)
     return 1;
 }
 
+/* What write call rc (its result) gives: when the C library answered
+ * ENOTDIR for a path that names the tree after all (relative through the
+ * executable, or through a symbolic link to it), the tree's answer. */
+static int
+write_result(int rc, int dirfd, const char *path, int must_exist)
+{
+    struct vres r;
+
+    if (rc >= 0 || errno != ENOTDIR || !retry_relative(dirfd, path, &r)) {
+        return rc;
+    }
+    if (r.node.type != INB_VNODE_NONE && must_exist == 2) {
+        return fail(EEXIST); /* mkdir */
+    }
+    if (must_exist == 1 && r.node.type == INB_VNODE_NONE) {
+        return miss(&r);
+    }
+    return read_only(&r);
+}
+
 #define DENY(dirfd, path, must_exist)                             \
     do {                                                          \
         int denied_rc_;                                           \
@@ -1733,7 +1858,7 @@ mkdirat(int dirfd, const char *path, mode_t mode)
         return fail(EEXIST);
     }
     DENY(dirfd, path, 0);
-    return REAL(mkdirat)(dirfd, path, mode);
+    return write_result(REAL(mkdirat)(dirfd, path, mode), dirfd, path, 2);
 }
 
 VFS_API int
@@ -1746,7 +1871,7 @@ VFS_API int
 unlinkat(int dirfd, const char *path, int flags)
 {
     DENY(dirfd, path, 1);
-    return REAL(unlinkat)(dirfd, path, flags);
+    return write_result(REAL(unlinkat)(dirfd, path, flags), dirfd, path, 1);
 }
 
 VFS_API int
@@ -1767,7 +1892,10 @@ renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 {
     DENY(olddirfd, oldpath, 1);
     DENY(newdirfd, newpath, 0);
-    return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+    return write_result(write_result(REAL(renameat2)(olddirfd, oldpath,
+                                                     newdirfd, newpath, flags),
+                                     olddirfd, oldpath, 1),
+                        newdirfd, newpath, 0);
 }
 
 VFS_API int
@@ -1800,7 +1928,7 @@ VFS_API int
 symlinkat(const char *target, int dirfd, const char *path)
 {
     DENY(dirfd, path, 0);
-    return REAL(symlinkat)(target, dirfd, path);
+    return write_result(REAL(symlinkat)(target, dirfd, path), dirfd, path, 0);
 }
 
 VFS_API int
@@ -1813,7 +1941,8 @@ VFS_API int
 fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
     DENY(dirfd, path, 1);
-    return REAL(fchmodat)(dirfd, path, mode, flags);
+    return write_result(REAL(fchmodat)(dirfd, path, mode, flags), dirfd, path,
+                        1);
 }
 
 VFS_API int
@@ -1826,7 +1955,8 @@ VFS_API int
 fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
     DENY(dirfd, path, 1);
-    return REAL(fchownat)(dirfd, path, uid, gid, flags);
+    return write_result(REAL(fchownat)(dirfd, path, uid, gid, flags), dirfd,
+                        path, 1);
 }
 
 VFS_API int
@@ -1845,14 +1975,13 @@ VFS_API int
 truncate(const char *path, off_t length)
 {
     DENY(AT_FDCWD, path, 1);
-    return REAL(truncate)(path, length);
+    return write_result(REAL(truncate)(path, length), AT_FDCWD, path, 1);
 }
 
 VFS_API int
 truncate64(const char *path, off64_t length)
 {
-    DENY(AT_FDCWD, path, 1);
-    return REAL(truncate)(path, (off_t)length);
+    return truncate(path, (off_t)length);
 }
 
 VFS_API int
@@ -1995,6 +2124,548 @@ lremovexattr(const char *path, const char *name)
     return REAL(lremovexattr)(path, name);
 }
 
+/* Patterns and walks: glob(3) and nftw(3) call the C library's internal
+ * opendir and stat, which no wrapper sees; these definitions replace the
+ * public entry points. */
+
+static void *
+glob_opendir(const char *path)
+{
+    return opendir(path);
+}
+
+static struct dirent *
+glob_readdir(void *d)
+{
+    return readdir(d);
+}
+
+static void
+glob_closedir(void *d)
+{
+    closedir(d);
+}
+
+/* glob(): the C library's, with this layer's directory and stat functions
+ * (GLOB_ALTDIRFUNC) unless the caller gave its own.  gl_flags reads as the
+ * caller's flags afterwards. */
+static int
+do_glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+        glob_t *g)
+{
+    int rc;
+
+    if (rootlen == 0 || (flags & GLOB_ALTDIRFUNC) || g == NULL) {
+        return REAL(glob)(pattern, flags, errfunc, g);
+    }
+    g->gl_opendir = glob_opendir;
+    g->gl_readdir = glob_readdir;
+    g->gl_closedir = glob_closedir;
+    g->gl_stat = stat;
+    g->gl_lstat = lstat;
+    rc = REAL(glob)(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
+    g->gl_flags &= ~GLOB_ALTDIRFUNC;
+    return rc;
+}
+
+VFS_API int
+glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+     glob_t *g)
+{
+    return do_glob(pattern, flags, errfunc, g);
+}
+
+VFS_API int
+glob64(const char *pattern, int flags, int (*errfunc)(const char *, int),
+       glob64_t *g)
+{
+    return do_glob(pattern, flags, errfunc, (glob_t *)g);
+}
+
+typedef int (*nftw_fn)(const char *, const struct stat *, int, struct FTW *);
+typedef int (*ftw_fn)(const char *, const struct stat *, int);
+
+/* A walk of the tree, as nftw() makes it on a directory of the disk:
+ * path as the caller spelled it (trailing slashes dropped), children
+ * appended with '/', each directory's entries in the archive's order. */
+struct walk {
+    char path[PATH_MAX];
+    char rel[1024]; /* the same node, relative to the root, normalized */
+    int flags;
+    nftw_fn nfn; /* one of the two is set */
+    ftw_fn ffn;
+};
+
+static int
+walk_call(struct walk *w, const inb_vnode *n, int flag, struct FTW *ftw)
+{
+    struct stat st;
+
+    fill_stat(n, &st);
+    if (w->ffn != NULL) {
+        return w->ffn(w->path, &st, flag == FTW_DP ? FTW_D : flag);
+    }
+    return w->nfn(w->path, &st, flag, ftw);
+}
+
+/* Walk directory n, at w->path[0..len) and w->rel[0..rlen).  Returns 0,
+ * the callback's value that ended the walk, or -1 with errno. */
+static int
+walk_dir(struct walk *w, size_t len, size_t rlen, const inb_vnode *n,
+         struct FTW *ftw)
+{
+    int actions = (w->flags & FTW_ACTIONRETVAL) != 0;
+    int base = ftw->base, rc = 0;
+    size_t nlen, clen, crlen;
+    inb_vnode child;
+    inb_vdir d;
+    char name[256];
+
+    if (!(w->flags & FTW_DEPTH)) {
+        rc = walk_call(w, n, FTW_D, ftw);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (inb_vpath_opendir(&d, w->rel, rlen) < 0) {
+        return fail(ENAMETOOLONG);
+    }
+    ftw->level++;
+    ftw->base = (int)len + 1;
+    while (inb_vpath_readdir(archive, &d, name, sizeof(name), &child)) {
+        nlen = strlen(name);
+        clen = len + 1 + nlen;
+        crlen = rlen + (rlen > 0) + nlen;
+        if (clen >= sizeof(w->path) || crlen >= sizeof(w->rel)) {
+            rc = fail(ENAMETOOLONG);
+            break;
+        }
+        w->path[len] = '/';
+        memcpy(w->path + len + 1, name, nlen + 1);
+        if (rlen > 0) {
+            w->rel[rlen] = '/';
+        }
+        memcpy(w->rel + crlen - nlen, name, nlen + 1);
+        rc = child.type == INB_VNODE_DIR
+                 ? walk_dir(w, clen, crlen, &child, ftw)
+                 : walk_call(w, &child, FTW_F, ftw);
+        if (actions && rc == FTW_SKIP_SUBTREE) {
+            rc = 0;
+        }
+        if (rc != 0) {
+            break;
+        }
+    }
+    if (actions && rc == FTW_SKIP_SIBLINGS) {
+        rc = 0;
+    }
+    w->path[len] = '\0';
+    w->rel[rlen] = '\0';
+    ftw->level--;
+    ftw->base = base;
+    if (rc == 0 && (w->flags & FTW_DEPTH)) {
+        rc = walk_call(w, n, FTW_DP, ftw);
+    }
+    return rc;
+}
+
+/* nftw() (nfn) or ftw() (ffn) of path. */
+static int
+do_nftw(const char *path, nftw_fn nfn, ftw_fn ffn, int nopen, int flags)
+{
+    struct walk w;
+    struct FTW info;
+    struct stat st;
+    struct vres r;
+    const char *p = path;
+    size_t len;
+    int rc = path != NULL && path[0] != '\0' && rootlen != 0
+                 ? classify(AT_FDCWD, &p, &r)
+                 : 0;
+
+    if (rc < 0) {
+        return -1;
+    }
+    if (rc == 0) {
+        rc = ffn != NULL ? REAL(ftw)(p, ffn, nopen)
+                         : REAL(nftw)(p, nfn, nopen, flags);
+        /* The start itself through the executable: the C library stops
+         * with ENOTDIR before calling back. */
+        if (rc != -1 || errno != ENOTDIR ||
+            REAL(fstatat)(AT_FDCWD, path, &st, 0) == 0 ||
+            !retry_relative(AT_FDCWD, path, &r)) {
+            return rc;
+        }
+    }
+    if (need_node(&r) < 0) {
+        return -1;
+    }
+    if (flags & FTW_CHDIR) {
+        return fail(EOPNOTSUPP); /* as chdir() into the tree */
+    }
+    len = strlen(path);
+    while (len > 1 && path[len - 1] == '/') {
+        len--;
+    }
+    if (len >= sizeof(w.path) || r.len >= sizeof(w.rel)) {
+        return fail(ENAMETOOLONG);
+    }
+    memcpy(w.path, path, len);
+    w.path[len] = '\0';
+    memcpy(w.rel, r.rel, r.len);
+    w.rel[r.len] = '\0';
+    w.flags = ffn != NULL ? 0 : flags;
+    w.nfn = nfn;
+    w.ffn = ffn;
+    info.level = 0;
+    info.base = (int)len;
+    while (info.base > 0 && w.path[info.base - 1] != '/') {
+        info.base--;
+    }
+    rc = r.node.type == INB_VNODE_DIR
+             ? walk_dir(&w, len, r.len, &r.node, &info)
+             : walk_call(&w, &r.node, FTW_F, &info);
+    if ((w.flags & FTW_ACTIONRETVAL) &&
+        (rc == FTW_SKIP_SUBTREE || rc == FTW_SKIP_SIBLINGS)) {
+        rc = 0;
+    }
+    return rc;
+}
+
+VFS_API int
+nftw(const char *path, nftw_fn fn, int nopen, int flags)
+{
+    if (flags &
+        ~(FTW_PHYS | FTW_MOUNT | FTW_CHDIR | FTW_DEPTH | FTW_ACTIONRETVAL)) {
+        return fail(EINVAL);
+    }
+    return do_nftw(path, fn, NULL, nopen, flags);
+}
+
+VFS_API int
+nftw64(const char *path,
+       int (*fn)(const char *, const struct stat64 *, int, struct FTW *),
+       int nopen, int flags)
+{
+    return nftw(path, (nftw_fn)fn, nopen, flags);
+}
+
+VFS_API int
+ftw(const char *path, ftw_fn fn, int nopen)
+{
+    return do_nftw(path, NULL, fn, nopen, 0);
+}
+
+VFS_API int
+ftw64(const char *path, int (*fn)(const char *, const struct stat64 *, int),
+      int nopen)
+{
+    return do_nftw(path, NULL, (ftw_fn)fn, nopen, 0);
+}
+
+/* Filesystem statistics: the tree is a read-only filesystem of its own,
+ * as many blocks as the archive, none free. */
+
+/* The node that (fd or path) names in the tree: 1 with *r filled, 0 when
+ * the C library answers, -1 with errno. */
+static int
+fs_node(int fd, const char *path, struct vres *r)
+{
+    long len;
+
+    if (path == NULL) {
+        len = dirfd_rel(fd, r->rel);
+        if (len < 0) {
+            return 0;
+        }
+        r->len = (size_t)len;
+        r->slash = 0;
+        inb_vpath_lookup(archive, r->rel, r->len, &r->node);
+        return 1;
+    }
+    if (plain(AT_FDCWD, path)) {
+        return 0;
+    }
+    len = classify(AT_FDCWD, &path, r);
+    return len == 1 ? (need_node(r) < 0 ? -1 : 1) : (int)len;
+}
+
+static void
+fill_statvfs(struct statvfs *sv)
+{
+    memset(sv, 0, sizeof(*sv));
+    sv->f_bsize = sv->f_frsize = 4096;
+    sv->f_blocks = (fsblkcnt_t)((archive->size + 4095) / 4096);
+    sv->f_files = archive->count;
+    sv->f_fsid = INB_VFS_DEV;
+    sv->f_flag = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    sv->f_namemax = 255;
+}
+
+static void
+fill_statfs(struct statfs *sf)
+{
+    memset(sf, 0, sizeof(*sf));
+    sf->f_type = INB_VFS_MAGIC;
+    sf->f_bsize = sf->f_frsize = 4096;
+    sf->f_blocks = (fsblkcnt_t)((archive->size + 4095) / 4096);
+    sf->f_files = archive->count;
+    memcpy(&sf->f_fsid, &(uint64_t){INB_VFS_DEV}, sizeof(sf->f_fsid));
+    sf->f_flags = ST_RDONLY | ST_NOSUID | ST_NODEV;
+    sf->f_namelen = 255;
+}
+
+/* One statvfs-like entry point: fd or path, the C library's call, the
+ * filler. */
+#define FS_STATS(fd, path, buf, real_call, filler)      \
+    do {                                                \
+        struct vres r_;                                 \
+        int rc_ = fs_node(fd, path, &r_);               \
+        if (rc_ == 0) {                                 \
+            rc_ = real_call;                            \
+            if (rc_ == 0 || null_path(path) ||          \
+                !retry_relative(AT_FDCWD, path, &r_)) { \
+                return rc_;                             \
+            }                                           \
+            if (need_node(&r_) < 0) {                   \
+                return -1;                              \
+            }                                           \
+        }                                               \
+        else if (rc_ < 0) {                             \
+            return -1;                                  \
+        }                                               \
+        filler(buf);                                    \
+        return 0;                                       \
+    } while (0)
+
+VFS_API int
+statvfs(const char *path, struct statvfs *sv)
+{
+    FS_STATS(-1, path, sv, REAL(statvfs)(path, sv), fill_statvfs);
+}
+
+VFS_API int
+statvfs64(const char *path, struct statvfs64 *sv)
+{
+    return statvfs(path, (struct statvfs *)sv);
+}
+
+VFS_API int
+fstatvfs(int fd, struct statvfs *sv)
+{
+    FS_STATS(fd, NULL, sv, REAL(fstatvfs)(fd, sv), fill_statvfs);
+}
+
+VFS_API int
+fstatvfs64(int fd, struct statvfs64 *sv)
+{
+    return fstatvfs(fd, (struct statvfs *)sv);
+}
+
+VFS_API int
+statfs(const char *path, struct statfs *sf)
+{
+    FS_STATS(-1, path, sf, REAL(statfs)(path, sf), fill_statfs);
+}
+
+VFS_API int
+statfs64(const char *path, struct statfs64 *sf)
+{
+    return statfs(path, (struct statfs *)sf);
+}
+
+VFS_API int
+fstatfs(int fd, struct statfs *sf)
+{
+    FS_STATS(fd, NULL, sf, REAL(fstatfs)(fd, sf), fill_statfs);
+}
+
+VFS_API int
+fstatfs64(int fd, struct statfs64 *sf)
+{
+    return fstatfs(fd, (struct statfs *)sf);
+}
+
+/* Running a program of the tree: its files are 0444, so the kernel would
+ * say EACCES (ENOENT or ENOTDIR for a miss), as these do from memory; the
+ * executable itself runs.  No allocation: fork()'s child calls these. */
+
+/* Whether (dirfd, path) is in the tree and not the executable: then
+ * returns the errno to fail with; 0 when the C library runs it. */
+static int
+exec_denied(int dirfd, const char *path)
+{
+    struct vres r;
+    int rc;
+
+    if (plain(dirfd, path)) {
+        return 0;
+    }
+    rc = classify(dirfd, &path, &r);
+    if (rc <= 0) {
+        return rc < 0 ? errno : 0;
+    }
+    if (r.len == 0 && !r.slash) {
+        return 0;
+    }
+    return need_node(&r) < 0 ? errno : EACCES;
+}
+
+/* After the kernel's ENOTDIR: what running path gives in the tree (a
+ * relative path through the executable, a symbolic link to it). */
+static int
+exec_result(int rc, const char *path)
+{
+    struct vres r;
+
+    if (rc >= 0 || errno != ENOTDIR || !retry_relative(AT_FDCWD, path, &r)) {
+        return rc;
+    }
+    return need_node(&r) < 0 ? -1 : fail(EACCES);
+}
+
+VFS_API int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+    int err = exec_denied(AT_FDCWD, path);
+
+    if (err != 0) {
+        return fail(err);
+    }
+    return exec_result(REAL(execve)(path, argv, envp), path);
+}
+
+VFS_API int
+execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+VFS_API int
+execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+         int flags)
+{
+    int err =
+        !null_path(path) && path[0] == '\0' ? 0 : exec_denied(dirfd, path);
+
+    if (err != 0) {
+        return fail(err);
+    }
+    return REAL(execveat)(dirfd, path, argv, envp, flags);
+}
+
+/* execvp() and execvpe() search PATH only for a name without '/'. */
+VFS_API int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    int err = !null_path(file) && strchr(file, '/') != NULL
+                  ? exec_denied(AT_FDCWD, file)
+                  : 0;
+
+    if (err != 0) {
+        return fail(err);
+    }
+    return exec_result(REAL(execvpe)(file, argv, envp), file);
+}
+
+VFS_API int
+execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* The arguments of execl(), execle() and execlp(), on the stack. */
+#define EXECL_ARGV(arg, argv, envp, with_env)            \
+    va_list va_;                                         \
+    size_t n_ = 1;                                       \
+    va_start(va_, arg);                                  \
+    while (va_arg(va_, char *) != NULL) {                \
+        n_++;                                            \
+    }                                                    \
+    va_end(va_);                                         \
+    char *argv[n_ + 1];                                  \
+    char *const *envp = environ;                         \
+    argv[0] = (char *)(arg);                             \
+    va_start(va_, arg);                                  \
+    for (size_t i_ = 1; i_ <= n_; i_++) {                \
+        argv[i_] = i_ < n_ ? va_arg(va_, char *) : NULL; \
+    }                                                    \
+    if (with_env) {                                      \
+        (void)va_arg(va_, char *);                       \
+        envp = va_arg(va_, char *const *);               \
+    }                                                    \
+    va_end(va_);
+
+VFS_API int
+execl(const char *path, const char *arg, ...)
+{
+    EXECL_ARGV(arg, argv, envp, 0);
+    return execve(path, argv, envp);
+}
+
+VFS_API int
+execle(const char *path, const char *arg, ...)
+{
+    EXECL_ARGV(arg, argv, envp, 1);
+    return execve(path, argv, envp);
+}
+
+VFS_API int
+execlp(const char *file, const char *arg, ...)
+{
+    EXECL_ARGV(arg, argv, envp, 0);
+    return execvpe(file, argv, envp);
+}
+
+/* exec_result() for posix_spawn(), which returns the error number. */
+static int
+spawn_result(int err, const char *path)
+{
+    int saved = errno, rc;
+
+    if (err != ENOTDIR) {
+        return err;
+    }
+    errno = err;
+    rc = exec_result(-1, path) < 0 ? errno : 0;
+    errno = saved;
+    return rc;
+}
+
+VFS_API int
+posix_spawn(pid_t *pid, const char *path,
+            const posix_spawn_file_actions_t *actions,
+            const posix_spawnattr_t *attr, char *const argv[],
+            char *const envp[])
+{
+    int err = exec_denied(AT_FDCWD, path);
+
+    if (err != 0) {
+        return err;
+    }
+    return spawn_result(
+        REAL(posix_spawn)(pid, path, actions, attr, argv, envp), path);
+}
+
+VFS_API int
+posix_spawnp(pid_t *pid, const char *file,
+             const posix_spawn_file_actions_t *actions,
+             const posix_spawnattr_t *attr, char *const argv[],
+             char *const envp[])
+{
+    int err = !null_path(file) && strchr(file, '/') != NULL
+                  ? exec_denied(AT_FDCWD, file)
+                  : 0;
+
+    if (err != 0) {
+        return err;
+    }
+    err = REAL(posix_spawnp)(pid, file, actions, attr, argv, envp);
+    return !null_path(file) && strchr(file, '/') != NULL
+               ? spawn_result(err, file)
+               : err;
+}
+
 /* The working directory cannot be in the tree: the kernel resolves
  * relative paths from it. */
 VFS_API int
@@ -2007,7 +2678,10 @@ chdir(const char *path)
         return -1;
     }
     if (rc == 0) {
-        return REAL(chdir)(path);
+        rc = REAL(chdir)(path);
+        if (rc == 0 || !retry_relative(AT_FDCWD, path, &r)) {
+            return rc;
+        }
     }
     if (need_node(&r) < 0) {
         return -1;
@@ -2035,10 +2709,24 @@ dlopen(const char *path, int flags)
     inb_entry e;
     int rc;
 
+    void *h;
+    int fd;
+
     if (path == NULL || path[0] != '/' || !under_root(path) ||
-        classify(AT_FDCWD, &p, &r) != 1 ||
-        !inb_vpath_shared_object(archive, r.rel, r.len, &e)) {
+        classify(AT_FDCWD, &p, &r) != 1) {
         return REAL(dlopen)(path, flags);
+    }
+    if (!inb_vpath_shared_object(archive, r.rel, r.len, &e)) {
+        /* Another file of the tree: the dynamic loader reads its bytes
+         * from a memory file (and says what it says of them). */
+        if (r.node.type != INB_VNODE_FILE || r.slash ||
+            (fd = vopen(&r, O_RDONLY | O_CLOEXEC)) < 0) {
+            return REAL(dlopen)(path, flags);
+        }
+        snprintf(loadable, sizeof(loadable), "/proc/self/fd/%d", fd);
+        h = REAL(dlopen)(loadable, flags);
+        REAL(close)(fd);
+        return h;
     }
     pthread_mutex_lock(&dlopen_lock);
     rc = inb_memso_prepare(archive, &e, loadable, sizeof(loadable), err,

@@ -93,7 +93,13 @@ READ_KEYS = ("open", "lseek_end", "mmap_first", "pread", "pread_byte",
              "access_missing", "faccessat_r", "readlink", "realpath_buf",
              "realpath_alloc", "realpath_missing", "opendir_count",
              "opendir_file", "scandir", "scandir_first_is_dot",
-             "mkdir_existing", "dlopen_text")
+             "mkdir_existing", "dlopen_text", "statvfs", "statvfs_missing",
+             "statfs", "fstatvfs_dir", "execve", "execv", "execve_dir",
+             "execve_missing", "execve_through_file", "execvp", "execl",
+             "posix_spawn", "posix_spawnp_missing")
+WRITE_KEYS = ("open_write", "open_creat", "fopen_write", "access_w",
+              "mkdir", "unlink", "rename", "chmod", "rmdir", "truncate",
+              "symlink")
 PROBE = ("import json, os, sys, treepkg._cfiles as c\n"
          "print(json.dumps(c.probe(sys.argv[1])))\n")
 
@@ -104,17 +110,72 @@ def test_c_code_sees_files_and_directories_as_on_disk(exe, pkgs,
     copy = tmp_path / "copy"
     shutil.copytree(pkgs, copy)
     want = json.loads(stock(copy, PROBE, copy / "treepkg"))
-    got = json.loads(run_ok([exe, "-c", PROBE, "%s/treepkg" % exe]))
+    result, calls = fscalls.strace_paths([str(exe), "-c", PROBE,
+                                          "%s/treepkg" % exe])
+    assert result.returncode == 0, result.stderr
+    # Every call, writes and execve included, answered from memory (the
+    # probe opens /dev/null itself).
+    bad = [c for c in fscalls.outside_allow_list(calls, str(exe))
+           if c[1] != "/dev/null"]
+    assert bad == [], "\n".join(line for _, _, line in bad)
+    got = json.loads(result.stdout)
     assert {k: got[k] for k in READ_KEYS} == {k: want[k] for k in READ_KEYS}
     assert got["stat_mode"] == 0o100444 and got["stat_dir_mode"] == 0o40555
     assert got["fstat_mode"] == 0o444
+    assert got["statvfs_rdonly"] == got["fstatvfs_dir_rdonly"] == 1
     # Writes: EROFS (EISDIR, EEXIST, ENOENT where the kernel says so).
-    for key in ("open_write", "open_creat", "fopen_write", "access_w",
-                "mkdir", "unlink", "rename", "chmod", "rmdir", "truncate",
-                "symlink"):
+    for key in WRITE_KEYS:
         assert got[key] == "EROFS", (key, got[key])
     assert got["chdir"] == "EOPNOTSUPP" and got["unlink_missing"] == "ENOENT"
     assert got["write_rdonly"] == "EBADF"
+
+
+def test_through_a_symbolic_link_to_the_executable(exe, pkgs, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(pkgs, copy)
+    (tmp_path / "to_copy").symlink_to(copy)
+    (tmp_path / "to_exe").symlink_to(exe)
+    want = json.loads(stock(copy, PROBE, tmp_path / "to_copy" / "treepkg"))
+    got = json.loads(run_ok([exe, "-c", PROBE,
+                             tmp_path / "to_exe" / "treepkg"]))
+    assert {k: got[k] for k in READ_KEYS} == {k: want[k] for k in READ_KEYS}
+    for key in WRITE_KEYS:
+        assert got[key] == "EROFS", (key, got[key])
+    assert got["chdir"] == "EOPNOTSUPP"
+    code = ("import os, sys\n"
+            "h = os.path.join(sys.argv[1], 'treepkg')\n"
+            "print(open(os.path.join(h, 'notes.txt')).read(), end='')\n"
+            "print(sorted(os.listdir(os.path.join(h, 'data'))),\n"
+            "      os.path.isdir(h), os.path.realpath(h) == "
+            "os.path.realpath(sys.argv[2]))\n")
+    out = run_ok([exe, "-c", code, tmp_path / "to_exe",
+                  "%s/treepkg" % exe])
+    assert out.splitlines() == ["notes",
+                                "['a.txt', 'b.csv', 'sub'] True True"]
+
+
+WALK = ("import json, sys, treepkg._cfiles as c\n"
+        "print(json.dumps(c.walk(sys.argv[1])))\n")
+
+
+def test_glob_and_nftw_from_c_as_on_disk(exe, pkgs):
+    want = json.loads(stock(pkgs, WALK, pkgs / "treepkg"))
+    result, calls = fscalls.strace_paths([str(exe), "-c", WALK,
+                                          "%s/treepkg" % exe])
+    assert result.returncode == 0, result.stderr
+    bad = fscalls.outside_allow_list(calls, str(exe))
+    assert bad == [], "\n".join(line for _, _, line in bad)
+    got = json.loads(result.stdout)
+    assert got["nftw"], got
+    for key in ("nftw", "nftw_depth", "nftw_skip", "nftw_slash", "ftw"):
+        assert sorted(got[key]) == sorted(want[key]), key
+    for key in ("glob", "glob_mark", "glob_onlydir", "glob_nomatch",
+                "nftw_missing"):
+        assert got[key] == want[key], key
+    # Depth first: a directory comes after everything under it.
+    names = [line.split()[0] for line in got["nftw_depth"]]
+    for i, name in enumerate(names):
+        assert all(not n.startswith(name + "/") for n in names[i + 1:])
 
 
 def test_stat_is_believable_and_stable(exe):
