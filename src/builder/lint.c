@@ -1,5 +1,8 @@
-/* lint.c: find code that reads files next to its own __file__, which no
- * longer exist once the package is embedded.  The check walks each module's
+/* lint.c: say, with --verbose, where code reads files next to its own
+ * __file__ with open(): the executable's file layer serves those reads
+ * from memory, so this is a note, not a warning (they fail with
+ * INBUILT_VFS=0).  The results are kept in the build cache like the
+ * bytecode.  The check walks each module's
  * syntax tree with the target interpreter (ast, in the compile server):
  * a call of open()
  * (builtins, io, codecs, os) or of Path.open/read_text/read_bytes whose
@@ -76,11 +79,10 @@ lint_module(int *defined, const struct inb_module *m)
             if (end == p) {
                 break;
             }
-            inb_warn("%s:%ld: %s opens a file next to its __file__ with "
-                     "open(): the executable's file layer reads it from "
-                     "memory, but not with INBUILT_VFS=0; "
-                     "importlib.resources.files('%s') (or pkgutil.get_data) "
-                     "reads it either way",
+            inb_note("%s:%ld: %s reads a file next to its __file__ with "
+                     "open(): served from memory by the file layer, not "
+                     "with INBUILT_VFS=0, where "
+                     "importlib.resources.files('%s') still works",
                      m->path, line, m->name, package);
             n++;
         }
