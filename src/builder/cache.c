@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAGIC "INBCACHE"
@@ -42,6 +43,8 @@
 #define HEADER_SIZE 56
 #define SUM_SIZE 32
 #define DEFAULT_LIMIT_MB 2048
+/* Seconds of coarseness allowed for file times (inb_cache_identity). */
+#define CLOCK_SLACK 2
 
 /* What one kind of entry did in this build. */
 struct kind_stats {
@@ -174,21 +177,69 @@ inb_cache_key_str(struct inb_cache_key *k, const char *s)
 }
 
 void
-inb_cache_key_stat(struct inb_cache_key *k, const char *path)
+inb_cache_identity(const char *path, int64_t v[INB_IDENTITY_SIZE])
 {
     struct stat st;
-    long long v[6] = {0};
+
+    memset(v, 0, INB_IDENTITY_SIZE * sizeof(v[0]));
+    if (stat(path, &st) == 0) {
+        v[0] = 1;
+        v[1] = (int64_t)st.st_dev;
+        v[2] = (int64_t)st.st_ino;
+        v[3] = (int64_t)st.st_mode;
+        v[4] = (int64_t)st.st_size;
+        v[5] = (int64_t)st.st_mtim.tv_sec;
+        v[6] = (int64_t)st.st_mtim.tv_nsec;
+        v[7] = (int64_t)st.st_ctim.tv_sec;
+        v[8] = (int64_t)st.st_ctim.tv_nsec;
+    }
+}
+
+int
+inb_cache_identity_recent(const int64_t v[INB_IDENTITY_SIZE], time_t start)
+{
+    return v[0] && (v[5] >= (int64_t)start - CLOCK_SLACK ||
+                    v[7] >= (int64_t)start - CLOCK_SLACK);
+}
+
+void
+inb_cache_key_content(struct inb_cache_key *k, const char *path)
+{
+    struct inb_cache_key d;
+    struct inb_buf digest = {0}, b = {0};
+    int64_t before[INB_IDENTITY_SIZE], after[INB_IDENTITY_SIZE];
+    unsigned char sum[32];
+    time_t start = time(NULL);
 
     inb_cache_key_str(k, path);
-    if (stat(path, &st) == 0) {
-        v[0] = (long long)st.st_size;
-        v[1] = (long long)st.st_mtim.tv_sec;
-        v[2] = (long long)st.st_mtim.tv_nsec;
-        v[3] = (long long)st.st_ino;
-        v[4] = (long long)st.st_dev;
-        v[5] = 1;
+    inb_cache_identity(path, before);
+    if (!before[0]) {
+        inb_cache_key_add(k, "absent", 6);
+        return;
     }
-    inb_cache_key_add(k, v, sizeof(v));
+    inb_cache_key_start(&d, "digest");
+    inb_cache_key_str(&d, path);
+    inb_cache_key_add(&d, before, sizeof(before));
+    if (inb_cache_get(&d, &digest) && digest.len == sizeof(sum)) {
+        inb_cache_key_add(k, digest.data, digest.len);
+        inb_buf_free(&digest);
+        return;
+    }
+    if (inb_buf_readfile(&b, path) < 0) {
+        inb_cache_key_add(k, "unreadable", 10);
+        return;
+    }
+    sha256(b.data ? b.data : "", b.len, sum);
+    inb_buf_free(&b);
+    inb_cache_key_add(k, sum, sizeof(sum));
+    /* Kept only when the file did not change while it was read and its
+     * times will show a later change. */
+    inb_cache_identity(path, after);
+    if (memcmp(before, after, sizeof(before)) == 0 &&
+        !inb_cache_identity_recent(after, start)) {
+        inb_cache_put(&d, sum, sizeof(sum));
+    }
+    inb_buf_free(&digest);
 }
 
 void

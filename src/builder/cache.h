@@ -6,6 +6,8 @@
 #define INB_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "inb.h"
 #include "util.h"
@@ -25,12 +27,33 @@ INB_HIDDEN void inb_cache_key_add(struct inb_cache_key *k, const void *data,
                                   size_t n);
 /* Add the string s (NULL is distinct from "") to k. */
 INB_HIDDEN void inb_cache_key_str(struct inb_cache_key *k, const char *s);
-/* Add what identifies the file at path without reading it (size,
- * modification time, inode, device), or its absence, to k. */
-INB_HIDDEN void inb_cache_key_stat(struct inb_cache_key *k, const char *path);
+/* Add the SHA-256 of the file at path's bytes (or its absence), and its
+ * name, to k.  The digest is kept in the build cache (kind "digest") under
+ * the file's identity and reused while that is unchanged, so an
+ * unchanged file is read once; a file whose times are too recent to show
+ * a later change is read every time. */
+INB_HIDDEN void inb_cache_key_content(struct inb_cache_key *k,
+                                      const char *path);
 /* Add the bytes of the file at path (or its absence), not its name, to
  * k. */
 INB_HIDDEN void inb_cache_key_file(struct inb_cache_key *k, const char *path);
+
+/* The number of integers of a file identity. */
+#define INB_IDENTITY_SIZE 9
+/* The identity of the file at path (following symbolic links) into v:
+ * present (1, or 0 and all zeros when it is absent), device, inode, mode,
+ * size, modification and change time (seconds, nanoseconds).  A file
+ * written in place changes its change time, which no program can set
+ * back; a file added to or removed from a directory changes the
+ * directory's. */
+INB_HIDDEN void inb_cache_identity(const char *path,
+                                   int64_t v[INB_IDENTITY_SIZE]);
+/* Whether identity v (of a present file) is too recent, against the
+ * clock's start (CLOCK_REALTIME, taken before the file was read), to
+ * show a later change: file times come from a coarse clock, so a file
+ * changed twice within its tick looks the same. */
+INB_HIDDEN int inb_cache_identity_recent(const int64_t v[INB_IDENTITY_SIZE],
+                                         time_t start);
 
 /* Look k up (finishing it).  Returns 1 with the value appended to out, or
  * 0: no entry, the cache is off, or the entry is damaged or not k's (it

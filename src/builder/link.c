@@ -108,8 +108,9 @@ blob_source(void)
 }
 
 /* Add to k what the link's command line argv[0..argc) depends on: each
- * word, and for a word naming a file, that file's identity (its bytes for
- * the files of the temporary directory work, whose names change). */
+ * word, and for a word naming a file, that file's bytes (through the
+ * digest kept under its identity: libpython, the C library and the
+ * runtime library are hashed once while they are unchanged). */
 static void
 key_link(struct inb_cache_key *k, char **argv, size_t argc, const char *work)
 {
@@ -127,7 +128,7 @@ key_link(struct inb_cache_key *k, char **argv, size_t argc, const char *work)
             inb_cache_key_str(k, "-Wl,-T,");
         }
         else if (stat(a, &st) == 0 && S_ISREG(st.st_mode)) {
-            inb_cache_key_stat(k, a);
+            inb_cache_key_content(k, a);
         }
         else {
             inb_cache_key_str(k, a);

@@ -18,9 +18,9 @@
  * all integers little-endian.  An entry is reused only when every path
  * has the same identity now.  A changed file changes its change time
  * (which no program can set back), an added or removed file its
- * directory's; a file whose times are within CLOCK_SLACK seconds of the
- * run's start is not trusted to show a later change (file times have a
- * coarse clock), so such a run is not kept.
+ * directory's; a file whose times are too close to the run's start
+ * (inb_cache_identity_recent) is not trusted to show a later change (file
+ * times have a coarse clock), so such a run is not kept.
  */
 #include "memo.h"
 
@@ -38,28 +38,7 @@
 extern const char inb_memo_py[];
 
 #define READ_KEY "inb-read"
-#define NIDENT 9
-#define CLOCK_SLACK 2
-
-/* The identity of path now, in v[0..NIDENT). */
-static void
-identity(const char *path, int64_t v[NIDENT])
-{
-    struct stat st;
-
-    memset(v, 0, NIDENT * sizeof(v[0]));
-    if (stat(path, &st) == 0) {
-        v[0] = 1;
-        v[1] = (int64_t)st.st_dev;
-        v[2] = (int64_t)st.st_ino;
-        v[3] = (int64_t)st.st_mode;
-        v[4] = (int64_t)st.st_size;
-        v[5] = (int64_t)st.st_mtim.tv_sec;
-        v[6] = (int64_t)st.st_mtim.tv_nsec;
-        v[7] = (int64_t)st.st_ctim.tv_sec;
-        v[8] = (int64_t)st.st_ctim.tv_nsec;
-    }
-}
+#define NIDENT INB_IDENTITY_SIZE
 
 static void
 put_le(struct inb_buf *b, uint64_t v, int n)
@@ -132,7 +111,7 @@ inb_memo_find(char *const argv[], struct inb_buf *out)
         }
         path = inb_xstrndup((const char *)p + 4, len);
         p += 4 + len;
-        identity(path, now);
+        inb_cache_identity(path, now);
         for (j = 0; j < NIDENT; j++) {
             if ((int64_t)get_le(p + 8 * j, 8) != now[j]) {
                 inb_note("%s changed: %s runs again", path, argv[0]);
@@ -148,13 +127,6 @@ inb_memo_find(char *const argv[], struct inb_buf *out)
 done:
     inb_buf_free(&e);
     return ok;
-}
-
-/* Whether time sec.nsec is not before start - CLOCK_SLACK seconds. */
-static int
-recent(int64_t sec, const struct timespec *start)
-{
-    return sec >= (int64_t)start->tv_sec - CLOCK_SLACK;
 }
 
 int
@@ -203,11 +175,11 @@ inb_memo_run(char *const argv[], struct inb_buf *out)
     }
     put_le(&entry, read.n, 4);
     for (i = 0; i < read.n && keep; i++) {
-        identity(read.v[i], v);
-        if (v[0] && (recent(v[5], &start) || recent(v[7], &start))) {
-            inb_note("%s changed %d s or less before %s ran: its output is "
+        inb_cache_identity(read.v[i], v);
+        if (inb_cache_identity_recent(v, start.tv_sec)) {
+            inb_note("%s changed too shortly before %s ran: its output is "
                      "not kept",
-                     read.v[i], CLOCK_SLACK, argv[0]);
+                     read.v[i], argv[0]);
             keep = 0;
         }
         put_le(&entry, strlen(read.v[i]), 4);
