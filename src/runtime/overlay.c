@@ -13,7 +13,13 @@
  * co_filename and tracebacks name the overlay's file; packages of the
  * overlay keep the executable's virtual directory on their __path__, so
  * submodules and data files the overlay lacks still come from the
- * archive.  Extension modules are not looked for in the overlay.
+ * archive.  An extension module (DIR/a/b.cpython-311-...so, any of
+ * _imp.extension_suffixes(), taken before b.py as CPython's path finder
+ * does) is loaded from its file by CPython's extension loader; a
+ * directory without __init__ is a namespace package (PEP 420) whose
+ * __path__ is the overlay's directory, then the archive's namespace
+ * package of that name if there is one, unless the archive has a module
+ * or regular package of that name.
  *
  * The state below is set on first use and lives until the process ends.
  */
@@ -31,11 +37,12 @@
 enum state { UNREAD, OFF, ON };
 
 static enum state state = UNREAD;
-static PyObject *dir;       /* str: the overlay directory, absolute */
-static PyObject *listings;  /* dict: relative directory ("" or "a/b") ->
-                               dict {name: d_type} or None when absent */
-static PyObject *dot_str;   /* "." */
-static PyObject *slash_str; /* "/" */
+static PyObject *dir;          /* str: the overlay directory, absolute */
+static PyObject *listings;     /* dict: relative directory ("" or "a/b") ->
+                                  dict {name: d_type} or None when absent */
+static PyObject *ext_suffixes; /* list: _imp.extension_suffixes() */
+static PyObject *dot_str;      /* "." */
+static PyObject *slash_str;    /* "/" */
 
 /* Read INBUILT_OVERLAY and, when it names a directory, say so once on
  * sys.stderr.  Returns 0, or -1 with an exception set. */
@@ -43,7 +50,7 @@ static int
 overlay_init(void)
 {
     const char *env = getenv("INBUILT_OVERLAY");
-    PyObject *base;
+    PyObject *base, *imp;
     char cwd[PATH_MAX];
     size_t n;
 
@@ -67,10 +74,20 @@ overlay_init(void)
         return -1;
     }
     listings = PyDict_New();
+    imp = PyImport_ImportModule("_imp");
+    ext_suffixes = imp != NULL
+                       ? PyObject_CallMethod(imp, "extension_suffixes", NULL)
+                       : NULL;
+    Py_XDECREF(imp);
+    if (ext_suffixes != NULL && !PyList_Check(ext_suffixes)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_imp.extension_suffixes() is not a list");
+        Py_CLEAR(ext_suffixes);
+    }
     dot_str = PyUnicode_InternFromString(".");
     slash_str = PyUnicode_InternFromString("/");
-    if (dir == NULL || listings == NULL || dot_str == NULL ||
-        slash_str == NULL) {
+    if (dir == NULL || listings == NULL || ext_suffixes == NULL ||
+        dot_str == NULL || slash_str == NULL) {
         return -1;
     }
     n = (size_t)PyUnicode_GetLength(dir);
@@ -245,12 +262,186 @@ split_rel(PyObject *rel, PyObject **parent, PyObject **base)
     return 0;
 }
 
+/* New reference: the name of the module file of stem (a str: "mod",
+ * "__init__") in listing, as CPython's path finder takes it (an extension
+ * module before source): stem + an extension suffix with *is_ext set, or
+ * stem + ".py".  NULL without an exception when there is none, with one on
+ * error. */
+static PyObject *
+module_file(PyObject *listing, PyObject *stem, int *is_ext)
+{
+    PyObject *file = NULL;
+    Py_ssize_t i, n = PyList_GET_SIZE(ext_suffixes);
+    int has;
+
+    for (i = 0; i <= n; i++) {
+        *is_ext = i < n;
+        file = i < n ? PyUnicode_Concat(stem, PyList_GET_ITEM(ext_suffixes, i))
+                     : PyUnicode_FromFormat("%U.py", stem);
+        has = file != NULL ? listing_has(listing, file, 0) : -1;
+        if (has != 0) {
+            if (has < 0) {
+                Py_CLEAR(file);
+            }
+            return file;
+        }
+        Py_CLEAR(file);
+    }
+    return NULL;
+}
+
+/* New reference: the __path__ of package name found in the overlay as
+ * directory DIR/rel: that directory, then the package's virtual directory
+ * when the archive has name as a package or namespace package (kind, as
+ * _inbuilt.module_kind() gives it), so what the overlay lacks still comes
+ * from the archive. */
+static PyObject *
+package_path(PyObject *rel, long kind)
+{
+    PyObject *list = NULL, *item = NULL, *mod = NULL, *root = NULL;
+
+    item = full_path(rel);
+    list = item != NULL ? PyList_New(0) : NULL;
+    if (list == NULL || PyList_Append(list, item) < 0) {
+        goto error;
+    }
+    Py_CLEAR(item);
+    if (kind == 2 || kind == 3) {
+        mod = PyImport_ImportModule("_inbuilt");
+        root = mod != NULL ? PyObject_GetAttrString(mod, "root") : NULL;
+        item = root != NULL ? PyUnicode_FromFormat("%U/%U", root, rel) : NULL;
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            goto error;
+        }
+    }
+    Py_XDECREF(item);
+    Py_XDECREF(root);
+    Py_XDECREF(mod);
+    return list;
+error:
+    Py_XDECREF(item);
+    Py_XDECREF(root);
+    Py_XDECREF(mod);
+    Py_XDECREF(list);
+    return NULL;
+}
+
+/* What the archive holds as module name: _inbuilt.module_kind(name) (0
+ * absent, 1 module, 2 package, 3 namespace package, 4 extension), or -1
+ * with an exception set. */
+static long
+archive_kind(PyObject *name)
+{
+    PyObject *mod = PyImport_ImportModule("_inbuilt"), *kind;
+    long k;
+
+    kind = mod != NULL ? PyObject_CallMethod(mod, "module_kind", "O", name)
+                       : NULL;
+    k = kind != NULL ? PyLong_AsLong(kind) : -1;
+    Py_XDECREF(kind);
+    Py_XDECREF(mod);
+    return k;
+}
+
+/* New reference: the spec of extension module name from the overlay's
+ * file path, loaded from that file by CPython's own extension loader; a
+ * package (__init__ of an extension) when locations (its __path__) is not
+ * NULL. */
+static PyObject *
+extension_spec(PyObject *name, PyObject *path, PyObject *locations)
+{
+    PyObject *ext = NULL, *loader = NULL, *kwargs = NULL, *func = NULL;
+    PyObject *args = NULL, *spec = NULL;
+
+    ext = PyImport_ImportModule("_frozen_importlib_external");
+    if (ext == NULL) {
+        goto done;
+    }
+    loader = PyObject_CallMethod(ext, "ExtensionFileLoader", "OO", name, path);
+    func = PyObject_GetAttrString(ext, "spec_from_file_location");
+    args = PyTuple_Pack(2, name, path);
+    kwargs = Py_BuildValue("{sOsO}", "loader", loader ? loader : Py_None,
+                           "submodule_search_locations",
+                           locations ? locations : Py_None);
+    if (loader != NULL && func != NULL && args != NULL && kwargs != NULL) {
+        spec = PyObject_Call(func, args, kwargs);
+    }
+done:
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(func);
+    Py_XDECREF(loader);
+    Py_XDECREF(ext);
+    return spec;
+}
+
+/* New reference: the spec of namespace package name, whose __path__ is
+ * locations (PEP 420: no loader, the import system gives it one). */
+static PyObject *
+namespace_spec(PyObject *name, PyObject *locations)
+{
+    PyObject *boot = PyImport_ImportModule("_frozen_importlib"), *spec = NULL;
+    PyObject *args = NULL, *kwargs = NULL, *cls = NULL;
+
+    cls = boot != NULL ? PyObject_GetAttrString(boot, "ModuleSpec") : NULL;
+    args = PyTuple_Pack(2, name, Py_None);
+    kwargs = Py_BuildValue("{sO}", "is_package", Py_True);
+    if (cls != NULL && args != NULL && kwargs != NULL) {
+        spec = PyObject_Call(cls, args, kwargs);
+    }
+    if (spec != NULL &&
+        PyObject_SetAttrString(spec, "submodule_search_locations", locations) <
+            0) {
+        Py_CLEAR(spec);
+    }
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(cls);
+    Py_XDECREF(boot);
+    return spec;
+}
+
+/* New reference: the spec of module name from the overlay's file DIR/file
+ * (an extension module when is_ext), a package's __init__ when
+ * is_package. */
+static PyObject *
+file_spec(PyObject *name, PyObject *rel, PyObject *file, int is_ext,
+          int is_package)
+{
+    PyObject *path = full_path(file), *args = NULL, *locations = NULL;
+    PyObject *spec = NULL;
+    long kind = 0;
+
+    if (path == NULL) {
+        return NULL;
+    }
+    if (!is_ext) {
+        args = Py_BuildValue("(OOO)", name, path,
+                             is_package ? Py_True : Py_False);
+        spec = args != NULL ? inb_resources_call("overlay_spec", args) : NULL;
+    }
+    else {
+        if (is_package) {
+            kind = archive_kind(name);
+            locations = kind >= 0 ? package_path(rel, kind) : NULL;
+        }
+        if (!is_package || locations != NULL) {
+            spec = extension_spec(name, path, locations);
+        }
+    }
+    Py_XDECREF(locations);
+    Py_XDECREF(args);
+    Py_DECREF(path);
+    return spec;
+}
+
 int
 inb_overlay_find_spec(PyObject *name, PyObject **spec)
 {
     PyObject *rel = NULL, *parent = NULL, *base = NULL, *file = NULL;
-    PyObject *listing, *path = NULL, *args = NULL;
-    int on = overlay_on(), has, is_package = 0, rc = -1;
+    PyObject *listing, *init = NULL, *where = NULL, *locations = NULL;
+    int on = overlay_on(), has, is_ext = 0, is_package = 0, rc = -1;
+    long kind;
 
     *spec = NULL;
     if (on <= 0) {
@@ -264,46 +455,55 @@ inb_overlay_find_spec(PyObject *name, PyObject **spec)
     if (rel == NULL || split_rel(rel, &parent, &base) < 0) {
         goto done;
     }
+    /* As CPython's path finder: a package (DIR/a/b/ holding __init__),
+     * else a module file (an extension before source), else a directory
+     * is a namespace package, unless the archive has a module or regular
+     * package of that name (which then wins, as a regular one does on
+     * sys.path). */
     listing = listing_of(parent);
-    file = PyUnicode_FromFormat("%U.py", base);
-    if (listing == NULL || file == NULL) {
-        goto done;
-    }
-    has = listing_has(listing, file, 0);
-    if (has == 0) {
-        /* A package: DIR/a/b/ holding __init__.py. */
-        has = listing_has(listing, base, 1);
-        if (has > 0) {
-            listing = listing_of(rel);
-            Py_SETREF(file, PyUnicode_FromString("__init__.py"));
-            if (listing == NULL || file == NULL) {
-                goto done;
-            }
-            has = listing_has(listing, file, 0);
-            Py_SETREF(file, PyUnicode_FromFormat("%U/__init__.py", rel));
+    has = listing != NULL ? listing_has(listing, base, 1) : -1;
+    if (has > 0) {
+        PyObject *sub = listing_of(rel);
+
+        init = PyUnicode_FromString("__init__");
+        file = sub != NULL && init != NULL ? module_file(sub, init, &is_ext)
+                                           : NULL;
+        if (file != NULL) {
             is_package = 1;
+            where = rel;
         }
     }
-    else if (has > 0) {
-        Py_SETREF(file, PyUnicode_FromFormat("%U.py", rel));
+    if (file == NULL && !PyErr_Occurred() && has >= 0) {
+        file = module_file(listing, base, &is_ext);
+        where = parent;
     }
-    if (has <= 0 || file == NULL) {
-        rc = has < 0 || file == NULL ? -1 : 0;
+    if (PyErr_Occurred() || has < 0) {
         goto done;
     }
-    path = full_path(file);
-    if (path == NULL) {
+    if (file != NULL) {
+        Py_SETREF(file, PyUnicode_GetLength(where) > 0
+                            ? PyUnicode_FromFormat("%U/%U", where, file)
+                            : Py_NewRef(file));
+        *spec = file != NULL ? file_spec(name, rel, file, is_ext, is_package)
+                             : NULL;
+        rc = *spec != NULL ? 1 : -1;
         goto done;
     }
-    args = Py_BuildValue("(OOO)", name, path, is_package ? Py_True : Py_False);
-    if (args == NULL) {
-        goto done;
+    rc = 0;
+    if (has > 0) {
+        kind = archive_kind(name);
+        if (kind == 0 || kind == 3) {
+            locations = package_path(rel, kind);
+            *spec = locations != NULL ? namespace_spec(name, locations) : NULL;
+            rc = *spec != NULL ? 1 : -1;
+        }
+        else if (kind < 0) {
+            rc = -1;
+        }
     }
-    *spec = inb_resources_call("overlay_spec", args);
-    rc = *spec != NULL ? 1 : -1;
 done:
-    Py_XDECREF(args);
-    Py_XDECREF(path);
+    Py_XDECREF(locations);
+    Py_XDECREF(init);
     Py_XDECREF(file);
     Py_XDECREF(base);
     Py_XDECREF(parent);
