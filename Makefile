@@ -29,7 +29,7 @@ $(BUILD)/config.mk: scripts/python-config.sh
 	sh scripts/python-config.sh $(PYTHON) > $@.tmp && mv $@.tmp $@
 
 COMMON_SRC = src/common/archive.c src/common/alloc.c src/common/checksum.c \
-	src/common/records.c src/common/seal.c
+	src/common/modpath.c src/common/records.c src/common/seal.c
 RUNTIME_SRC = $(wildcard src/runtime/*.c)
 BUILDER_SRC = $(wildcard src/builder/*.c)
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "archive.h"
+#include "modpath.h"
 #include "target.h"
 #include "util.h"
 
@@ -105,7 +106,8 @@ add(struct inb_collect *c, const char *name, int kind, const char *path,
     int priority)
 {
     struct inb_module *m;
-    size_t len = strlen(name), i;
+    const char *so_name = NULL;
+    size_t len = strlen(name), n;
     char *rel;
 
     if (c->n == c->cap) {
@@ -113,21 +115,13 @@ add(struct inb_collect *c, const char *name, int kind, const char *path,
         c->mods = inb_xrealloc(c->mods, c->cap * sizeof(*c->mods));
     }
     if (kind == INB_KIND_SHARED_EXT && path != NULL) {
-        /* The .so's own name, in its package's directory. */
-        const char *base = strrchr(path, '/'), *dot = strrchr(name, '.');
-
-        len = dot != NULL ? (size_t)(dot - name) : 0;
-        rel = inb_xprintf("%.*s%s%s", (int)len, name, len ? "/" : "",
-                          base != NULL ? base + 1 : path);
+        so_name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
     }
-    else {
-        rel = inb_xmalloc(len + sizeof("/__init__.py"));
-        strcpy(rel + len, kind == INB_KIND_MODULE ? ".py" : "/__init__.py");
-        memcpy(rel, name, len);
-    }
-    for (i = 0; i < len; i++) {
-        rel[i] = rel[i] == '.' ? '/' : rel[i];
-    }
+    /* The module's file in the archive's tree (modpath.h: the runtime's
+     * __file__ is the root and this name). */
+    n = inb_modpath_file(name, len, kind, so_name, NULL, 0);
+    rel = inb_xmalloc(n + 1);
+    inb_modpath_file(name, len, kind, so_name, rel, n + 1);
     m = &c->mods[c->n];
     m->name = inb_xstrdup(name);
     m->kind = kind;

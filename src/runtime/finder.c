@@ -1,21 +1,20 @@
 /* finder.c: the meta-path finder and loader that serve modules from the
- * archive embedded in the executable.
+ * archive embedded in the executable, and the built-in module _inbuilt.
  *
  * One type, _inbuilt.Importer, plays three parts:
  *  - the finder first on sys.meta_path: find_spec() looks the full dotted
  *    name up in the archive (binary search, no filesystem) and returns a
- *    ModuleSpec whose loader is itself;
+ *    ModuleSpec whose loader is itself and whose loader_state is the
+ *    entry's index position, so that create_module() and exec_module()
+ *    read the entry again without a search;
  *  - the loader: exec_module() unmarshals the code object straight from the
  *    archive's read-only data and runs it in the module's namespace;
  *    get_code(), is_package(), get_source() and get_filename() serve runpy
- *    (-m) and other InspectLoader users; get_source(), get_data(),
- *    get_resource_reader() and, as a meta-path finder, find_distributions()
- *    serve source, package data and metadata through resources.c.  For an
- *    extension module, create_module() has memso.c make its .so loadable
- *    from memory and CPython's own extension loader (_imp.create_dynamic)
- *    initialize it, and exec_module() runs _imp.exec_dynamic.  An extension
- *    module linked into the executable (kind builtin-ext) is created by
- *    builtin.c, with origin 'built-in';
+ *    (-m) and other InspectLoader users; get_source() is resources.c's;
+ *    get_data(), get_resource_reader() and, as a meta-path finder,
+ *    find_distributions() are _inbuilt_support's (loader.py, through
+ *    support.c).  Extension modules are created and executed by
+ *    extload.c;
  *  - a sentinel last on sys.meta_path (strict mode only), which turns an
  *    import of an extension module that the build left out (CPython's test
  *    helpers) into a ModuleNotFoundError that says so;
@@ -24,22 +23,28 @@
  *
  * Modules get a virtual location under the executable, as if it were a
  * directory (like a zip archive): module a.b of /opt/app has __file__
- * /opt/app/a/b.py, package a has __path__ ['/opt/app/a'].  Nothing exists
- * there on disk; in strict mode no path-based finder is left to look, and
- * otherwise the path hook below claims those directories first.
+ * /opt/app/a/b.py, package a has __path__ ['/opt/app/a'] (vpath.c and
+ * modpath.c say which; tree.c holds the archive and the root).  Nothing
+ * exists there on disk; in strict mode no path-based finder is left to
+ * look, and otherwise the path hook below claims those directories first.
  *
- * The interpreter is single: the state below is set once by
- * inb_finder_install() and lives until the process ends.
+ * The top of the runtime: it calls down into the files named above and
+ * none of them calls back.  The interpreter is single: the state below is
+ * set once by inb_finder_install() and lives until the process ends.
  */
 #include "finder.h"
 
 #include "builtin.h"
 #include "errors.h"
-#include "memso.h"
+#include "extload.h"
+#include "hooks.h"
+#include "modpath.h"
 #include "overlay.h"
 #include "resources.h"
+#include "support.h"
+#include "tree.h"
+#include "vpath.h"
 
-#include <limits.h>
 #include <marshal.h>
 
 typedef struct {
@@ -58,40 +63,32 @@ static PyObject *importer_new(int is_sentinel, PyObject *package);
 /* New reference: attribute attr of module modname. */
 static PyObject *import_attr(const char *modname, const char *attr);
 
-static const inb_archive *archive; /* borrowed: lives as long as the process */
-static PyObject *root;             /* str: the executable's path */
 static PyObject *module_spec;      /* _frozen_importlib.ModuleSpec */
 static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
-static PyObject *create_dynamic;   /* _imp.create_dynamic */
-static PyObject *exec_dynamic;     /* _imp.exec_dynamic */
 static PyObject *finder;           /* the Importer first on sys.meta_path */
 static PyObject *sentinel;         /* the Importer last on sys.meta_path */
 static PyObject *builtins_str;     /* "__builtins__" */
-static PyObject *dot_str;          /* "." */
-static PyObject *slash_str;        /* "/" */
 static PyObject *slash_dot_str;    /* "/." */
 static PyObject *double_slash_str; /* "//" */
 static PyObject *normpath;         /* posixpath.normpath, once needed */
 static PyObject *builtin_str;      /* "built-in" */
+static PyObject *spec_str;         /* "__spec__" */
+static PyObject *name_str;         /* "name" */
+static PyObject *loader_state_str; /* "loader_state" */
 
 /* 1 when the filesystem is allowed: a package's __path__ has its directory
  * on disk too (_inbuilt_support.add_disk_location). */
 static int disk_locations;
 
-/* Look module name (str) up in the archive.  Returns 1 and fills *e when
- * found, 0 when not, -1 with an exception set when name is not a str.
- * "a.b.__init__" is package a.b's code as a plain module, as CPython's path
- * finder gives it from a/b/__init__.py (numpy.distutils imports its
- * siblings by the file names glob() lists): *e is the package's entry with
- * kind INB_KIND_MODULE, and the virtual path of the name is that file. */
+/* Look module name (str) up in the archive (inb_vpath_find_module(): the
+ * one rule from a name to its entry, "a.b.__init__" included).  Returns 1
+ * and fills *e (and *index when not NULL) when found, 0 when not, -1 with
+ * an exception set when name is not a str. */
 static int
-lookup(PyObject *name, inb_entry *e)
+lookup(PyObject *name, inb_entry *e, uint32_t *index)
 {
-    static const char init[] = ".__init__";
-    const size_t init_len = sizeof(init) - 1;
     Py_ssize_t len;
     const char *s;
-    int found;
 
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "module name must be str, not %.100s",
@@ -102,34 +99,40 @@ lookup(PyObject *name, inb_entry *e)
     if (s == NULL) {
         return -1;
     }
-    found = inb_archive_find(archive, INB_NS_MODULE, s, (size_t)len, e);
-    if (found == 0 && (size_t)len > init_len &&
-        memcmp(s + len - init_len, init, init_len) == 0) {
-        found = inb_archive_find(archive, INB_NS_MODULE, s,
-                                 (size_t)len - init_len, e);
-        if (found == 1 && e->kind != INB_KIND_PACKAGE) {
-            return 0;
-        }
-        if (found == 1) {
-            e->kind = INB_KIND_MODULE;
-        }
-    }
-    return found;
+    return inb_vpath_find_module(inb_tree_archive(), s, (size_t)len, e, index);
 }
 
-/* New reference: the virtual path of module name, ROOT/a/b + suffix. */
-static PyObject *
-virtual_path(PyObject *name, const char *suffix)
+/* The entry of module name as spec carries it: find_spec() put its index
+ * position in spec.loader_state, so that the loader does not search again;
+ * a spec without it (made by another hand) or whose index names another
+ * entry gets a lookup.  Returns 1 and fills *e, 0 when the archive has no
+ * such module, -1 with an exception set. */
+static int
+spec_entry(PyObject *spec, PyObject *name, inb_entry *e)
 {
-    PyObject *rel, *path;
+    PyObject *state;
+    const char *s;
+    Py_ssize_t len;
+    size_t index;
+    int found = 0;
 
-    rel = PyUnicode_Replace(name, dot_str, slash_str, -1);
-    if (rel == NULL) {
-        return NULL;
+    state = PyObject_GetAttr(spec, loader_state_str);
+    if (state == NULL) {
+        PyErr_Clear();
     }
-    path = PyUnicode_FromFormat("%U/%U%s", root, rel, suffix);
-    Py_DECREF(rel);
-    return path;
+    else if (PyLong_CheckExact(state) && PyUnicode_Check(name)) {
+        index = PyLong_AsSize_t(state);
+        s = PyUnicode_AsUTF8AndSize(name, &len);
+        if (index == (size_t)-1 || s == NULL) {
+            PyErr_Clear();
+        }
+        else if (index < UINT32_MAX) {
+            found = inb_vpath_module_at(inb_tree_archive(), (uint32_t)index, s,
+                                        (size_t)len, e);
+        }
+    }
+    Py_XDECREF(state);
+    return found ? 1 : lookup(name, e, NULL);
 }
 
 static int
@@ -143,7 +146,7 @@ is_package_kind(int kind)
 static int
 find_required(PyObject *name, inb_entry *e)
 {
-    int found = lookup(name, e);
+    int found = lookup(name, e, NULL);
 
     if (found == 0) {
         inb_error_raise(INB_FAIL_NOT_FOUND, name, NULL, 0);
@@ -209,19 +212,27 @@ child_name(PyObject *package, PyObject *name)
 }
 
 /* The package whose virtual directory path is: a new reference to its
- * dotted name ("" for the executable's path itself, the root), Py_None
- * (new reference) when path is not a str under the executable's path,
- * NULL with an exception set on error.  Whether that package exists is
- * not checked. */
+ * dotted name ("" for the executable's path itself, the root; modpath.c's
+ * rule), Py_None (new reference) when path is not a str under the
+ * executable's path, Py_False (new reference) when it is but names no
+ * module's directory ("a.b/c"), NULL with an exception set on error.
+ * Whether that package exists is not checked. */
 static PyObject *
 dir_package(PyObject *path)
 {
+    PyObject *root = inb_tree_root_str(); /* borrowed */
     PyObject *rel, *package;
-    Py_ssize_t n, rootlen = PyUnicode_GetLength(root);
+    Py_ssize_t n, rootlen, len;
+    const char *s;
+    char *dotted;
 
+    if (root == NULL) {
+        return NULL;
+    }
     if (!PyUnicode_Check(path)) {
         Py_RETURN_NONE;
     }
+    rootlen = PyUnicode_GetLength(root);
     n = PyUnicode_GetLength(path);
     /* A directory named with "..", "." or "//" (a package that extends
      * its __path__ by os.path.join(__file__'s directory, "..", ...)) is
@@ -258,76 +269,103 @@ dir_package(PyObject *path)
         Py_RETURN_NONE;
     }
     rel = PyUnicode_Substring(path, n > rootlen ? rootlen + 1 : rootlen, n);
-    if (rel == NULL) {
-        return NULL;
+    s = rel != NULL ? PyUnicode_AsUTF8AndSize(rel, &len) : NULL;
+    if (s == NULL || len == 0) {
+        return s == NULL ? NULL : rel;
     }
-    package = PyUnicode_Replace(rel, slash_str, dot_str, -1);
+    dotted = PyMem_Malloc((size_t)len);
+    if (dotted == NULL) {
+        Py_DECREF(rel);
+        return PyErr_NoMemory();
+    }
+    if (inb_modpath_name(s, (size_t)len, dotted, (size_t)len) < 0) {
+        package = Py_NewRef(Py_False);
+    }
+    else {
+        package = PyUnicode_DecodeUTF8(dotted, len, NULL);
+    }
+    PyMem_Free(dotted);
     Py_DECREF(rel);
     return package;
 }
 
-/* New reference: the virtual file of module name found as entry e (not a
- * namespace package): a.b.c is ROOT/a/b/c.py, ROOT/a/b/c/__init__.py, or
- * for an extension module ROOT/a/b/ and the file name it was built as. */
+/* New reference: the path of module name found as entry e in the virtual
+ * tree (vpath.c's rule): its file, or with dir, the directory of a
+ * package.  A.b.c is ROOT/a/b/c.py, ROOT/a/b/c/__init__.py (directory
+ * ROOT/a/b/c), or for an extension module ROOT/a/b/ and the file name it
+ * was built as; 'built-in' for a module linked in, as BuiltinImporter's
+ * specs. */
 static PyObject *
-origin_of(PyObject *name, const inb_entry *e)
+module_path(PyObject *name, const inb_entry *e, int dir)
 {
-    PyObject *parent, *origin;
-    inb_shobj_record r;
-    char err[512];
-    Py_ssize_t dot;
+    char buf[512], *rel = buf, err[512];
+    size_t size = sizeof(buf);
+    const char *s;
+    Py_ssize_t len;
+    long n;
+    PyObject *res;
 
-    if (e->kind == INB_KIND_BUILTIN_EXT) {
-        return Py_NewRef(builtin_str); /* as BuiltinImporter's specs */
+    if (e->kind == INB_KIND_BUILTIN_EXT && !dir) {
+        return Py_NewRef(builtin_str);
     }
-    if (e->kind != INB_KIND_SHARED_EXT) {
-        return virtual_path(name, e->kind == INB_KIND_PACKAGE ? "/__init__.py"
-                                                              : ".py");
-    }
-    /* The names only: the image is checked when it is loaded.  A record
-     * that does not parse says it is damaged when it is. */
-    if (inb_record_shobj_parse(e, &r, err, sizeof(err)) < 0) {
-        inb_archive_data(archive, e, err, sizeof(err));
-        return inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
-    }
-    dot = PyUnicode_FindChar(name, '.', 0, PyUnicode_GetLength(name), -1);
-    if (dot == -2) {
+    s = PyUnicode_AsUTF8AndSize(name, &len);
+    if (s == NULL) {
         return NULL;
     }
-    if (dot == -1) {
-        return PyUnicode_FromFormat("%U/%s", root, r.filename);
+    for (;;) {
+        n = dir ? (long)inb_modpath_dir(s, (size_t)len, rel, size)
+                : inb_vpath_module_file(e, s, (size_t)len, rel, size, err,
+                                        sizeof(err));
+        if (n < (long)size || rel != buf) {
+            break;
+        }
+        size = (size_t)n + 1;
+        rel = PyMem_Malloc(size);
+        if (rel == NULL) {
+            return PyErr_NoMemory();
+        }
     }
-    parent = PyUnicode_Substring(name, 0, dot);
-    if (parent == NULL) {
-        return NULL;
+    if (n < 0) {
+        /* An extension's record that does not parse: say it is damaged
+         * when it is. */
+        inb_archive_data(inb_tree_archive(), e, err, sizeof(err));
+        res = inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
     }
-    origin = virtual_path(parent, "/");
-    Py_DECREF(parent);
-    if (origin != NULL) {
-        Py_SETREF(origin, PyUnicode_FromFormat("%U%s", origin, r.filename));
+    else {
+        res = inb_tree_path(rel, (size_t)n);
     }
-    return origin;
+    if (rel != buf) {
+        PyMem_Free(rel);
+    }
+    return res;
 }
 
 /* New reference: the spec of module name, found as entry e stored as key
- * (archive_name()), loaded by self. */
+ * (archive_name()) at index position index, loaded by self; its
+ * loader_state is index. */
 static PyObject *
-make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e)
+make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e,
+          uint32_t index)
 {
     PyObject *spec = NULL, *origin = NULL, *args = NULL, *kwargs = NULL;
-    PyObject *dir = NULL, *locations = NULL, *added;
+    PyObject *dir = NULL, *locations = NULL, *added, *state = NULL;
     int is_package = is_package_kind(e->kind);
 
     if (e->kind != INB_KIND_NAMESPACE) {
-        origin = origin_of(key, e);
+        origin = module_path(key, e, 0);
         if (origin == NULL) {
             goto error;
         }
     }
+    state = PyLong_FromUnsignedLong(index);
     args = PyTuple_Pack(2, name, (PyObject *)self);
-    kwargs = Py_BuildValue("{sOsO}", "origin", origin ? origin : Py_None,
-                           "is_package", is_package ? Py_True : Py_False);
-    if (args == NULL || kwargs == NULL) {
+    if (state == NULL || args == NULL) {
+        goto error;
+    }
+    kwargs = Py_BuildValue("{sOsOsO}", "origin", origin ? origin : Py_None,
+                           "loader_state", state, "is_package",
+                           is_package ? Py_True : Py_False);
+    if (kwargs == NULL) {
         goto error;
     }
     spec = PyObject_Call(module_spec, args, kwargs);
@@ -335,7 +373,7 @@ make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e)
         goto error;
     }
     if (is_package) {
-        dir = virtual_path(key, "");
+        dir = module_path(key, e, 1);
         if (dir == NULL) {
             goto error;
         }
@@ -350,7 +388,7 @@ make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e)
             goto error;
         }
         if (disk_locations) {
-            added = inb_resources_call("add_disk_location", spec);
+            added = inb_support_call("add_disk_location", spec);
             if (added == NULL) {
                 goto error;
             }
@@ -364,6 +402,7 @@ make_spec(Importer *self, PyObject *name, PyObject *key, const inb_entry *e)
     Py_XDECREF(locations);
     Py_XDECREF(kwargs);
     Py_XDECREF(args);
+    Py_XDECREF(state);
     Py_XDECREF(origin);
     return spec;
 error:
@@ -372,27 +411,25 @@ error:
     Py_XDECREF(spec);
     Py_XDECREF(kwargs);
     Py_XDECREF(args);
+    Py_XDECREF(state);
     Py_XDECREF(origin);
     return NULL;
 }
 
-/* New reference: the code object of module name, with co_filename set to
- * its virtual path; None for a namespace package.  NULL with ImportError
- * when the module is not in the archive or its entry is corrupt. */
+/* New reference: the code object of module name found as entry e, with
+ * co_filename set to its virtual path; None for a namespace package or an
+ * extension module.  NULL with ImportError when its entry is damaged or
+ * corrupt. */
 static PyObject *
-get_code(PyObject *name)
+get_code(PyObject *name, const inb_entry *e)
 {
     PyObject *code = NULL, *origin = NULL, *res = NULL;
-    inb_entry e;
     char err[512];
 
-    if (find_required(name, &e) < 0) {
-        return NULL;
-    }
-    if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+    if (inb_archive_data(inb_tree_archive(), e, err, sizeof(err)) < 0) {
         return inb_error_raise(INB_FAIL_DAMAGED, name, err, strlen(err));
     }
-    switch (e.kind) {
+    switch (e->kind) {
     case INB_KIND_NAMESPACE:
     case INB_KIND_SHARED_EXT: /* no code object, like ExtensionFileLoader */
     case INB_KIND_BUILTIN_EXT:
@@ -401,15 +438,15 @@ get_code(PyObject *name)
     case INB_KIND_PACKAGE:
         break;
     case INB_KIND_EXT_ABSENT:
-        return inb_error_raise(INB_FAIL_ABSENT_EXT, name, (const char *)e.data,
-                               e.size);
+        return inb_error_raise(INB_FAIL_ABSENT_EXT, name,
+                               (const char *)e->data, e->size);
     default:
         return inb_error_raise(INB_FAIL_UNSUPPORTED, name, NULL, 0);
     }
     /* The archive's data is read in place: no copy before unmarshalling.
-     * open() proved e.size fits in the buffer, hence in Py_ssize_t. */
-    code = PyMarshal_ReadObjectFromString((const char *)e.data,
-                                          (Py_ssize_t)e.size);
+     * open() proved e->size fits in the buffer, hence in Py_ssize_t. */
+    code = PyMarshal_ReadObjectFromString((const char *)e->data,
+                                          (Py_ssize_t)e->size);
     if (code == NULL) {
         return inb_error_raise(INB_FAIL_CORRUPT, name, NULL, 0);
     }
@@ -417,7 +454,7 @@ get_code(PyObject *name)
         Py_DECREF(code);
         return inb_error_raise(INB_FAIL_NOT_CODE, name, NULL, 0);
     }
-    origin = origin_of(name, &e);
+    origin = module_path(name, e, 0);
     if (origin == NULL) {
         goto error;
     }
@@ -434,16 +471,31 @@ error:
     return NULL;
 }
 
+/* New reference: get_code() of module key, looked up (a loader method's
+ * body, for with_key()). */
+static PyObject *
+code_of(PyObject *key)
+{
+    inb_entry e;
+
+    if (find_required(key, &e) < 0) {
+        return NULL;
+    }
+    return get_code(key, &e);
+}
+
 /* Look submodule name up as CPython's path finder would in path, its
  * parent's __path__ (an iterable): directory by directory, the virtual
  * directory of package P giving P's child of name's last part (name itself
- * when P is name's parent, as nearly always).  Returns 1 with *e and *key
- * (new reference: the name found) filled, 0 when no directory holds it,
+ * when P is name's parent, as nearly always).  Returns 1 with *e, *index
+ * and *key (new reference: the name found) filled, 0 when no directory
+ * holds it,
  * -1 with an exception set.  A path that lists no directory of this
  * executable at all (its package rewrote __path__, say through realpath)
  * leaves name to be looked up as it is. */
 static int
-find_in_path(PyObject *name, PyObject *path, inb_entry *e, PyObject **key)
+find_in_path(PyObject *name, PyObject *path, inb_entry *e, uint32_t *index,
+             PyObject **key)
 {
     PyObject *it, *entry, *package;
     int found = 0, seen = 0;
@@ -460,10 +512,13 @@ find_in_path(PyObject *name, PyObject *path, inb_entry *e, PyObject **key)
             found = -1;
             break;
         }
-        if (package != Py_None) {
+        if (package == Py_False) {
+            seen = 1; /* under the root, but no module's directory */
+        }
+        else if (package != Py_None) {
             seen = 1;
             *key = child_name(package, name);
-            found = *key != NULL ? lookup(*key, e) : -1;
+            found = *key != NULL ? lookup(*key, e, index) : -1;
             if (found != 1) {
                 Py_CLEAR(*key);
             }
@@ -475,7 +530,7 @@ find_in_path(PyObject *name, PyObject *path, inb_entry *e, PyObject **key)
         found = -1;
     }
     if (found == 0 && !seen) {
-        found = lookup(name, e);
+        found = lookup(name, e, index);
         if (found == 1) {
             *key = Py_NewRef(name);
         }
@@ -496,6 +551,7 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
     PyObject *name, *path = Py_None, *target = Py_None;
     PyObject *key = NULL, *loader = NULL, *spec = NULL;
     inb_entry e;
+    uint32_t index = 0;
     int found;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OO:find_spec", kwlist,
@@ -511,7 +567,7 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
         }
     }
     if (self->sentinel) {
-        found = lookup(name, &e);
+        found = lookup(name, &e, NULL);
         if (found < 0) {
             return NULL;
         }
@@ -521,7 +577,8 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
         if (e.kind == INB_KIND_EXT_ABSENT) {
             char err[512];
 
-            if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+            if (inb_archive_data(inb_tree_archive(), &e, err, sizeof(err)) <
+                0) {
                 return inb_error_raise(INB_FAIL_DAMAGED, name, err,
                                        strlen(err));
             }
@@ -531,11 +588,11 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
         Py_RETURN_NONE;
     }
     if (self->package == NULL && path != Py_None) {
-        found = find_in_path(name, path, &e, &key);
+        found = find_in_path(name, path, &e, &index, &key);
     }
     else {
         key = archive_name(self, name);
-        found = key != NULL ? lookup(key, &e) : -1;
+        found = key != NULL ? lookup(key, &e, &index) : -1;
     }
     if (found < 0) {
         goto done;
@@ -557,7 +614,8 @@ Importer_find_spec(Importer *self, PyObject *args, PyObject *kwargs)
                 goto done;
             }
         }
-        spec = make_spec(loader ? (Importer *)loader : self, name, key, &e);
+        spec = make_spec(loader ? (Importer *)loader : self, name, key, &e,
+                         index);
         break;
     default:
         /* Not found; absent extensions are left to the other finders, then
@@ -570,131 +628,27 @@ done:
     return spec;
 }
 
-/* Replace the pending ImportError of loading extension name with one that
- * names the module and keeps the loader's message, caused by the first. */
-static void
-reraise_load_error(PyObject *name)
-{
-    PyObject *type, *value, *tb, *text = NULL;
-    PyObject *ntype, *nvalue, *ntb;
-    const char *msg;
-    Py_ssize_t len = 0;
-
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    text = value != NULL ? PyObject_Str(value) : NULL;
-    msg = text != NULL ? PyUnicode_AsUTF8AndSize(text, &len) : NULL;
-    if (msg == NULL) {
-        PyErr_Clear();
-        msg = "unknown error";
-        len = (Py_ssize_t)strlen(msg);
-    }
-    inb_error_raise(INB_FAIL_LOAD, name, msg, (size_t)len);
-    PyErr_Fetch(&ntype, &nvalue, &ntb);
-    PyErr_NormalizeException(&ntype, &nvalue, &ntb);
-    if (nvalue != NULL && value != NULL) {
-        PyException_SetCause(nvalue, value); /* steals value */
-        value = NULL;
-    }
-    PyErr_Restore(ntype, nvalue, ntb);
-    Py_XDECREF(text);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
-}
-
-int
-inb_finder_prepare_shared(const inb_entry *e, char *path, size_t pathsize,
-                          char *err, size_t errsize)
-{
-    int rc = inb_memso_prepare(archive, e, path, pathsize, err, errsize);
-    const char *diagnostic = inb_memso_take_diagnostic();
-
-    if (diagnostic != NULL) {
-        PySys_FormatStderr("inbuilt: %s\n", diagnostic);
-    }
-    return rc;
-}
-
-/* New reference: the extension module name, created by CPython's own
- * extension loader (_imp.create_dynamic: single- or multi-phase init, the
- * package context of a dotted name) from the memory file of entry e.
- * spec is the module's spec; its origin becomes the module's __file__. */
-static PyObject *
-create_extension(Importer *self, PyObject *spec, PyObject *name,
-                 const inb_entry *e)
-{
-    PyObject *path = NULL, *args = NULL, *kwargs = NULL, *fdspec = NULL;
-    PyObject *module = NULL, *origin = NULL;
-    char fdpath[PATH_MAX + 64], err[512];
-    int rc =
-        inb_finder_prepare_shared(e, fdpath, sizeof(fdpath), err, sizeof(err));
-
-    if (rc < 0) {
-        return inb_error_raise(INB_FAIL_LOAD, name, err, strlen(err));
-    }
-    path = PyUnicode_FromString(fdpath);
-    args = PyTuple_Pack(2, name, (PyObject *)self);
-    if (path == NULL || args == NULL) {
-        goto done;
-    }
-    kwargs = Py_BuildValue("{sO}", "origin", path);
-    if (kwargs == NULL) {
-        goto done;
-    }
-    fdspec = PyObject_Call(module_spec, args, kwargs);
-    if (fdspec == NULL) {
-        goto done;
-    }
-    module = PyObject_CallOneArg(create_dynamic, fdspec);
-    if (module == NULL) {
-        /* The dynamic loader's message names only /proc/self/fd/N. */
-        if (PyErr_ExceptionMatches(PyExc_ImportError)) {
-            reraise_load_error(name);
-        }
-        goto done;
-    }
-    /* A single-phase module got __file__ from the memory file's path. */
-    if (PyModule_Check(module) &&
-        PyDict_GetItemString(PyModule_GetDict(module), "__file__") != NULL) {
-        origin = PyObject_GetAttrString(spec, "origin");
-        if (origin == NULL ||
-            PyObject_SetAttrString(module, "__file__", origin) < 0) {
-            Py_CLEAR(module);
-        }
-    }
-done:
-    Py_XDECREF(origin);
-    Py_XDECREF(fdspec);
-    Py_XDECREF(kwargs);
-    Py_XDECREF(args);
-    Py_XDECREF(path);
-    return module;
-}
-
 /* create_module(spec): a new reference to the module of an extension, or
  * None for the default module creation. */
 static PyObject *
 Importer_create_module(Importer *self, PyObject *spec)
 {
-    PyObject *name = NULL, *res = NULL;
+    PyObject *name = NULL, *key = NULL, *res = NULL;
     inb_entry e;
     int found;
 
-    PyObject *key = NULL;
-
-    name = PyObject_GetAttrString(spec, "name");
+    name = PyObject_GetAttr(spec, name_str);
     if (name == NULL) {
         return NULL;
     }
     key = archive_name(self, name);
-    found = key != NULL ? lookup(key, &e) : -1;
+    found = key != NULL ? spec_entry(spec, key, &e) : -1;
     if (found >= 0) {
         if (found == 1 && e.kind == INB_KIND_SHARED_EXT) {
-            res = create_extension(self, spec, name, &e);
+            res = inb_extload_create((PyObject *)self, spec, name, &e);
         }
         else if (found == 1 && e.kind == INB_KIND_BUILTIN_EXT) {
-            res = inb_builtin_create(archive, spec, key, &e);
+            res = inb_builtin_create(inb_tree_archive(), spec, key, &e);
         }
         else {
             res = Py_NewRef(Py_None);
@@ -705,68 +659,72 @@ Importer_create_module(Importer *self, PyObject *spec)
     return res;
 }
 
-/* Whether module name is an extension module in the archive. */
+/* The spec of module (a new reference, or None) and the name it was
+ * imported as (*name, a new reference): its spec's name, as importlib's
+ * loaders use, else its __name__.  They differ for an extension module
+ * whose definition names another module (scipy's _uarray calls itself
+ * "uarray._uarray").  Returns 0, or -1 with an exception set. */
 static int
-is_extension(PyObject *name)
+spec_and_name(PyObject *module, PyObject **spec, PyObject **name)
 {
-    inb_entry e;
-    int found = lookup(name, &e);
-
-    PyErr_Clear();
-    return found == 1 &&
-           (e.kind == INB_KIND_SHARED_EXT || e.kind == INB_KIND_BUILTIN_EXT);
-}
-
-/* The name module was imported as (new reference): its spec's name, as
- * importlib's loaders use, else its __name__.  They differ for an
- * extension module whose definition names another module (scipy's
- * _uarray calls itself "uarray._uarray"). */
-static PyObject *
-spec_name(PyObject *module)
-{
-    PyObject *spec, *name;
-
-    spec = PyObject_GetAttrString(module, "__spec__");
-    if (spec == NULL) {
+    *name = NULL;
+    *spec = PyObject_GetAttr(module, spec_str);
+    if (*spec == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            return NULL;
+            return -1;
         }
         PyErr_Clear();
+        *spec = Py_NewRef(Py_None);
     }
-    if (spec != NULL && spec != Py_None) {
-        name = PyObject_GetAttrString(spec, "name");
+    if (*spec != Py_None) {
+        *name = PyObject_GetAttr(*spec, name_str);
     }
     else {
-        name = PyObject_GetAttrString(module, "__name__");
+        *name = PyObject_GetAttrString(module, "__name__");
     }
-    Py_XDECREF(spec);
-    return name;
+    if (*name == NULL) {
+        Py_CLEAR(*spec);
+        return -1;
+    }
+    return 0;
 }
 
 /* exec_module(module): run the module's code in its namespace. */
 static PyObject *
 Importer_exec_module(Importer *self, PyObject *module)
 {
-    PyObject *name = NULL, *code = NULL, *dict = NULL, *res = NULL;
+    PyObject *spec = NULL, *name = NULL, *code = NULL, *dict = NULL;
+    PyObject *res = NULL;
+    inb_entry e;
+    int found;
 
-    name = spec_name(module);
-    if (name != NULL) {
-        Py_SETREF(name, archive_name(self, name));
+    if (spec_and_name(module, &spec, &name) < 0) {
+        goto error;
     }
+    /* The name the module is stored as, for this loader. */
+    Py_SETREF(name, archive_name(self, name));
     if (name == NULL) {
         goto error;
     }
-    if (is_extension(name)) {
+    found =
+        spec != Py_None ? spec_entry(spec, name, &e) : lookup(name, &e, NULL);
+    if (found < 0) {
+        goto error;
+    }
+    if (found == 0) {
+        inb_error_raise(INB_FAIL_NOT_FOUND, name, NULL, 0);
+        goto error;
+    }
+    if (e.kind == INB_KIND_SHARED_EXT || e.kind == INB_KIND_BUILTIN_EXT) {
         /* Multi-phase init's exec slots, as ExtensionFileLoader does. */
-        res = PyObject_CallOneArg(exec_dynamic, module);
-        if (res == NULL) {
+        if (inb_extload_exec(module) < 0) {
             goto error;
         }
-        Py_DECREF(res);
         Py_DECREF(name);
+        Py_DECREF(spec);
         Py_RETURN_NONE;
     }
-    code = get_code(name);
+    code = get_code(name, &e);
     if (code == NULL) {
         goto error;
     }
@@ -786,18 +744,20 @@ Importer_exec_module(Importer *self, PyObject *module)
             goto error;
         }
         Py_DECREF(res);
-        if (inb_resources_after_exec(name, module) < 0) {
+        if (inb_hooks_after_exec(name, module) < 0) {
             goto error;
         }
     }
     Py_XDECREF(dict);
     Py_DECREF(code);
     Py_DECREF(name);
+    Py_DECREF(spec);
     Py_RETURN_NONE;
 error:
     Py_XDECREF(dict);
     Py_XDECREF(code);
     Py_XDECREF(name);
+    Py_XDECREF(spec);
     return NULL;
 }
 
@@ -821,7 +781,7 @@ with_key(Importer *self, PyObject *name, PyObject *(*fn)(PyObject *key))
 static PyObject *
 Importer_get_code(Importer *self, PyObject *name)
 {
-    return with_key(self, name, get_code);
+    return with_key(self, name, code_of);
 }
 
 /* New reference: bool, whether module key is a package. */
@@ -870,7 +830,7 @@ static PyObject *
 Importer_get_data(Importer *self, PyObject *path)
 {
     (void)self;
-    return inb_resources_call("get_data", path);
+    return inb_support_call("get_data", path);
 }
 
 /* get_resource_reader(fullname): new reference to the importlib.resources
@@ -878,7 +838,7 @@ Importer_get_data(Importer *self, PyObject *path)
 static PyObject *
 resource_reader(PyObject *key)
 {
-    return inb_resources_call("resource_reader", key);
+    return inb_support_call("resource_reader", key);
 }
 
 static PyObject *
@@ -901,7 +861,7 @@ Importer_find_distributions(Importer *self, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     if ((PyObject *)self == finder) {
-        return inb_resources_call("find_distributions", context);
+        return inb_support_call("find_distributions", context);
     }
     empty = PyTuple_New(0);
     if (empty == NULL) {
@@ -924,7 +884,7 @@ get_filename(PyObject *key)
     if (e.kind == INB_KIND_NAMESPACE || e.kind == INB_KIND_BUILTIN_EXT) {
         return inb_error_raise(INB_FAIL_NOT_FOUND, key, NULL, 0);
     }
-    return origin_of(key, &e);
+    return module_path(key, &e, 0);
 }
 
 /* get_filename(fullname): new reference to the module's virtual path. */
@@ -959,8 +919,8 @@ Importer_path_hook(Importer *self, PyObject *path)
                         "not a directory of this executable");
         goto done;
     }
-    if (PyUnicode_GetLength(package) > 0) {
-        found = lookup(package, &e);
+    if (package == Py_False || PyUnicode_GetLength(package) > 0) {
+        found = package != Py_False ? lookup(package, &e, NULL) : 0;
         if (found < 0) {
             goto done;
         }
@@ -986,6 +946,7 @@ Importer_iter_modules(Importer *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"prefix", NULL};
     PyObject *prefix = NULL, *list = NULL, *item = NULL, *name = NULL;
+    const inb_archive *archive = inb_tree_archive();
     const char *pkg = "";
     Py_ssize_t pkglen = 0;
     char *key = NULL;
@@ -1072,6 +1033,11 @@ Importer_invalidate_caches(Importer *self, PyObject *unused)
 static PyObject *
 Importer_repr(Importer *self)
 {
+    PyObject *root = inb_tree_root_str(); /* borrowed */
+
+    if (root == NULL) {
+        return NULL;
+    }
     if (self->package != NULL) {
         return PyUnicode_FromFormat("<inbuilt path finder for package %R of "
                                     "%U>",
@@ -1146,7 +1112,7 @@ inb_finder_init_module(void)
     if (finder != NULL && PyModule_AddObjectRef(m, "importer", finder) < 0) {
         goto error;
     }
-    if (inb_resources_add_to_module(m) < 0 ||
+    if (inb_resources_add_to_module(m) < 0 || inb_hooks_add_to_module(m) < 0 ||
         inb_overlay_add_to_module(m) < 0) {
         goto error;
     }
@@ -1191,41 +1157,34 @@ import_attr(const char *modname, const char *attr)
 }
 
 int
-inb_finder_install(const inb_archive *a, const wchar_t *wroot)
+inb_finder_install(void)
 {
-    PyObject *meta_path;
+    PyObject *meta_path, *root = inb_tree_root_str(); /* borrowed */
 
-    if (PyType_Ready(&Importer_Type) < 0) {
+    if (root == NULL || PyType_Ready(&Importer_Type) < 0) {
         return -1;
     }
-    archive = a;
-    root = PyUnicode_FromWideChar(wroot, -1);
-    if (root == NULL) {
-        return -1;
-    }
-    inb_resources_init(a, root);
     module_spec = import_attr("_frozen_importlib", "ModuleSpec");
     if (module_spec == NULL) {
         return -1;
     }
     fix_co_filename = import_attr("_imp", "_fix_co_filename");
-    create_dynamic = import_attr("_imp", "create_dynamic");
-    exec_dynamic = import_attr("_imp", "exec_dynamic");
-    if (fix_co_filename == NULL || create_dynamic == NULL ||
-        exec_dynamic == NULL) {
+    if (fix_co_filename == NULL) {
         return -1;
     }
     finder = importer_new(0, NULL);
     sentinel = importer_new(1, NULL);
     builtins_str = PyUnicode_InternFromString("__builtins__");
-    dot_str = PyUnicode_InternFromString(".");
-    slash_str = PyUnicode_InternFromString("/");
     slash_dot_str = PyUnicode_InternFromString("/.");
     double_slash_str = PyUnicode_InternFromString("//");
     builtin_str = PyUnicode_InternFromString("built-in");
+    spec_str = PyUnicode_InternFromString("__spec__");
+    name_str = PyUnicode_InternFromString("name");
+    loader_state_str = PyUnicode_InternFromString("loader_state");
     if (finder == NULL || sentinel == NULL || builtins_str == NULL ||
-        dot_str == NULL || slash_str == NULL || slash_dot_str == NULL ||
-        double_slash_str == NULL || builtin_str == NULL) {
+        slash_dot_str == NULL || double_slash_str == NULL ||
+        builtin_str == NULL || spec_str == NULL || name_str == NULL ||
+        loader_state_str == NULL) {
         return -1;
     }
     meta_path = PySys_GetObject("meta_path"); /* borrowed */
@@ -1272,6 +1231,7 @@ int
 inb_finder_configure(int strict)
 {
     PyObject *path_finder = NULL, *hook = NULL;
+    PyObject *root = inb_tree_root_str();                 /* borrowed */
     PyObject *meta_path = PySys_GetObject("meta_path");   /* borrowed */
     PyObject *path_hooks = PySys_GetObject("path_hooks"); /* borrowed */
 
@@ -1282,7 +1242,7 @@ inb_finder_configure(int strict)
         goto error;
     }
     /* Start-up read the path through /proc/self/exe; show the real one. */
-    if (PySys_SetObject("_base_executable", root) < 0) {
+    if (root == NULL || PySys_SetObject("_base_executable", root) < 0) {
         goto error;
     }
 #if PY_VERSION_HEX >= 0x030B0000
@@ -1296,7 +1256,7 @@ inb_finder_configure(int strict)
      * hooks, and zipimport's would open the executable. */
     hook = PyObject_GetAttrString(finder, "path_hook");
     if (hook == NULL || PyList_Insert(path_hooks, 0, hook) < 0 ||
-        inb_resources_configure() < 0) {
+        inb_hooks_configure() < 0) {
         goto error;
     }
     disk_locations = !strict;

@@ -10,25 +10,16 @@
 /* The init function of the built-in module _inbuilt, for the inittab. */
 INB_HIDDEN PyObject *inb_finder_init_module(void);
 
-/* Put the in-memory finder first on sys.meta_path.  archive is
- * borrowed and must outlive the interpreter; root is the executable's path,
- * the virtual directory under which modules get __file__ and __path__.
- * Call after the core phase of initialization.  Returns 0, or -1 with a
- * Python exception set. */
-INB_HIDDEN int inb_finder_install(const inb_archive *archive,
-                                  const wchar_t *root);
+/* Put the in-memory finder first on sys.meta_path, serving the archive
+ * and the virtual root that tree.c holds (the directory under which
+ * modules get __file__ and __path__).  Call after the core phase of
+ * initialization.  Returns 0, or -1 with a Python exception set. */
+INB_HIDDEN int inb_finder_install(void);
 
 /* After the main phase: add a path hook that claims the executable's
  * virtual directories (so neither a path-based finder nor zipimport ever
  * opens them), and when strict, drop CPython's path-based finder so that
  * nothing is looked for on disk.  Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_finder_configure(int strict);
-
-/* Make the shared object of archive entry e loadable (inb_memso_prepare(),
- * whose contract this has), and print on sys.stderr, once, the one line a
- * fall-back from memory files to the cache directory owes the user. */
-INB_HIDDEN int inb_finder_prepare_shared(const inb_entry *e, char *path,
-                                         size_t pathsize, char *err,
-                                         size_t errsize);
 
 #endif

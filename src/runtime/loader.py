@@ -5,23 +5,20 @@ _inbuilt_support; the C loader (src/runtime/finder.c, resources.c) imports
 it only when one of these services is first asked for, so a program that
 never reads a resource or metadata never loads it.
 
-It presents what the archive holds as one read-only virtual tree under the
-executable's path ROOT, the way a wheel's files would sit in site-packages:
-
-- ROOT/a/b/ is a directory for every package or namespace package a.b, and
-  for every directory that holds a package data file (namespace data);
-- ROOT/a/b/f.txt is a data file (namespace data, named "a/b/f.txt");
-- ROOT/a/b.py and ROOT/a/__init__.py are the source of module a.b and of
-  package a, when the build kept source (namespace source);
-- ROOT/X-1.0.dist-info/METADATA is a file of an embedded distribution's
-  metadata (namespace meta, named "X-1.0.dist-info/METADATA").
+What the archive holds is one read-only virtual tree under the
+executable's path ROOT, the way a wheel's files would sit in site-packages
+(packages as directories, data files, .py source, extension modules' .so
+files, .dist-info directories).  Which path is which entry is the C side's
+one rule (src/runtime/vpath.c, src/common/modpath.c), the same the file
+layer (vfs.c) answers os.stat() and open() with: here it is asked through
+_inbuilt.tree_kind(rel), tree_read(rel), tree_list(rel) and
+module_dir(name).
 
 On it are built: the resource reader of importlib.resources (files()
 returns a Traversable, VirtualPath), loader.get_data(), the distributions
-of importlib.metadata, and linecache lookups that never touch the disk.
-The C primitives it uses are _inbuilt.read(ns, name) (bytes or None),
-_inbuilt.has(ns, name), _inbuilt.names(ns, prefix) (sorted names) and
-_inbuilt.module_kind(name).
+of importlib.metadata (_inbuilt.read("meta", name), names("meta", prefix)),
+and linecache lookups that never touch the disk.  This module calls only
+those primitives of _inbuilt; nothing of _inbuilt's primitives calls it.
 """
 
 import errno
@@ -35,6 +32,8 @@ ROOT = _inbuilt.root
 
 # What _inbuilt.module_kind() answers.
 KIND_NONE, KIND_MODULE, KIND_PACKAGE, KIND_NAMESPACE, KIND_OTHER = range(5)
+# What _inbuilt.tree_kind() answers.
+TREE_NONE, TREE_FILE, TREE_DIR = range(3)
 
 
 def relative(path):
@@ -48,35 +47,6 @@ def relative(path):
     return None
 
 
-def _module_of_source(rel):
-    """The dotted module name whose source file rel would be, or None."""
-    if not rel.endswith(".py"):
-        return None
-    stem = rel[:-3]
-    if stem.endswith("/__init__"):
-        name, want = stem[:-9].replace("/", "."), KIND_PACKAGE
-    else:
-        name, want = stem.replace("/", "."), KIND_MODULE
-    if name and _inbuilt.module_kind(name) == want:
-        return name
-    return None
-
-
-def locate(rel):
-    """The archive entry (namespace, name) holding file rel of the virtual
-    tree, or None when rel is no file."""
-    if _inbuilt.has("data", rel):
-        return "data", rel
-    top, slash, rest = rel.partition("/")
-    if slash and "/" not in rest and top.endswith((".dist-info",
-                                                   ".egg-info")):
-        return ("meta", rel) if _inbuilt.has("meta", rel) else None
-    name = _module_of_source(rel)
-    if name is not None and _inbuilt.has("source", name):
-        return "source", name
-    return None
-
-
 def read(rel):
     """The bytes of the file rel of the virtual tree, or None when it is no
     file.  A file of INBUILT_OVERLAY's directory comes first."""
@@ -84,50 +54,23 @@ def read(rel):
     if path is not None:
         with io.open_code(path) as f:
             return f.read()
-    where = locate(rel)
-    return _inbuilt.read(*where) if where is not None else None
+    return _inbuilt.tree_read(rel)
 
 
 def is_dir(rel):
     """Whether rel is a directory of the virtual tree."""
-    if rel == "":
-        return True
-    if _inbuilt.module_kind(rel.replace("/", ".")) in (KIND_PACKAGE,
-                                                        KIND_NAMESPACE):
-        return True
-    if _inbuilt.names("data", rel + "/"):
-        return True
-    return "/" not in rel and bool(_inbuilt.names("meta", rel + "/"))
+    return _inbuilt.tree_kind(rel) == TREE_DIR
 
 
 def is_file(rel):
     """Whether rel is a file of the virtual tree (or of the overlay)."""
-    return _inbuilt.overlay_file(rel) is not None or locate(rel) is not None
+    return (_inbuilt.overlay_file(rel) is not None
+            or _inbuilt.tree_kind(rel) == TREE_FILE)
 
 
 def listdir(rel):
     """The sorted names directly inside directory rel."""
-    prefix = rel + "/" if rel else ""
-    found = set()
-    for name in _inbuilt.names("data", prefix):
-        found.add(name[len(prefix):].split("/", 1)[0])
-    if not rel:
-        for name in _inbuilt.names("meta", ""):
-            found.add(name.split("/", 1)[0])
-    dotted = rel.replace("/", ".") + "." if rel else ""
-    if rel and _inbuilt.module_kind(rel.replace("/", ".")) == KIND_PACKAGE:
-        if _inbuilt.has("source", rel.replace("/", ".")):
-            found.add("__init__.py")
-    for name in _inbuilt.names("module", dotted):
-        child = name[len(dotted):]
-        if "." in child:
-            continue
-        kind = _inbuilt.module_kind(name)
-        if kind in (KIND_PACKAGE, KIND_NAMESPACE):
-            found.add(child)
-        elif kind == KIND_MODULE and _inbuilt.has("source", name):
-            found.add(child + ".py")
-    return sorted(found)
+    return sorted(_inbuilt.tree_list(rel) or ())
 
 
 def _not_found(rel, what="file"):
@@ -305,8 +248,8 @@ def resource_reader(fullname):
     _define_classes()
     kind = _inbuilt.module_kind(fullname)
     if kind in (KIND_PACKAGE, KIND_NAMESPACE):
-        return ResourceReader(fullname.replace(".", "/"))
-    return ResourceReader(fullname.rpartition(".")[0].replace(".", "/"))
+        return ResourceReader(_inbuilt.module_dir(fullname))
+    return ResourceReader(_inbuilt.module_dir(fullname.rpartition(".")[0]))
 
 
 def get_data(path):
@@ -357,7 +300,7 @@ def overlay_spec(args):
     if is_package:
         locations = [posixpath.dirname(path)]
         if _inbuilt.module_kind(name) in (KIND_PACKAGE, KIND_NAMESPACE):
-            locations.append(ROOT + "/" + name.replace(".", "/"))
+            locations.append(ROOT + "/" + _inbuilt.module_dir(name))
     return spec_from_file_location(name, path, loader=_OverlayLoader(
         name, path), submodule_search_locations=locations)
 

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resources.h"
+#include "support.h"
 
 enum state { UNREAD, OFF, ON };
 
@@ -418,7 +418,7 @@ file_spec(PyObject *name, PyObject *rel, PyObject *file, int is_ext,
     if (!is_ext) {
         args = Py_BuildValue("(OOO)", name, path,
                              is_package ? Py_True : Py_False);
-        spec = args != NULL ? inb_resources_call("overlay_spec", args) : NULL;
+        spec = args != NULL ? inb_support_call("overlay_spec", args) : NULL;
     }
     else {
         if (is_package) {

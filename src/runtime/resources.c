@@ -1,13 +1,14 @@
 /* resources.c: module source, package data and distribution metadata from
  * the archive, for Python.
  *
- * The C side is small: primitives over three namespaces of the archive
- * (source, data, meta; docs/FORMAT.md) added to the built-in module
- * _inbuilt, the loader's get_source(), and a call into _inbuilt_support,
- * the Python module the builder compiles from src/runtime/loader.py into
- * every archive, which builds the virtual tree, the importlib.resources
- * reader, get_data() and the importlib.metadata distributions on these
- * primitives.  Nothing here touches the disk.
+ * The primitives over three namespaces of the archive (source, data,
+ * meta; docs/FORMAT.md) that the built-in module _inbuilt offers, and the
+ * loader's get_source().  _inbuilt_support (src/runtime/loader.py, compiled
+ * into every archive) builds the importlib.resources reader, get_data()
+ * and the importlib.metadata distributions on these primitives; nothing
+ * here calls it, so the calls go one way: finder.c and hooks.c down into
+ * loader.py (support.c), loader.py down into these.  Nothing here touches
+ * the disk.
  *
  * A source entry's data is a source record (src/common/records.h: the
  * length of the source, then the source as one zlib stream); data and
@@ -26,14 +27,10 @@
 #include "records.h"
 
 #include "errors.h"
-#include "finder.h"
-#include "memso.h"
-#include "realpath.h"
+#include "extload.h"
+#include "modpath.h"
+#include "tree.h"
 #include "vpath.h"
-
-static const inb_archive *archive; /* borrowed: lives as long as the process */
-static PyObject *root;             /* borrowed: the finder keeps it */
-static PyObject *support;          /* _inbuilt_support, once imported */
 
 /* Map a namespace's name to its number; -1 with ValueError. */
 static int
@@ -85,7 +82,8 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
     char err[512];
     int z;
 
-    if (inb_record_source_read(archive, e, &r, err, sizeof(err)) < 0) {
+    if (inb_record_source_read(inb_tree_archive(), e, &r, err, sizeof(err)) <
+        0) {
         return entry_error(INB_FAIL_CORRUPT_SOURCE, name, len, err);
     }
     out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)r.size);
@@ -104,34 +102,181 @@ inflate_source(const inb_entry *e, const char *name, size_t len)
     return out;
 }
 
-/* New reference: the bytes of entry (ns, name[0..len)), inflated for a
- * source entry; None when absent; NULL with an exception set. */
+/* New reference: the bytes of the file that entry e holds: a source
+ * inflated (a corrupt one is an ImportError naming its module), the image
+ * of a shared object (a package's plain library, an extension module's
+ * .so), else the data as it is.  name[0..len): the file, for messages.
+ * NULL with an exception set. */
 static PyObject *
-entry_bytes(int ns, const char *name, size_t len)
+file_bytes(const inb_entry *e, const char *name, size_t len)
 {
-    inb_entry e;
+    const inb_archive *archive = inb_tree_archive();
+    inb_shobj_record r;
     char err[512];
 
-    if (!inb_archive_find(archive, ns, name, len, &e)) {
-        Py_RETURN_NONE;
+    if (e->ns == INB_NS_SOURCE) {
+        return inflate_source(e, e->name, e->name_len);
     }
-    if (ns == INB_NS_SOURCE) {
-        return inflate_source(&e, name, len);
-    }
-    if (inb_archive_data(archive, &e, err, sizeof(err)) < 0) {
+    if (inb_archive_data(archive, e, err, sizeof(err)) < 0) {
         return entry_error(INB_FAIL_DAMAGED_FILE, name, len, err);
     }
-    if (e.kind == INB_KIND_SHARED_DATA) {
-        /* A package's shared library: the file is the record's image. */
-        inb_shobj_record r;
-
-        if (inb_record_shobj_read(archive, &e, &r, err, sizeof(err)) < 0) {
+    if (e->kind == INB_KIND_SHARED_DATA || e->kind == INB_KIND_SHARED_EXT) {
+        if (inb_record_shobj_read(archive, e, &r, err, sizeof(err)) < 0) {
             return entry_error(INB_FAIL_CORRUPT_DATA, name, len, err);
         }
         return PyBytes_FromStringAndSize((const char *)r.image,
                                          (Py_ssize_t)r.image_size);
     }
-    return PyBytes_FromStringAndSize((const char *)e.data, (Py_ssize_t)e.size);
+    return PyBytes_FromStringAndSize((const char *)e->data,
+                                     (Py_ssize_t)e->size);
+}
+
+/* New reference: the bytes of entry (ns, name[0..len)) as file_bytes()
+ * gives them; None when absent; NULL with an exception set. */
+static PyObject *
+entry_bytes(int ns, const char *name, size_t len)
+{
+    inb_entry e;
+
+    if (!inb_archive_find(inb_tree_archive(), ns, name, len, &e)) {
+        Py_RETURN_NONE;
+    }
+    return file_bytes(&e, name, len);
+}
+
+/* Parse the one argument rel (a str: a path of the virtual tree, relative
+ * to the root) of function fname and normalize it into out (outsize
+ * bytes) with vpath.c.  Returns its length; -1 when it names nothing of
+ * the tree (".." leaves the root, or too long); -2 with an exception set. */
+static long
+tree_rel(PyObject *args, const char *format, char *out, size_t outsize)
+{
+    const char *rel;
+    Py_ssize_t len;
+    long n;
+
+    if (!PyArg_ParseTuple(args, format, &rel, &len)) {
+        return -2;
+    }
+    n = inb_vpath_normalize(rel, (size_t)len, out, outsize);
+    return n < 0 ? -1 : n;
+}
+
+/* tree_kind(rel): new reference to an int, what rel is in the virtual tree
+ * (vpath.c): 0 nothing, 1 a file, 2 a directory. */
+static PyObject *
+resources_tree_kind(PyObject *self, PyObject *args)
+{
+    char rel[PATH_MAX];
+    long n = tree_rel(args, "s#:tree_kind", rel, sizeof(rel));
+    inb_vnode node;
+
+    (void)self;
+    if (n == -2) {
+        return NULL;
+    }
+    if (n < 0) {
+        return PyLong_FromLong(INB_VNODE_NONE);
+    }
+    return PyLong_FromLong(
+        inb_vpath_lookup(inb_tree_archive(), rel, (size_t)n, &node));
+}
+
+/* tree_read(rel): new reference to the bytes of file rel of the virtual
+ * tree, None when it is no file; ImportError for a corrupt source, OSError
+ * (EIO) for a damaged file. */
+static PyObject *
+resources_tree_read(PyObject *self, PyObject *args)
+{
+    const inb_archive *archive = inb_tree_archive();
+    char rel[PATH_MAX];
+    long n = tree_rel(args, "s#:tree_read", rel, sizeof(rel));
+    inb_vnode node;
+    inb_entry e;
+
+    (void)self;
+    if (n == -2) {
+        return NULL;
+    }
+    if (n < 0 ||
+        inb_vpath_lookup(archive, rel, (size_t)n, &node) != INB_VNODE_FILE) {
+        Py_RETURN_NONE;
+    }
+    inb_archive_entry(archive, node.index, &e);
+    return file_bytes(&e, rel, (size_t)n);
+}
+
+/* tree_list(rel): new reference to the list of the names directly inside
+ * directory rel of the virtual tree, in the archive's order (vpath.c's
+ * listing, the file layer's), or None when rel is no directory. */
+static PyObject *
+resources_tree_list(PyObject *self, PyObject *args)
+{
+    const inb_archive *archive = inb_tree_archive();
+    PyObject *list = NULL, *item = NULL;
+    char rel[PATH_MAX], name[PATH_MAX];
+    long n = tree_rel(args, "s#:tree_list", rel, sizeof(rel));
+    inb_vnode node;
+    inb_vdir *dir = NULL;
+
+    (void)self;
+    if (n == -2) {
+        return NULL;
+    }
+    if (n < 0 ||
+        inb_vpath_lookup(archive, rel, (size_t)n, &node) != INB_VNODE_DIR) {
+        Py_RETURN_NONE;
+    }
+    dir = PyMem_Malloc(sizeof(*dir));
+    list = PyList_New(0);
+    if (dir == NULL || list == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    if (inb_vpath_opendir(dir, rel, (size_t)n) < 0) {
+        PyErr_Format(PyExc_OSError, "path too long: %s", rel);
+        goto error;
+    }
+    while (inb_vpath_readdir(archive, dir, name, sizeof(name), &node)) {
+        item = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name),
+                                    "surrogateescape");
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            goto error;
+        }
+        Py_CLEAR(item);
+    }
+    PyMem_Free(dir);
+    return list;
+error:
+    Py_XDECREF(item);
+    Py_XDECREF(list);
+    PyMem_Free(dir);
+    return NULL;
+}
+
+/* module_dir(name): new reference to the directory of package name in the
+ * virtual tree, relative to the root ("a/b" for a.b: modpath.c's rule). */
+static PyObject *
+resources_module_dir(PyObject *self, PyObject *arg)
+{
+    const char *name;
+    Py_ssize_t len;
+    PyObject *res;
+    char *rel;
+
+    (void)self;
+    name = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (name == NULL) {
+        return NULL;
+    }
+    rel = PyMem_Malloc((size_t)len + 1);
+    if (rel == NULL) {
+        return PyErr_NoMemory();
+    }
+    inb_modpath_dir(name, (size_t)len, rel, (size_t)len + 1);
+    res = PyUnicode_DecodeUTF8(rel, len, "surrogateescape");
+    PyMem_Free(rel);
+    return res;
 }
 
 /* loadable(rel): new reference to the path the dynamic loader can open the
@@ -150,11 +295,10 @@ resources_loadable(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "s#:loadable", &rel, &len)) {
         return NULL;
     }
-    if (!inb_vpath_shared_object(archive, rel, (size_t)len, &e)) {
+    if (!inb_vpath_shared_object(inb_tree_archive(), rel, (size_t)len, &e)) {
         Py_RETURN_NONE;
     }
-    if (inb_finder_prepare_shared(&e, path, sizeof(path), err, sizeof(err)) <
-        0) {
+    if (inb_extload_prepare(&e, path, sizeof(path), err, sizeof(err)) < 0) {
         return entry_error(INB_FAIL_LOAD_FILE, rel, (size_t)len, err);
     }
     return PyUnicode_FromString(path);
@@ -190,22 +334,6 @@ resources_read(PyObject *self, PyObject *args)
     return entry_bytes(ns, name, (size_t)len);
 }
 
-/* has(ns, name): new reference to a bool, whether the entry exists. */
-static PyObject *
-resources_has(PyObject *self, PyObject *args)
-{
-    const char *name;
-    Py_ssize_t len;
-    int ns = parse_key(args, "ss#:has", &name, &len);
-
-    (void)self;
-    if (ns < 0) {
-        return NULL;
-    }
-    return PyBool_FromLong(
-        inb_archive_find(archive, ns, name, (size_t)len, NULL));
-}
-
 /* names(ns, prefix): new reference to the sorted list of the names in ns
  * that start with prefix. */
 static PyObject *
@@ -214,6 +342,7 @@ resources_names(PyObject *self, PyObject *args)
     const char *prefix;
     Py_ssize_t len;
     PyObject *list = NULL, *item = NULL;
+    const inb_archive *archive = inb_tree_archive();
     uint32_t i;
     inb_entry e;
     int ns = parse_key(args, "ss#:names", &prefix, &len);
@@ -263,7 +392,8 @@ resources_module_kind(PyObject *self, PyObject *arg)
     if (name == NULL) {
         return NULL;
     }
-    if (inb_archive_find(archive, INB_NS_MODULE, name, (size_t)len, &e)) {
+    if (inb_archive_find(inb_tree_archive(), INB_NS_MODULE, name, (size_t)len,
+                         &e)) {
         switch (e.kind) {
         case INB_KIND_MODULE:
             kind = 1;
@@ -281,102 +411,34 @@ resources_module_kind(PyObject *self, PyObject *arg)
     return PyLong_FromLong(kind);
 }
 
-/* excepthook(type, value, traceback): new reference to None.  Prints the
- * exception with the traceback module, which reads source lines through
- * linecache (hence from the archive), keeping the innermost frames under
- * sys.tracebacklimit as CPython does (print_exception); with CPython's own
- * printer a KeyboardInterrupt, or when that module cannot be used, or from
- * 3.13, whose printer uses the traceback module itself.  Then, for a module
- * the executable lacks, how to build it in (missing_module_hint). */
-static PyObject *
-resources_excepthook(PyObject *self, PyObject *args)
-{
-    PyObject *type, *value, *tb, *res = NULL;
-
-    (void)self;
-    if (!PyArg_UnpackTuple(args, "excepthook", 3, 3, &type, &value, &tb)) {
-        return NULL;
-    }
-    /* Running Python code (exec, eval) clears CPython's record of an
-     * unhandled KeyboardInterrupt, which makes the process end by SIGINT:
-     * that one is printed by CPython alone. */
-    if (PyType_Check(type) &&
-        PyType_IsSubtype((PyTypeObject *)type,
-                         (PyTypeObject *)PyExc_KeyboardInterrupt)) {
-        PyErr_Display(type, value, tb);
-        Py_RETURN_NONE;
-    }
-#if PY_VERSION_HEX < 0x030D0000
-    res = inb_resources_call("print_exception", args);
-#endif
-    if (res == NULL) {
-        PyErr_Clear();
-        PyErr_Display(type, value, tb);
-    }
-    Py_XDECREF(res);
-    res = inb_resources_call("missing_module_hint", value);
-    if (res == NULL) {
-        PyErr_Clear();
-    }
-    Py_XDECREF(res);
-    Py_RETURN_NONE;
-}
-
-/* unraisablehook(unraisable): new reference to None.  CPython's default
- * hook prints the traceback of an exception it cannot raise (one in
- * __del__, say) with C code that opens source files itself:
- * _inbuilt_support prints the same text through the traceback module
- * (hence linecache, hence the archive).  When that fails, at the end of
- * finalization for instance, CPython's own hook (sys.__unraisablehook__)
- * prints it. */
-static PyObject *
-resources_unraisablehook(PyObject *self, PyObject *unraisable)
-{
-    PyObject *res, *hook;
-
-    (void)self;
-    res = inb_resources_call("unraisablehook", unraisable);
-    if (res == NULL) {
-        PyErr_Clear();
-        hook = PySys_GetObject("__unraisablehook__"); /* borrowed */
-        res = hook != NULL ? PyObject_CallOneArg(hook, unraisable) : NULL;
-        PyErr_Clear();
-    }
-    Py_XDECREF(res);
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef resources_methods[] = {
     {"read", resources_read, METH_VARARGS,
      "read(ns, name): the bytes of an archive entry, or None."},
-    {"has", resources_has, METH_VARARGS,
-     "has(ns, name): whether the archive has the entry."},
     {"names", resources_names, METH_VARARGS,
      "names(ns, prefix): the sorted names in ns starting with prefix."},
     {"module_kind", resources_module_kind, METH_O,
      "module_kind(name): 0 absent, 1 module, 2 package, 3 namespace, 4 "
      "other."},
+    {"tree_kind", resources_tree_kind, METH_VARARGS,
+     "tree_kind(rel): 0 nothing, 1 file, 2 directory of the virtual tree."},
+    {"tree_read", resources_tree_read, METH_VARARGS,
+     "tree_read(rel): the bytes of file rel of the virtual tree, or None."},
+    {"tree_list", resources_tree_list, METH_VARARGS,
+     "tree_list(rel): the names inside directory rel, or None."},
+    {"module_dir", resources_module_dir, METH_O,
+     "module_dir(name): the directory of package name, relative."},
     {"loadable", resources_loadable, METH_VARARGS,
      "loadable(rel): the path to dlopen the shared object rel of the "
      "virtual tree by, or None."},
-    {"unraisablehook", resources_unraisablehook, METH_O,
-     "unraisablehook(unraisable): print through the traceback module."},
-    {"excepthook", resources_excepthook, METH_VARARGS,
-     "excepthook(type, value, tb): print through the traceback module."},
     {NULL, NULL, 0, NULL},
 };
-
-void
-inb_resources_init(const inb_archive *a, PyObject *r)
-{
-    archive = a;
-    root = r;
-}
 
 int
 inb_resources_add_to_module(PyObject *module)
 {
-    if (root != NULL && PyModule_AddObjectRef(module, "root", root) < 0) {
+    PyObject *root = inb_tree_root_str(); /* borrowed */
+
+    if (root == NULL || PyModule_AddObjectRef(module, "root", root) < 0) {
         return -1;
     }
     return PyModule_AddFunctions(module, resources_methods);
@@ -409,97 +471,4 @@ inb_resources_get_source(PyObject *name)
     Py_XDECREF(decode);
     Py_DECREF(bytes);
     return res;
-}
-
-PyObject *
-inb_resources_call(const char *func, PyObject *arg)
-{
-    PyObject *name, *res;
-
-    if (support == NULL) {
-        support = PyImport_ImportModule(INB_SUPPORT_MODULE);
-        if (support == NULL) {
-            return NULL;
-        }
-    }
-    /* One argument, even a tuple (an UnraisableHookArgs is one): not
-     * PyObject_CallMethod, which would spread it. */
-    name = PyUnicode_FromString(func);
-    if (name == NULL) {
-        return NULL;
-    }
-    res = PyObject_CallMethodOneArg(support, name, arg);
-    Py_DECREF(name);
-    return res;
-}
-
-int
-inb_resources_after_exec(PyObject *name, PyObject *module)
-{
-    const char *func;
-    PyObject *res;
-
-    if (!PyUnicode_Check(name)) {
-        return 0;
-    }
-    if (PyUnicode_CompareWithASCIIString(name, "linecache") == 0) {
-        func = "install_linecache";
-    }
-    else if (PyUnicode_CompareWithASCIIString(name, "ctypes") == 0) {
-        func = "install_ctypes";
-    }
-    else if (PyUnicode_CompareWithASCIIString(name, "sysconfig") == 0) {
-        func = "install_sysconfig";
-    }
-    else if (PyUnicode_CompareWithASCIIString(name, "posixpath") == 0) {
-        return inb_realpath_install(module);
-    }
-#if PY_VERSION_HEX < 0x030D0000
-    /* Before 3.13 the default threading.excepthook prints with CPython's
-     * C printer, which reads source lines from the disk. */
-    else if (PyUnicode_CompareWithASCIIString(name, "threading") == 0) {
-        func = "install_thread_excepthook";
-    }
-#endif
-    else {
-        return 0;
-    }
-    res = inb_resources_call(func, module);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
-/* Set sys.name to the function attr of _inbuilt (a borrowed module).
- * Returns 0, or -1 with an exception set. */
-static int
-set_hook(PyObject *mod, const char *name, const char *attr)
-{
-    PyObject *hook = PyObject_GetAttrString(mod, attr);
-    int rc = -1;
-
-    if (hook != NULL) {
-        rc = PySys_SetObject(name, hook);
-        Py_DECREF(hook);
-    }
-    return rc;
-}
-
-int
-inb_resources_configure(void)
-{
-    PyObject *mod = PyImport_ImportModule("_inbuilt");
-    int rc = 0;
-
-    if (mod == NULL) {
-        return -1;
-    }
-    rc = set_hook(mod, "excepthook", "excepthook");
-    if (rc == 0) {
-        rc = set_hook(mod, "unraisablehook", "unraisablehook");
-    }
-    Py_DECREF(mod);
-    return rc;
 }

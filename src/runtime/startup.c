@@ -30,6 +30,7 @@
 #include "selfcheck.h"
 #include "shareso.h"
 #include "startup.h"
+#include "tree.h"
 #include "vfs.h"
 
 /* The start of the archive: the builder places it, after linking, alone
@@ -44,7 +45,7 @@ INB_HIDDEN;
  * builder. */
 extern const unsigned char inb_seal_note[] INB_HIDDEN;
 
-/* The archive, valid for the life of the process (the finder borrows it). */
+/* The archive, valid for the life of the process (tree.c borrows it). */
 static inb_archive archive;
 
 /* Copy the value of config key into buf as a NUL-terminated string.
@@ -738,7 +739,6 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
     PyStatus status;
     char exe[PATH_MAX], allow[8];
     const char *env;
-    wchar_t *root = NULL;
     inb_status rc = INB_ERR_PYTHON;
     int strict;
 
@@ -761,7 +761,10 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
         return INB_ERR_ARGUMENT;
     }
     find_executable(exe, sizeof(exe), s->argc > 0 ? s->argv[0] : NULL);
-    inb_vfs_init(&archive, exe); /* a failure leaves the tree unanswered */
+    /* A failure leaves the tree unanswered by the file layer; modules
+     * then get their paths under "". */
+    inb_tree_set(&archive, exe);
+    inb_vfs_init();
 
     if (PyImport_AppendInittab("_inbuilt", inb_finder_init_module) < 0) {
         snprintf(err, errsize, "cannot register the _inbuilt module");
@@ -783,19 +786,13 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
         PyConfig_Clear(&config);
         return status_text(status, exitcode, err, errsize, failure);
     }
-    root = wcsdup(config.executable);
-    if (root == NULL) {
-        PyConfig_Clear(&config);
-        snprintf(err, errsize, "out of memory");
-        return INB_ERR_MEMORY;
-    }
     status = Py_InitializeFromConfig(&config); /* core phase */
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) {
         rc = status_text(status, exitcode, err, errsize, failure);
         goto done;
     }
-    if (inb_finder_install(&archive, root) < 0) {
+    if (inb_finder_install() < 0) {
         exception_text("cannot install the in-memory finder", err, errsize);
         goto finalize;
     }
@@ -821,12 +818,10 @@ inb_startup_run(const struct inb_start *s, int *exitcode, char *err,
         exception_text("cannot set up the embedded modules", err, errsize);
         goto finalize;
     }
-    free(root); /* the finder keeps its own copy */
     return INB_OK;
 finalize:
     Py_FinalizeEx();
 done:
-    free(root);
     return rc;
 }
 

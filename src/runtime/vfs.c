@@ -89,6 +89,7 @@
 #include <unistd.h>
 
 #include "memso.h"
+#include "tree.h"
 #include "vpath.h"
 
 #define VFS_API __attribute__((visibility("default")))
@@ -103,9 +104,10 @@
 #error "vfs.c assumes struct stat and struct stat64 are the same (LP64)"
 #endif
 
-/* Set once by inb_vfs_init(), before threads start. */
+/* Set once by inb_vfs_init(), before threads start: tree.c's archive and
+ * root (borrowed). */
 static const inb_archive *archive;
-static char root[PATH_MAX];
+static const char *root;
 static size_t rootlen;    /* 0: nothing is answered */
 static time_t build_time; /* -1: the executable's, read when first asked */
 static uid_t owner_uid;
@@ -218,21 +220,24 @@ static int nstreams;
 static pthread_mutex_t dlopen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
-inb_vfs_init(const inb_archive *a, const char *path)
+inb_vfs_init(void)
 {
     const char *env = getenv("INBUILT_VFS");
-    size_t len = strlen(path);
+    const inb_archive *a = inb_tree_archive();
+    const char *path;
     char value[32];
     inb_entry e;
+    size_t len;
 
     if (env != NULL && strcmp(env, "0") == 0) {
         return 0;
     }
-    if (len == 0 || len >= sizeof(root) || path[0] != '/') {
+    path = inb_tree_root(&len);
+    if (a == NULL || len == 0) {
         return -1;
     }
     archive = a;
-    memcpy(root, path, len + 1);
+    root = path;
     owner_uid = getuid();
     owner_gid = getgid();
     build_time = -1;

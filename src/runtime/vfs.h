@@ -12,12 +12,11 @@
 
 #include "archive.h"
 
-/* Answer paths under root (the executable's real path, NUL-terminated)
- * from archive a (borrowed: it lives as long as the process) from now on.
- * Call once, before any thread starts.  INBUILT_VFS=0 in the environment
- * leaves every path to the C library.  Returns 0, or -1 when root is too
- * long (nothing is answered then). */
-INB_HIDDEN int inb_vfs_init(const inb_archive *a, const char *root);
+/* Answer paths under the virtual root from the archive (both tree.c's,
+ * set before) from now on.  Call once, before any thread starts.
+ * INBUILT_VFS=0 in the environment leaves every path to the C library.
+ * Returns 0, or -1 when tree.c holds no root (nothing is answered then). */
+INB_HIDDEN int inb_vfs_init(void);
 
 /* The canonical path of absolute path[0..len) when it names the tree,
  * found without a system call: the root (which the kernel gave as a path

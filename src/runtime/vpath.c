@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <zlib.h>
 
+#include "modpath.h"
 #include "records.h"
 
 #define NAME_MAX_LEN 1024 /* longest relative path or dotted name */
@@ -57,21 +58,12 @@ find_prefix(const inb_archive *a, int ns, const char *prefix, size_t len)
     return i;
 }
 
-/* Write rel[0..len) with '/' turned into '.' into out (NAME_MAX_LEN
- * bytes).  Returns 0, or -1 when it cannot name a module: too long, a
- * component holding a dot, or empty. */
+/* Write the dotted name rel[0..len) stands for into out (NAME_MAX_LEN
+ * bytes).  Returns 0, or -1 when it cannot name a module. */
 static int
 dotted_of(const char *rel, size_t len, char *out)
 {
-    size_t i;
-
-    if (len == 0 || len >= NAME_MAX_LEN || memchr(rel, '.', len) != NULL) {
-        return -1;
-    }
-    for (i = 0; i < len; i++) {
-        out[i] = rel[i] == '/' ? '.' : rel[i];
-    }
-    return 0;
+    return inb_modpath_name(rel, len, out, NAME_MAX_LEN - 1);
 }
 
 static void
@@ -116,28 +108,19 @@ set_image(const inb_archive *a, inb_vnode *n, const inb_entry *e,
 static int
 lookup_source(const inb_archive *a, const char *rel, size_t len, inb_vnode *n)
 {
-    static const char init[] = "/__init__";
     char dotted[NAME_MAX_LEN], err[256];
-    size_t stem = len - 3;
-    int want = INB_KIND_MODULE;
+    int want;
+    long stem = inb_modpath_of_source(rel, len, dotted, sizeof(dotted), &want);
     inb_source_record r;
     inb_entry e;
     uint32_t i;
 
-    if (len < 4 || memcmp(rel + stem, ".py", 3) != 0) {
-        return 0;
-    }
-    if (stem > sizeof(init) - 1 &&
-        memcmp(rel + stem - (sizeof(init) - 1), init, sizeof(init) - 1) == 0) {
-        stem -= sizeof(init) - 1;
-        want = INB_KIND_PACKAGE;
-    }
-    if (dotted_of(rel, stem, dotted) < 0 ||
-        find_index(a, INB_NS_MODULE, dotted, stem, &e) == UINT32_MAX ||
+    if (stem < 0 ||
+        find_index(a, INB_NS_MODULE, dotted, (size_t)stem, &e) == UINT32_MAX ||
         e.kind != want) {
         return 0;
     }
-    i = find_index(a, INB_NS_SOURCE, dotted, stem, &e);
+    i = find_index(a, INB_NS_SOURCE, dotted, (size_t)stem, &e);
     if (i == UINT32_MAX) {
         return 0;
     }
@@ -608,4 +591,72 @@ give:
         inb_vpath_lookup(a, path, d->len + 1 + len, child);
     }
     return 1;
+}
+
+int
+inb_vpath_find_module(const inb_archive *a, const char *name, size_t len,
+                      inb_entry *e, uint32_t *index)
+{
+    static const char init[] = ".__init__";
+    const size_t init_len = sizeof(init) - 1;
+    uint32_t i = find_index(a, INB_NS_MODULE, name, len, e);
+
+    if (i == UINT32_MAX && len > init_len &&
+        memcmp(name + len - init_len, init, init_len) == 0) {
+        i = find_index(a, INB_NS_MODULE, name, len - init_len, e);
+        if (i == UINT32_MAX || e->kind != INB_KIND_PACKAGE) {
+            return 0;
+        }
+        e->kind = INB_KIND_MODULE;
+    }
+    if (i == UINT32_MAX) {
+        return 0;
+    }
+    if (index != NULL) {
+        *index = i;
+    }
+    return 1;
+}
+
+int
+inb_vpath_module_at(const inb_archive *a, uint32_t index, const char *name,
+                    size_t len, inb_entry *e)
+{
+    static const char init[] = ".__init__";
+    const size_t init_len = sizeof(init) - 1;
+
+    if (index >= a->count) {
+        return 0;
+    }
+    inb_archive_entry(a, index, e);
+    if (e->ns != INB_NS_MODULE) {
+        return 0;
+    }
+    if (e->name_len == len && memcmp(e->name, name, len) == 0) {
+        return 1;
+    }
+    if (e->kind == INB_KIND_PACKAGE && e->name_len + init_len == len &&
+        memcmp(e->name, name, e->name_len) == 0 &&
+        memcmp(name + e->name_len, init, init_len) == 0) {
+        e->kind = INB_KIND_MODULE;
+        return 1;
+    }
+    return 0;
+}
+
+long
+inb_vpath_module_file(const inb_entry *e, const char *name, size_t len,
+                      char *out, size_t outsize, char *err, size_t errsize)
+{
+    inb_shobj_record r;
+
+    if (e->kind != INB_KIND_SHARED_EXT) {
+        return (long)inb_modpath_file(name, len, e->kind, NULL, out, outsize);
+    }
+    /* The names only: the image is checked when it is loaded. */
+    if (inb_record_shobj_parse(e, &r, err, errsize) < 0) {
+        return -1;
+    }
+    return (long)inb_modpath_file(name, len, e->kind, r.filename, out,
+                                  outsize);
 }

@@ -92,4 +92,29 @@ INB_HIDDEN long inb_vpath_normalize(const char *path, size_t len, char *out,
 INB_HIDDEN int inb_vpath_shared_object(const inb_archive *a, const char *rel,
                                        size_t len, inb_entry *e);
 
+/* Look module name[0..len) up in archive a (namespace module).  "a.b.__init__"
+ * is package a.b's code as a plain module, as CPython's path finder gives
+ * it from a/b/__init__.py: *e is the package's entry with kind
+ * INB_KIND_MODULE.  Returns 1 and fills *e and *index (the entry's index
+ * position; index may be NULL), or 0 when absent. */
+INB_HIDDEN int inb_vpath_find_module(const inb_archive *a, const char *name,
+                                     size_t len, inb_entry *e,
+                                     uint32_t *index);
+
+/* Whether the entry at index position index of a is module name[0..len)
+ * as inb_vpath_find_module() finds it (the check of an index carried from
+ * find_spec to the loader).  Returns 1 and fills *e, or 0. */
+INB_HIDDEN int inb_vpath_module_at(const inb_archive *a, uint32_t index,
+                                   const char *name, size_t len, inb_entry *e);
+
+/* Write the file of module name[0..len) found as entry e (not built in)
+ * into out, relative to the root, as inb_modpath_file() does: a/b.py,
+ * a/b/__init__.py, a/b (a namespace package), or for an extension module
+ * a/ and the file name its record holds.  Returns the length (outsize or
+ * more: out holds nothing useful), or -1 with the reason in err when an
+ * extension's record does not parse. */
+INB_HIDDEN long inb_vpath_module_file(const inb_entry *e, const char *name,
+                                      size_t len, char *out, size_t outsize,
+                                      char *err, size_t errsize);
+
 #endif
