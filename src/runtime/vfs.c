@@ -55,7 +55,10 @@
  *  - misses are ENOENT (ENOTDIR through a file), writes EROFS, with no
  *    system call;
  *  - the root itself is a directory, but open() without O_DIRECTORY and
- *    fopen() of it open the executable's file (platform.libc_ver reads it).
+ *    fopen() of it open the executable's file (platform.libc_ver reads it);
+ *  - with INBUILT_OVERLAY=DIR (overlay.c), a file DIR/rel stands for the
+ *    tree's rel (open and stat give DIR's file) and listings add DIR's
+ *    files the archive lacks: one stat() in DIR per lookup.
  *
  * Nothing on these paths allocates but opendir, fdopendir, scandir and
  * realpath(path, NULL), which allocate in the C library too; source files
@@ -112,6 +115,10 @@ static size_t rootlen;    /* 0: nothing is answered */
 static time_t build_time; /* -1: the executable's, read when first asked */
 static uid_t owner_uid;
 static gid_t owner_gid;
+/* INBUILT_OVERLAY's directory, absolute (overlay.c serves its modules):
+ * its files stand in for, or beside, the tree's files.  0: no overlay. */
+static char overlay[PATH_MAX];
+static size_t overlaylen;
 
 /* The C library's functions, looked up once (lazily when called before
  * inb_vfs_init, by a constructor of another object). */
@@ -190,6 +197,8 @@ struct vres {
     size_t len;
     int slash; /* written with a trailing slash: must be a directory */
     inb_vnode node;
+    int over; /* a file of the overlay: its path is in opath */
+    char opath[PATH_MAX];
 };
 
 /* Descriptors of the tree's directories: memory files standing for them.
@@ -210,14 +219,47 @@ static int ndirfds; /* slots in use: 0 leaves close() one load */
 #define NSTREAMS 256
 struct vstream {
     inb_vdir it;
-    long pos; /* entries given, "." and ".." included */
-    int fd;   /* dirfd()'s answer, -1 until asked */
+    long pos;   /* entries given, "." and ".." included */
+    int fd;     /* dirfd()'s answer, -1 until asked */
+    DIR *odir;  /* the overlay's directory, read after the archive's */
+    int ophase; /* 0 before it, 1 reading it, 2 done */
     struct dirent64 ent;
 };
 static struct vstream *streams[NSTREAMS];
 static int nstreams;
 
 static pthread_mutex_t dlopen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Read INBUILT_OVERLAY (a relative directory from the working
+ * directory), as overlay.c does. */
+static void
+overlay_init(void)
+{
+    const char *env = getenv("INBUILT_OVERLAY");
+    size_t n = 0, elen;
+
+    overlaylen = 0;
+    if (env == NULL || env[0] == '\0') {
+        return;
+    }
+    if (env[0] != '/') {
+        if (getcwd(overlay, sizeof(overlay)) == NULL) {
+            return;
+        }
+        n = strlen(overlay);
+        overlay[n++] = '/';
+    }
+    elen = strlen(env);
+    if (n + elen >= sizeof(overlay)) {
+        return;
+    }
+    memcpy(overlay + n, env, elen + 1);
+    n += elen;
+    while (n > 1 && overlay[n - 1] == '/') {
+        overlay[--n] = '\0';
+    }
+    overlaylen = n;
+}
 
 int
 inb_vfs_init(void)
@@ -247,6 +289,7 @@ inb_vfs_init(void)
         value[e.size] = '\0';
         build_time = (time_t)strtoll(value, NULL, 10);
     }
+    overlay_init();
     rootlen = len;
     return 0;
 }
@@ -296,6 +339,33 @@ plain(int dirfd, const char *path)
            __atomic_load_n(&ndirfds, __ATOMIC_RELAXED) == 0;
 }
 
+/* Whether the overlay has a file (not a directory) at r's place, which
+ * then stands for the tree's (r->over set, a missing node becoming a
+ * file): one stat() in the overlay, when there is one. */
+static void
+overlay_find(struct vres *r)
+{
+    struct stat st;
+
+    r->over = 0;
+    if (overlaylen == 0 || r->len == 0 || r->node.type == INB_VNODE_DIR ||
+        overlaylen + 1 + r->len >= sizeof(r->opath)) {
+        return;
+    }
+    memcpy(r->opath, overlay, overlaylen);
+    r->opath[overlaylen] = '/';
+    memcpy(r->opath + overlaylen + 1, r->rel, r->len + 1);
+    if (REAL(fstatat)(AT_FDCWD, r->opath, &st, 0) == 0 &&
+        !S_ISDIR(st.st_mode)) {
+        r->over = 1;
+        if (r->node.type == INB_VNODE_NONE) {
+            memset(&r->node, 0, sizeof(r->node));
+            r->node.type = INB_VNODE_FILE;
+        }
+        r->node.size = (uint64_t)st.st_size;
+    }
+}
+
 /* Resolve rel[0..len) (relative to the root, not yet normalized) into *r.
  * Returns 1, or 0 when ".." leaves the tree (the caller passes the path
  * on), or -1 with errno ENAMETOOLONG. */
@@ -314,6 +384,7 @@ resolve_rel(const char *rel, size_t len, struct vres *r)
     r->len = (size_t)n;
     r->slash = len > 0 && rel[len - 1] == '/';
     inb_vpath_lookup(archive, r->rel, r->len, &r->node);
+    overlay_find(r);
     return 1;
 }
 
@@ -742,6 +813,9 @@ vopen(const struct vres *r, int flags)
     if (acc != O_RDONLY || (flags & O_TRUNC)) {
         return fail(EROFS);
     }
+    if (r->over) {
+        return REAL(openat)(AT_FDCWD, r->opath, flags & ~O_CREAT, 0);
+    }
     fd = memory_file(r->rel, &r->node, 0444, 1);
     if (fd < 0) {
         return -1;
@@ -1088,6 +1162,9 @@ slow_fstatat(int dirfd, const char *path, struct stat *st, int flags)
     }
     if (need_node(&r) < 0) {
         return -1;
+    }
+    if (r.over) {
+        return REAL(fstatat)(AT_FDCWD, r.opath, st, 0);
     }
     fill_stat(&r.node, st);
     return 0;
@@ -1587,6 +1664,61 @@ fdopendir(int fd)
     return (DIR *)s;
 }
 
+/* After the archive's entries of s: the overlay's files there that the
+ * archive lacks (not its directories, which the tree does not have). */
+static struct dirent64 *
+overlay_read(struct vstream *s)
+{
+    char path[PATH_MAX], rel[1024];
+    struct dirent64 *e;
+    inb_vnode n;
+    size_t len;
+    int err = errno;
+
+    if (overlaylen == 0 || s->ophase == 2) {
+        return NULL;
+    }
+    if (s->ophase == 0) {
+        s->ophase = 2;
+        if (overlaylen + 1 + s->it.len >= sizeof(path)) {
+            return NULL;
+        }
+        memcpy(path, overlay, overlaylen);
+        path[overlaylen] = '/';
+        memcpy(path + overlaylen + 1, s->it.rel, s->it.len + 1);
+        s->odir = REAL(opendir)(path);
+        errno = err; /* no overlay directory there: the end */
+        if (s->odir == NULL) {
+            return NULL;
+        }
+        s->ophase = 1;
+    }
+    while ((e = (struct dirent64 *)REAL(readdir)(s->odir)) != NULL) {
+        len = s->it.len;
+        memcpy(rel, s->it.rel, len);
+        if (len > 0) {
+            rel[len++] = '/';
+        }
+        if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN ||
+            len + strlen(e->d_name) >= sizeof(rel)) {
+            continue;
+        }
+        strcpy(rel + len, e->d_name);
+        inb_vpath_lookup(archive, rel, strlen(rel), &n);
+        if (n.type != INB_VNODE_NONE) {
+            continue;
+        }
+        s->pos++;
+        memcpy(&s->ent, e, sizeof(s->ent));
+        s->ent.d_off = s->pos;
+        return &s->ent;
+    }
+    REAL(closedir)(s->odir);
+    s->odir = NULL;
+    s->ophase = 2;
+    return NULL;
+}
+
 /* The next entry of s, "." and ".." first. */
 static struct dirent64 *
 stream_read(struct vstream *s)
@@ -1609,7 +1741,7 @@ stream_read(struct vstream *s)
     }
     else if (!inb_vpath_readdir(archive, &s->it, s->ent.d_name,
                                 sizeof(s->ent.d_name), &n)) {
-        return NULL;
+        return overlay_read(s);
     }
     s->pos++;
     s->ent.d_ino = n.ino;
@@ -1652,6 +1784,11 @@ rewinddir(DIR *d)
     }
     inb_vpath_opendir(&s->it, s->it.rel, s->it.len);
     s->pos = 0;
+    if (s->odir != NULL) {
+        REAL(closedir)(s->odir);
+        s->odir = NULL;
+    }
+    s->ophase = 0;
 }
 
 VFS_API long
@@ -1713,6 +1850,9 @@ closedir(DIR *d)
     }
     if (s->fd >= 0) {
         close(s->fd);
+    }
+    if (s->odir != NULL) {
+        REAL(closedir)(s->odir);
     }
     free(s);
     return 0;
@@ -2720,6 +2860,9 @@ dlopen(const char *path, int flags)
     if (path == NULL || path[0] != '/' || !under_root(path) ||
         classify(AT_FDCWD, &p, &r) != 1) {
         return REAL(dlopen)(path, flags);
+    }
+    if (r.over) {
+        return REAL(dlopen)(r.opath, flags);
     }
     if (!inb_vpath_shared_object(archive, r.rel, r.len, &e)) {
         /* Another file of the tree: the dynamic loader reads its bytes

@@ -218,3 +218,27 @@ def test_extension_and_namespace_lookups_list_each_directory_once(
     # Besides the listings: the two extension modules opened by the
     # dynamic loader and the three source files read, a few calls each.
     assert len(bad) <= 5 + 5 * 3, "\n".join(c[2] for c in bad)
+
+
+def test_file_layer_sees_the_overlay(data_exe, overlay):
+    # The executable's paths give what importlib.resources gives: the
+    # overlay's files where it has them, and its new files in listings.
+    code = ("import json, os, sys\n"
+            "d = os.path.join(sys.executable, 'datapkg')\n"
+            "print(json.dumps([\n"
+            "    open(os.path.join(d, 'data', 'greeting.txt')).read(),\n"
+            "    os.path.getsize(os.path.join(d, 'table.csv')),\n"
+            "    sorted(os.listdir(d)).count('table.csv'),\n"
+            "    'boom_fixed.py' in os.listdir(d),\n"
+            "    os.path.isfile(os.path.join(d, 'boom_fixed.py')),\n"
+            "    open(os.path.join(d, 'reader.py')).read() == "
+            "open(os.path.join(d, 'reader.py')).read(),\n"
+            "    sorted(os.listdir(os.path.join(d, 'data')))]))\n")
+    over = json.loads(run_ok([data_exe, "-c", code],
+                             env=clean_env(INBUILT_OVERLAY=overlay)))
+    assert over[:6] == ["hello from the overlay\n",
+                        len("name,value\noverlay,7\n"), 1, True, True, True]
+    plain = json.loads(run_ok([data_exe, "-c", code]))
+    assert plain[:5] == ["hello from datapkg\n", plain[1], 1, False, False]
+    assert over[6] == plain[6]
+
