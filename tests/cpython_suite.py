@@ -176,8 +176,9 @@ def full_run(module, label, interp, env, work, timeout):
     if xml_path.exists():
         xml_path.unlink()
     cwd.mkdir()
-    cmd = ["nice", interp, "-m", "test", module, "--junit-xml",
-           str(xml_path)]
+    # nice, once: not again under make's nice.
+    cmd = ["nice"] * (os.nice(0) == 0) + [interp, "-m", "test", module,
+                                          "--junit-xml", str(xml_path)]
     cases, seconds, out = run_one(label, cmd, env, xml_path, cwd, timeout)
     try:
         shutil.rmtree(cwd)
@@ -198,6 +199,10 @@ def differences(module, stock, got):
         a, b = a_cases.get(case, "absent"), b_cases.get(case, "absent")
         if a != b:
             diffs.append((case, a, b, explained(module, case)))
+    if diffs and diffs[0][0] == "<module>" and diffs[0][3] is None and \
+            len(diffs) > 1 and all(d[3] for d in diffs[1:]):
+        diffs[0] = diffs[0][:3] + ("its test cases' differences, all "
+                                   "explained",)
     return diffs
 
 

@@ -1070,6 +1070,22 @@ static PyMethodDef Importer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* __module__ of an Importer, as instances of the classes on python3's
+ * sys.meta_path have it (test_bdb keeps the finders whose __module__ starts
+ * with _frozen_importlib). */
+static PyObject *
+Importer_get_module(Importer *self, void *closure)
+{
+    (void)self;
+    (void)closure;
+    return PyUnicode_FromString("_inbuilt");
+}
+
+static PyGetSetDef Importer_getset[] = {
+    {"__module__", (getter)Importer_get_module, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyTypeObject Importer_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_inbuilt.Importer",
     .tp_basicsize = sizeof(Importer),
@@ -1078,6 +1094,7 @@ static PyTypeObject Importer_Type = {
     .tp_repr = (reprfunc)Importer_repr,
     .tp_dealloc = (destructor)Importer_dealloc,
     .tp_methods = Importer_methods,
+    .tp_getset = Importer_getset,
 };
 
 static struct PyModuleDef inbuilt_module = {

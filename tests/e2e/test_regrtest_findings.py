@@ -80,6 +80,16 @@ def test_stdlib_dir_is_the_directory_of_os(stdlib_exe):
     assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
 
 
+def test_meta_path_finders_have_a_module(stdlib_exe):
+    code = ("import sys; print(all(isinstance(m.__module__, str) for m in "
+            "sys.meta_path), sys.meta_path[0].__module__)")
+    stock = run([PYTHON_TARGET, "-I", "-S", "-c", code])
+    got = run([stdlib_exe, "-c", code])
+    assert stock.stdout == "True _frozen_importlib\n"
+    assert (got.returncode, got.stdout, got.stderr) == (0, "True _inbuilt\n",
+                                                        "")
+
+
 # The subpackages of embedded packages that the build leaves out (test
 # suites), on disk in the target's stdlib directory.
 SUBPACKAGES = """\
