@@ -1244,6 +1244,61 @@ list_remove_all(PyObject *list, PyObject *obj)
     return 0;
 }
 
+#if PY_VERSION_HEX >= 0x030B0000
+/* The frozen modules the main phase imported while sys._stdlib_dir was None
+ * (_frozen_importlib_external, zipimport) get the file name FrozenImporter
+ * gives them with it set (ROOT/ and their original name's path), in
+ * __file__ and their spec's loader_state, as under python3: a fresh
+ * importlib's _setup() checks the two agree.  Returns 0, or -1 with an
+ * exception set. */
+static int
+name_frozen_modules(void)
+{
+    static const struct {
+        const char *name, *rel;
+    } frozen[] = {
+        {"_frozen_importlib_external", "importlib/_bootstrap_external.py"},
+        {"zipimport", "zipimport.py"},
+    };
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *mod, *spec = NULL, *state = NULL, *file = NULL, *current = NULL;
+    size_t i;
+    int rc = -1;
+
+    for (i = 0; i < sizeof(frozen) / sizeof(frozen[0]); i++) {
+        mod = PyDict_GetItemString(modules, frozen[i].name); /* borrowed */
+        if (mod == NULL) {
+            continue;
+        }
+        spec = PyObject_GetAttrString(mod, "__spec__");
+        state = spec ? PyObject_GetAttrString(spec, "loader_state") : NULL;
+        current = state ? PyObject_GetAttrString(state, "filename") : NULL;
+        if (current == NULL) {
+            goto done;
+        }
+        if (current == Py_None) {
+            file = inb_tree_path(frozen[i].rel, strlen(frozen[i].rel));
+            if (file == NULL ||
+                PyObject_SetAttrString(state, "filename", file) < 0 ||
+                PyObject_SetAttrString(mod, "__file__", file) < 0) {
+                goto done;
+            }
+        }
+        Py_CLEAR(spec);
+        Py_CLEAR(state);
+        Py_CLEAR(current);
+        Py_CLEAR(file);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(spec);
+    Py_XDECREF(state);
+    Py_XDECREF(current);
+    Py_XDECREF(file);
+    return rc;
+}
+#endif
+
 int
 inb_finder_configure(int strict)
 {
@@ -1265,7 +1320,8 @@ inb_finder_configure(int strict)
 #if PY_VERSION_HEX >= 0x030B0000
     /* The main phase set sys._stdlib_dir again from the path configuration
      * (None: the search path is given): the virtual root, as before it. */
-    if (PySys_SetObject("_stdlib_dir", root) < 0) {
+    if (PySys_SetObject("_stdlib_dir", root) < 0 ||
+        name_frozen_modules() < 0) {
         goto error;
     }
 #endif

@@ -80,6 +80,28 @@ def test_stdlib_dir_is_the_directory_of_os(stdlib_exe):
     assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
 
 
+# A fresh importlib (CPython's tests block _frozen_importlib to get one)
+# checks each frozen module's file name against sys._stdlib_dir.
+FRESH_IMPORTLIB = """\
+import os, sys, zipimport
+for n in ('_frozen_importlib', '_frozen_importlib_external'):
+    sys.modules[n] = None
+for n in [m for m in sys.modules if m.partition('.')[0] == 'importlib']:
+    del sys.modules[n]
+import importlib
+print(importlib._bootstrap.__name__,
+      os.path.relpath(zipimport.__file__, sys._stdlib_dir),
+      zipimport.__file__ == zipimport.__spec__.loader_state.filename)
+"""
+
+
+def test_fresh_importlib_agrees_with_the_frozen_modules(stdlib_exe):
+    stock = run([PYTHON_TARGET, "-S", "-c", FRESH_IMPORTLIB])
+    got = run([stdlib_exe, "-c", FRESH_IMPORTLIB])
+    assert stock.stdout == "importlib._bootstrap zipimport.py True\n"
+    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+
+
 def test_meta_path_finders_have_a_module(stdlib_exe):
     code = ("import sys; print(all(isinstance(m.__module__, str) for m in "
             "sys.meta_path), sys.meta_path[0].__module__)")
