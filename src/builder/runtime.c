@@ -7,7 +7,15 @@
  * version, the sources, the compiler command, the target's version, header
  * directories and pyconfig.h.  A build happens in a private directory
  * inside the cache and its library is renamed into place, so concurrent
- * builders never see half a file (the last rename wins; both are equal). */
+ * builders never see half a file (the last rename wins; both are equal).
+ *
+ * Most sources never include a CPython header (the archive format, the
+ * file layer, memory files): their objects are the same for every target.
+ * They are compiled once per compiler command and kept in a directory
+ * common-HASH beside the libraries (published by one rename, so complete
+ * or absent), and a new target compiles only the rest.  A library's
+ * members are the same bytes, in the same order, whichever way it got
+ * them. */
 #include "runtime.h"
 
 #include <errno.h>
@@ -40,6 +48,18 @@ static void
 hash_str(uint64_t *h, const char *s)
 {
     hash_add(h, s, strlen(s));
+}
+
+/* Add every embedded file, its path and its text, to *h. */
+static void
+hash_sources(uint64_t *h)
+{
+    size_t i;
+
+    for (i = 0; inb_runtime_files[i].path != NULL; i++) {
+        hash_str(h, inb_runtime_files[i].path);
+        hash_add(h, inb_runtime_files[i].text, inb_runtime_files[i].len);
+    }
 }
 
 /* The cache directory (malloc'd): $XDG_CACHE_HOME/inbuilt/runtime or
@@ -80,17 +100,148 @@ is_c_source(const char *path)
     return n > 2 && strcmp(path + n - 2, ".c") == 0;
 }
 
-/* Compile every source into work (the sources written there first),
- * inb_job_slots() compilers at a time, and archive the objects as lib.
- * Exits with the compiler's messages on failure. */
+/* The index of the embedded file whose name (after its last '/') is the
+ * n bytes at name, or -1. */
+static long
+file_named(const char *name, size_t n)
+{
+    long i;
+
+    for (i = 0; inb_runtime_files[i].path != NULL; i++) {
+        const char *base = strrchr(inb_runtime_files[i].path, '/');
+
+        base = base ? base + 1 : inb_runtime_files[i].path;
+        if (strlen(base) == n && memcmp(base, name, n) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Whether embedded file i, or a header of the runtime it includes (to any
+ * depth), includes a CPython header: <Python.h>, <marshal.h> or any other
+ * bracketed name starting with an upper-case letter or "py".  Such a file
+ * is compiled for each target; the others once per compiler. */
+static int
+needs_python(long i, int depth)
+{
+    const char *p = inb_runtime_files[i].text;
+    const char *end = p + inb_runtime_files[i].len;
+
+    if (depth > 16) {
+        return 1; /* an include cycle: compile it per target, to be safe */
+    }
+    for (; p < end; p++) {
+        const char *name, *close;
+        long j;
+
+        if (*p != '#' || (p > inb_runtime_files[i].text && p[-1] != '\n') ||
+            (size_t)(end - p) < 10 || strncmp(p, "#include ", 9) != 0) {
+            continue;
+        }
+        name = p + 10;
+        close = memchr(name, p[9] == '<' ? '>' : '"', (size_t)(end - name));
+        if (close == NULL || (p[9] != '<' && p[9] != '"')) {
+            continue;
+        }
+        if (p[9] == '<' &&
+            ((*name >= 'A' && *name <= 'Z') || strncmp(name, "py", 2) == 0 ||
+             strncmp(name, "marshal.h>", 10) == 0)) {
+            return 1;
+        }
+        if (p[9] == '"' &&
+            (j = file_named(name, (size_t)(close - name))) >= 0 &&
+            needs_python(j, depth + 1)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The objects of the sources that need no CPython header, for the
+ * compiler command cflags: the directory DIR/common-HASH (malloc'd) that
+ * holds them, named by a hash of inbuilt's version, the command and every
+ * embedded file, whether it exists yet or not. */
+static char *
+common_dir(const char *dir, char **cflags, size_t ncflags,
+           const struct inb_target *t)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    char *inc = inb_xprintf("-I%s", t->include);
+    char *platinc = inb_xprintf("-I%s", t->platinclude);
+    size_t i;
+
+    hash_str(&h, INBUILT_VERSION);
+    for (i = 0; i < ncflags; i++) {
+        /* The target's header directories are no part of these. */
+        if (strcmp(cflags[i], inc) != 0 && strcmp(cflags[i], platinc) != 0) {
+            hash_str(&h, cflags[i]);
+        }
+    }
+    hash_sources(&h);
+    free(inc);
+    free(platinc);
+    return inb_xprintf("%s/common-%016llx", dir, (unsigned long long)h);
+}
+
+/* Publish the objects of work that need no CPython header as common (a
+ * directory that does not exist yet): hard links (copies where links
+ * fail) in a private directory beside it, renamed to common.  Another
+ * builder's rename first is as good; any failure only costs the next
+ * target a compile. */
 static void
-build(const char *work, const char *lib, char **cflags, size_t ncflags)
+publish_common(const char *work, const char *common)
+{
+    char *tmp = inb_xprintf("%s.XXXXXX", common);
+    size_t i;
+    int ok = 1;
+
+    if (inb_try_temp_dir(tmp) < 0) {
+        free(tmp);
+        return;
+    }
+    for (i = 0; ok && inb_runtime_files[i].path != NULL; i++) {
+        const char *base = strrchr(inb_runtime_files[i].path, '/') + 1;
+        char *from, *to;
+        struct inb_buf obj = {0};
+
+        if (!is_c_source(base) || needs_python((long)i, 0)) {
+            continue;
+        }
+        from = inb_xprintf("%s/%.*s.o", work, (int)strlen(base) - 2, base);
+        to = inb_xprintf("%s/%.*s.o", tmp, (int)strlen(base) - 2, base);
+        if (link(from, to) < 0) {
+            ok = inb_buf_readfile(&obj, from) == 0;
+            if (ok) {
+                inb_write_file(to, obj.data, obj.len);
+            }
+            inb_buf_free(&obj);
+        }
+        free(from);
+        free(to);
+    }
+    /* Otherwise tmp is removed at exit. */
+    if (ok && rename(tmp, common) == 0) {
+        inb_cleanup_forget(tmp);
+    }
+    free(tmp);
+}
+
+/* Compile every source into work (the sources written there first),
+ * inb_job_slots() compilers at a time, and archive the objects as lib, in
+ * the order of inb_runtime_files.  The objects of sources that need no
+ * CPython header are taken from directory common when it exists (NULL:
+ * no such directory).  Exits with the compiler's messages on failure. */
+static void
+build(const char *work, const char *lib, char **cflags, size_t ncflags,
+      const char *common)
 {
     size_t nfiles = 0, i, next = 0, running = 0, slots = inb_job_slots();
     pid_t *pids;
     char **ar = NULL, **errs;
     size_t nar = 0;
     int status, failed = 0;
+    int have_common = common != NULL && access(common, R_OK | X_OK) == 0;
 
     while (inb_runtime_files[nfiles].path != NULL) {
         nfiles++;
@@ -115,6 +266,16 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags)
         pid_t pid;
 
         if (next < nfiles && !is_c_source(inb_runtime_files[next].path)) {
+            next++;
+            continue;
+        }
+        if (next < nfiles && have_common && !needs_python((long)next, 0)) {
+            const char *base = strrchr(inb_runtime_files[next].path, '/') + 1;
+            char *obj =
+                inb_xprintf("%s/%.*s.o", common, (int)strlen(base) - 2, base);
+
+            inb_argv_add(&ar, &nar, obj);
+            free(obj);
             next++;
             continue;
         }
@@ -177,6 +338,9 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags)
         inb_fatal("archiving the runtime library failed (exit status %d)",
                   status);
     }
+    if (common != NULL && !have_common) {
+        publish_common(work, common);
+    }
     for (i = 0; i < nar; i++) {
         free(ar[i]);
     }
@@ -194,7 +358,7 @@ inb_runtime_library(const struct inb_target *t)
     static char *found;
     const char *env = getenv("INBUILT_RUNTIME"), *cc = getenv("INBUILT_CC");
     uint64_t h = 0xcbf29ce484222325ULL;
-    char **cflags = NULL, *dir, *work, *tmp, *conf;
+    char **cflags = NULL, *dir, *work, *tmp, *conf, *common = NULL;
     size_t ncflags = 0, i;
     struct inb_buf pyconfig = {0};
 
@@ -233,10 +397,7 @@ inb_runtime_library(const struct inb_target *t)
     }
     inb_buf_free(&pyconfig);
     free(conf);
-    for (i = 0; inb_runtime_files[i].path != NULL; i++) {
-        hash_str(&h, inb_runtime_files[i].path);
-        hash_add(&h, inb_runtime_files[i].text, inb_runtime_files[i].len);
-    }
+    hash_sources(&h);
 
     dir = cache_dir();
     if (dir != NULL) {
@@ -247,20 +408,25 @@ inb_runtime_library(const struct inb_target *t)
             goto done;
         }
         work = inb_xprintf("%s/.build-XXXXXX", dir);
+        common = common_dir(dir, cflags, ncflags, t);
     }
     else {
         work = inb_xprintf("%s/inbuilt-rt-XXXXXX", inb_temp_root());
     }
     inb_make_temp_dir(work); /* removed at exit, with what is left in it */
-    inb_note("compiling the runtime library for Python %s (%s), once",
-             t->full_version, dir ? found : "not cached");
+    inb_note("compiling the runtime library for Python %s (%s), once%s",
+             t->full_version, dir ? found : "not cached",
+             common != NULL && access(common, R_OK | X_OK) == 0
+                 ? "; the objects that need no Python header are cached"
+                 : "");
     /* Messages and debug information name the sources, not work. */
     tmp = inb_xprintf("-ffile-prefix-map=%s/=src/", work);
     inb_argv_add(&cflags, &ncflags, tmp);
     free(tmp);
     tmp = inb_xprintf("%s/libinbuilt-rt.a", work);
-    build(work, tmp, cflags, ncflags);
+    build(work, tmp, cflags, ncflags, common);
     free(work);
+    free(common);
     if (dir == NULL) {
         found = tmp; /* removed with work at exit */
         goto done;

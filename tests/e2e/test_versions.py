@@ -256,8 +256,12 @@ def test_runtime_is_built_once_per_target_even_by_concurrent_builds(
         assert p.returncode == 0, err
         compiled += "compiling the runtime library" in err
     assert compiled >= 1
-    assert [n.startswith("libinbuilt-rt-3.") and n.endswith(".a")
-            for n in os.listdir(cache / "inbuilt" / "runtime")] == [True]
+    # The library, and the objects every target shares (common-HASH).
+    names = sorted(os.listdir(cache / "inbuilt" / "runtime"))
+    assert len(names) == 2, names
+    assert names[0].startswith("common-"), names
+    assert names[1].startswith("libinbuilt-rt-3.") and names[1].endswith(
+        ".a"), names
     r = run([INBUILT, "build", "-v", "-o", tmp_path / "app2"], env=env,
             timeout=600)
     assert r.returncode == 0, describe(r)
@@ -265,3 +269,43 @@ def test_runtime_is_built_once_per_target_even_by_concurrent_builds(
     for i in range(3):
         assert run_ok([tmp_path / ("app%d" % i), "-c", "print(6 * 7)"],
                       env=env) == "42\n"
+
+
+def ar(*args):
+    return subprocess.run(["ar", *map(str, args)], capture_output=True,
+                          check=True).stdout
+
+
+@pytest.mark.skipif(not PYTHONS, reason="no pyenv: no other CPython with a "
+                    "static libpython under /root/.pyenv")
+def test_a_new_target_compiles_only_what_needs_its_headers(tmp_path):
+    """The runtime's objects that include no CPython header are compiled
+    once for every target: a second target's library takes them from the
+    cache, and is what a full compile gives (the same members in the same
+    order, those members the same bytes as the first target's)."""
+    env = clean_env(XDG_CACHE_HOME=tmp_path / "cache")
+    runtime = tmp_path / "cache" / "inbuilt" / "runtime"
+    other = [p for p in PYTHONS if not p.endswith(
+        os.path.basename(PYTHON_TARGET))][-1]
+    r = run([INBUILT, "build", "-v", "-o", tmp_path / "first"], env=env,
+            timeout=600)
+    assert r.returncode == 0, describe(r)
+    assert "need no Python header are cached" not in r.stderr
+    first = list(runtime.glob("libinbuilt-rt-*.a"))
+    common = sorted(p.name for p in next(runtime.glob("common-*")).iterdir())
+    assert "archive.o" in common and "vfs.o" in common
+    assert "finder.o" not in common
+    r = run([INBUILT, "build", "-v", "--python", other, "-o",
+             tmp_path / "second"], env=env, timeout=600)
+    assert r.returncode == 0, describe(r)
+    assert "need no Python header are cached" in r.stderr
+    compiled = [line for line in r.stderr.splitlines()
+                if line.startswith("+ ") and " -c " in line]
+    assert compiled and not any("/vfs.c " in c for c in compiled), compiled
+    second = [p for p in runtime.glob("libinbuilt-rt-*.a") if p not in first]
+    assert len(first) == 1 and len(second) == 1
+    assert ar("t", first[0]) == ar("t", second[0])
+    for member in common:
+        assert ar("p", first[0], member) == ar("p", second[0], member), member
+    assert run_ok([tmp_path / "second", "-c", "print(6 * 7)"],
+                  env=env) == "42\n"
