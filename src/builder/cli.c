@@ -518,8 +518,15 @@ cmd_build(int argc, char **argv)
  * tunable turns on: run again, once, with glibc.malloc.hugetlb=1 added to
  * GLIBC_TUNABLES (the tools the build runs inherit it).  On virtual
  * machines, where a page fault costs about 10 us, this takes a no-op numpy
- * rebuild from 50,000 faults to 13,000 and halves its CPU time.  When the
- * exec fails the build goes on without. */
+ * rebuild from 50,000 faults to 13,000 and halves its CPU time.  Freed
+ * blocks up to 32 MB (the most glibc allows) stay in the heap for the next
+ * buffer (mmap_threshold, trim_threshold) instead of going back to the
+ * kernel, which would zero fresh pages for each: 4,500 faults to 1,600.
+ * When the exec fails the build goes on without. */
+#define MALLOC_TUNABLES                                            \
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:" \
+    "glibc.malloc.trim_threshold=2147483647"
+
 static void
 reexec_with_huge_pages(char **argv)
 {
@@ -529,9 +536,9 @@ reexec_with_huge_pages(char **argv)
     if (tunables != NULL && strstr(tunables, "glibc.malloc.hugetlb") != NULL) {
         return;
     }
-    value = tunables != NULL && *tunables != '\0'
-                ? inb_xprintf("%s:glibc.malloc.hugetlb=1", tunables)
-                : inb_xstrdup("glibc.malloc.hugetlb=1");
+    value =
+        inb_xprintf("%s%s" MALLOC_TUNABLES, tunables != NULL ? tunables : "",
+                    tunables != NULL && *tunables != '\0' ? ":" : "");
     if (setenv("GLIBC_TUNABLES", value, 1) == 0) {
         execv("/proc/self/exe", argv);
         if (tunables != NULL) {
