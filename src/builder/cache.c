@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fingerprint.h"
+#include "le.h"
+
 #define MAGIC "INBCACHE"
 #define FORMAT_VERSION 1
 #define HEADER_SIZE 56
@@ -203,43 +206,97 @@ inb_cache_identity_recent(const int64_t v[INB_IDENTITY_SIZE], time_t start)
 }
 
 void
+inb_cache_put_identity(struct inb_buf *b, const char *path,
+                       const int64_t v[INB_IDENTITY_SIZE])
+{
+    unsigned char c[8];
+    size_t n = strlen(path);
+    int i;
+
+    inb_put32(c, (uint32_t)n);
+    inb_buf_add(b, c, 4);
+    inb_buf_add(b, path, n);
+    for (i = 0; i < INB_IDENTITY_SIZE; i++) {
+        inb_put64(c, (uint64_t)v[i]);
+        inb_buf_add(b, c, 8);
+    }
+}
+
+char *
+inb_cache_get_identity(const unsigned char **p, const unsigned char *end,
+                       int64_t v[INB_IDENTITY_SIZE])
+{
+    uint64_t len;
+    char *path;
+    int i;
+
+    if (end - *p < 4 || (len = inb_get32(*p)) > (uint64_t)(end - *p - 4) ||
+        (uint64_t)(end - *p - 4) - len < INB_IDENTITY_SIZE * 8) {
+        return NULL;
+    }
+    path = inb_xstrndup((const char *)*p + 4, len);
+    *p += 4 + len;
+    for (i = 0; i < INB_IDENTITY_SIZE; i++) {
+        v[i] = (int64_t)inb_get64(*p + 8 * i);
+    }
+    *p += INB_IDENTITY_SIZE * 8;
+    return path;
+}
+
+void
 inb_cache_key_content(struct inb_cache_key *k, const char *path)
 {
-    struct inb_cache_key d;
-    struct inb_buf digest = {0}, b = {0};
-    int64_t before[INB_IDENTITY_SIZE], after[INB_IDENTITY_SIZE];
     unsigned char sum[32];
-    time_t start = time(NULL);
+    int was_read;
 
     inb_cache_key_str(k, path);
-    inb_cache_identity(path, before);
-    if (!before[0]) {
-        inb_cache_key_add(k, "absent", 6);
-        return;
-    }
-    inb_cache_key_start(&d, "digest");
-    inb_cache_key_str(&d, path);
-    inb_cache_key_add(&d, before, sizeof(before));
-    if (inb_cache_get(&d, &digest) && digest.len == sizeof(sum)) {
-        inb_cache_key_add(k, digest.data, digest.len);
-        inb_buf_free(&digest);
-        return;
-    }
-    if (inb_buf_readfile(&b, path) < 0) {
+    if (inb_fingerprint(path, sum, NULL, &was_read) < 0) {
         inb_cache_key_add(k, "unreadable", 10);
         return;
     }
-    sha256(b.data ? b.data : "", b.len, sum);
-    inb_buf_free(&b);
     inb_cache_key_add(k, sum, sizeof(sum));
-    /* Kept only when the file did not change while it was read and its
-     * times will show a later change. */
-    inb_cache_identity(path, after);
-    if (memcmp(before, after, sizeof(before)) == 0 &&
-        !inb_cache_identity_recent(after, start)) {
-        inb_cache_put(&d, sum, sizeof(sum));
+}
+
+int
+inb_cache_get_file(struct inb_cache_key *k, const char *path,
+                   struct inb_buf *out, struct inb_buf *src)
+{
+    EVP_MD_CTX *spare = EVP_MD_CTX_new();
+    unsigned char sum[32];
+    int was_read;
+
+    if (spare == NULL || EVP_MD_CTX_copy_ex(spare, k->ctx) != 1) {
+        inb_fatal("out of memory");
     }
-    inb_buf_free(&digest);
+    if (inb_fingerprint(path, sum, src, &was_read) < 0) {
+        EVP_MD_CTX_free(spare);
+        EVP_MD_CTX_free(k->ctx);
+        k->ctx = NULL;
+        return -1;
+    }
+    inb_cache_key_add(k, sum, sizeof(sum));
+    if (inb_cache_get(k, out)) {
+        EVP_MD_CTX_free(spare);
+        return 1;
+    }
+    /* The key of what is read now, which the caller makes the value of:
+     * the file may have changed since it was fingerprinted. */
+    if (!was_read && inb_buf_readfile(src, path) < 0) {
+        EVP_MD_CTX_free(spare);
+        return -1;
+    }
+    k->ctx = spare;
+    inb_cache_key_digest(k, src->data, src->len);
+    return 0;
+}
+
+void
+inb_cache_key_digest(struct inb_cache_key *k, const void *data, size_t n)
+{
+    unsigned char sum[32];
+
+    sha256(n > 0 ? data : "", n, sum);
+    inb_cache_key_add(k, sum, sizeof(sum));
 }
 
 void
@@ -555,6 +612,7 @@ inb_cache_finish(int print)
 {
     size_t i, stored = 0;
 
+    inb_fingerprint_save();
     for (i = 0; i < nstats; i++) {
         const struct kind_stats *s = &stats[i];
 

@@ -252,18 +252,25 @@ inb_compile_call(const char *function, const char *path,
     return recv_reply(result);
 }
 
+void
+inb_compile_key(struct inb_cache_key *k, const char *relname, int optimize)
+{
+    uint32_t v[3] = {server.magic, server.version, (uint32_t)optimize};
+
+    inb_cache_key_start(k, "bytecode");
+    inb_cache_key_add(k, v, sizeof(v));
+    inb_cache_key_str(k, relname);
+}
+
 int
 inb_compile_cached(const char *src, size_t len, const char *path,
                    const char *relname, int optimize, struct inb_buf *out)
 {
     struct inb_cache_key k;
-    uint32_t v[3] = {server.magic, server.version, (uint32_t)optimize};
     int rc;
 
-    inb_cache_key_start(&k, "bytecode");
-    inb_cache_key_add(&k, v, sizeof(v));
-    inb_cache_key_str(&k, relname);
-    inb_cache_key_add(&k, src, len);
+    inb_compile_key(&k, relname, optimize);
+    inb_cache_key_digest(&k, src, len);
     if (inb_cache_get(&k, out)) {
         return 0;
     }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "inb.h"
 #include "util.h"
 
@@ -27,6 +28,11 @@ INB_HIDDEN int inb_compile_file(const char *path, const char *relname,
 INB_HIDDEN int inb_compile_source(const char *src, size_t len,
                                   const char *path, const char *relname,
                                   int optimize, struct inb_buf *out);
+/* Start k, the build cache's key of the bytecode of module relname at
+ * level optimize, to which the SHA-256 of its source is to be added
+ * (inb_cache_key_digest, inb_cache_get_file). */
+INB_HIDDEN void inb_compile_key(struct inb_cache_key *k, const char *relname,
+                                int optimize);
 /* inb_compile_source() through the build cache: the bytecode of the same
  * source, relname, optimization level and CPython is reused. */
 INB_HIDDEN int inb_compile_cached(const char *src, size_t len,

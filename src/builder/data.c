@@ -47,41 +47,57 @@ add_entry(inb_archive_writer *w, int ns, const char *name, const void *data,
     }
 }
 
-/* A malloc'd source entry for src[0..len): a source record
- * (src/common/records.h); *size is the entry's size.  Exits on failure. */
+/* A malloc'd source entry (a source record, src/common/records.h) for
+ * the file at path, or for text[0..len) when path is NULL, from the build
+ * cache when it has one for the same bytes (the file is then not read
+ * when its fingerprint is known); *size is the entry's size.  Exits on
+ * failure. */
 static unsigned char *
-deflate_source(const char *src, size_t len, size_t *size)
+source_entry(const char *path, const char *text, size_t len, size_t *size)
 {
     struct inb_cache_key k;
-    struct inb_buf hit = {0};
-    uLongf zlen = compressBound((uLong)len);
+    struct inb_buf hit = {0}, src = {0};
+    uLongf zlen;
     unsigned char *z;
+    int found;
 
     inb_cache_key_start(&k, "source");
     inb_cache_key_str(&k, zlibVersion());
-    inb_cache_key_add(&k, src, len);
-    if (inb_cache_get(&k, &hit)) {
+    if (path != NULL) {
+        found = inb_cache_get_file(&k, path, &hit, &src);
+        if (found < 0) {
+            inb_fatal("cannot read %s:", path);
+        }
+        text = src.data ? src.data : "";
+        len = src.len;
+    }
+    else {
+        inb_cache_key_digest(&k, text, len);
+        found = inb_cache_get(&k, &hit);
+    }
+    if (found) {
         *size = hit.len;
         return (unsigned char *)hit.data;
     }
-    z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
     if (len > UINT32_MAX) {
         inb_fatal("source larger than 4 GB");
     }
+    zlen = compressBound((uLong)len);
+    z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
     inb_record_source_header(z, (uint32_t)len);
-    if (compress2(z + INB_SOURCE_HEADER_SIZE, &zlen, (const Bytef *)src,
+    if (compress2(z + INB_SOURCE_HEADER_SIZE, &zlen, (const Bytef *)text,
                   (uLong)len, Z_BEST_COMPRESSION) != Z_OK) {
         inb_fatal("zlib cannot compress source");
     }
     *size = INB_SOURCE_HEADER_SIZE + zlen;
     inb_cache_put(&k, z, *size);
+    inb_buf_free(&src);
     return z;
 }
 
 size_t
 inb_data_add_sources(inb_archive_writer *w, const struct inb_collect *c)
 {
-    struct inb_buf src = {0};
     unsigned char *z;
     size_t i, size, total = 0;
 
@@ -91,16 +107,11 @@ inb_data_add_sources(inb_archive_writer *w, const struct inb_collect *c)
         if (m->kind != INB_KIND_MODULE && m->kind != INB_KIND_PACKAGE) {
             continue;
         }
-        src.len = 0;
-        if (inb_buf_readfile(&src, m->path) < 0) {
-            inb_fatal("cannot read %s:", m->path);
-        }
-        z = deflate_source(src.data, src.len, &size);
+        z = source_entry(m->path, NULL, 0, &size);
         add_entry(w, INB_NS_SOURCE, m->name, z, size);
         free(z);
         total += size;
     }
-    inb_buf_free(&src);
     return total;
 }
 
@@ -123,7 +134,7 @@ inb_data_add_support(inb_archive_writer *w, int optimize, int with_source)
     }
     inb_buf_free(&code);
     if (with_source) {
-        z = deflate_source(inb_loader_py, inb_loader_py_len, &size);
+        z = source_entry(NULL, inb_loader_py, inb_loader_py_len, &size);
         add_entry(w, INB_NS_SOURCE, INB_SUPPORT_MODULE, z, size);
         free(z);
     }

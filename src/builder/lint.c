@@ -27,24 +27,27 @@
 extern const char inb_lint_py[];
 extern const size_t inb_lint_py_len;
 
-/* The lines of module m (source src) that read a file next to __file__,
- * as "12,40", appended to out: from the build cache, else found by the
- * checker in the compile server, defined there on first use (*defined: 0
- * not yet, 1 done, -1 failed).  Returns 0, or -1 when it cannot run. */
+/* The lines of module m that read a file next to __file__, as "12,40",
+ * appended to out: from the build cache (keyed by the source's bytes, not
+ * read when its fingerprint is known), else found by the checker in the
+ * compile server, defined there on first use (*defined: 0 not yet, 1
+ * done, -1 failed).  Returns 0, or -1 when it cannot run. */
 static int
-lint_lines(int *defined, const struct inb_module *m, const struct inb_buf *src,
-           struct inb_buf *out)
+lint_lines(int *defined, const struct inb_module *m, struct inb_buf *out)
 {
     struct inb_cache_key k;
+    struct inb_buf src = {0};
     uint32_t version = inb_compile_version();
+    int found;
 
     inb_cache_key_start(&k, "lint");
     inb_cache_key_add(&k, inb_lint_py, inb_lint_py_len + 1);
     inb_cache_key_add(&k, &version, sizeof(version));
     inb_cache_key_str(&k, m->path);
-    inb_cache_key_add(&k, src->data ? src->data : "", src->len);
-    if (inb_cache_get(&k, out)) {
-        return 0;
+    found = inb_cache_get_file(&k, m->path, out, &src);
+    inb_buf_free(&src);
+    if (found != 0) {
+        return found > 0 ? 0 : -1;
     }
     if (*defined == 0) {
         *defined = inb_compile_exec(inb_lint_py) == 0 ? 1 : -1;
@@ -63,15 +66,14 @@ lint_lines(int *defined, const struct inb_module *m, const struct inb_buf *src,
 static int
 lint_module(int *defined, const struct inb_module *m)
 {
-    struct inb_buf src = {0}, lines = {0};
+    struct inb_buf lines = {0};
     char *package = inb_xstrdup(m->name), *dot, *p, *end;
     int n = 0;
 
     if (m->kind == INB_KIND_MODULE && (dot = strrchr(package, '.')) != NULL) {
         *dot = '\0';
     }
-    if (inb_buf_readfile(&src, m->path) == 0 &&
-        lint_lines(defined, m, &src, &lines) == 0) {
+    if (lint_lines(defined, m, &lines) == 0) {
         inb_buf_add(&lines, "", 1);
         for (p = lines.data; *p != '\0'; p = *end == ',' ? end + 1 : end) {
             long line = strtol(p, &end, 10);
@@ -88,7 +90,6 @@ lint_module(int *defined, const struct inb_module *m)
         }
     }
     inb_buf_free(&lines);
-    inb_buf_free(&src);
     free(package);
     return n;
 }

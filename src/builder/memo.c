@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "le.h"
 #include "spawn.h"
 
 /* memo.py, the recorder. */
@@ -39,30 +40,6 @@ extern const char inb_memo_py[];
 
 #define READ_KEY "inb-read"
 #define NIDENT INB_IDENTITY_SIZE
-
-static void
-put_le(struct inb_buf *b, uint64_t v, int n)
-{
-    unsigned char c[8];
-    int i;
-
-    for (i = 0; i < n; i++) {
-        c[i] = (unsigned char)(v >> (8 * i));
-    }
-    inb_buf_add(b, c, (size_t)n);
-}
-
-static uint64_t
-get_le(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = n - 1; i >= 0; i--) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
 
 /* Start k, the key of a run of argv. */
 static void
@@ -87,9 +64,9 @@ inb_memo_find(char *const argv[], struct inb_buf *out)
     struct inb_cache_key k;
     struct inb_buf e = {0};
     const unsigned char *p, *end;
-    uint64_t count, i, len;
-    int64_t now[NIDENT];
-    int j, ok = 0;
+    uint64_t count, i;
+    int64_t then[NIDENT], now[NIDENT];
+    int ok = 0;
 
     key_run(&k, argv);
     if (!inb_cache_get(&k, &e)) {
@@ -100,27 +77,21 @@ inb_memo_find(char *const argv[], struct inb_buf *out)
     if (end - p < 4) {
         goto done;
     }
-    count = get_le(p, 4);
+    count = inb_get32(p);
     p += 4;
     for (i = 0; i < count; i++) {
-        char *path;
+        char *path = inb_cache_get_identity(&p, end, then);
 
-        if (end - p < 4 || (len = get_le(p, 4)) > (uint64_t)(end - p - 4) ||
-            (uint64_t)(end - p - 4) - len < NIDENT * 8) {
+        if (path == NULL) {
             goto done;
         }
-        path = inb_xstrndup((const char *)p + 4, len);
-        p += 4 + len;
         inb_cache_identity(path, now);
-        for (j = 0; j < NIDENT; j++) {
-            if ((int64_t)get_le(p + 8 * j, 8) != now[j]) {
-                inb_note("%s changed: %s runs again", path, argv[0]);
-                free(path);
-                goto done;
-            }
+        if (memcmp(then, now, sizeof(now)) != 0) {
+            inb_note("%s changed: %s runs again", path, argv[0]);
+            free(path);
+            goto done;
         }
         free(path);
-        p += NIDENT * 8;
     }
     inb_buf_add(out, p, (size_t)(end - p));
     ok = 1;
@@ -140,6 +111,7 @@ inb_memo_run(char *const argv[], struct inb_buf *out)
     char *key, *value, *text = NULL;
     size_t n, i, pos = 0, old = out->len;
     int64_t v[NIDENT];
+    unsigned char count[4];
     int rc, keep = 1;
 
     for (n = 0; argv[n] != NULL; n++) {
@@ -173,7 +145,8 @@ inb_memo_run(char *const argv[], struct inb_buf *out)
     if (rc != 0) {
         goto done;
     }
-    put_le(&entry, read.n, 4);
+    inb_put32(count, (uint32_t)read.n);
+    inb_buf_add(&entry, count, 4);
     for (i = 0; i < read.n && keep; i++) {
         inb_cache_identity(read.v[i], v);
         if (inb_cache_identity_recent(v, start.tv_sec)) {
@@ -182,11 +155,7 @@ inb_memo_run(char *const argv[], struct inb_buf *out)
                      read.v[i], argv[0]);
             keep = 0;
         }
-        put_le(&entry, strlen(read.v[i]), 4);
-        inb_buf_add(&entry, read.v[i], strlen(read.v[i]));
-        for (int j = 0; j < NIDENT; j++) {
-            put_le(&entry, (uint64_t)v[j], 8);
-        }
+        inb_cache_put_identity(&entry, read.v[i], v);
     }
     if (keep && read.n > 0) {
         inb_buf_add(&entry, out->data + old, out->len - old);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "compile.h"
 #include "data.h"
 #include "lint.h"
@@ -34,19 +35,32 @@ add_plain_library(inb_archive_writer *w, const struct inb_module *m,
 }
 
 /* Compile module m with optimization level optimize into code (appended),
- * reusing the build cache's bytecode for the same source, name, level and
- * compiler.  Returns 0, or -1 after reporting the error. */
+ * reusing the build cache's bytecode for the same source (not read when
+ * its fingerprint is known), name, level and compiler.  Returns 0, or -1
+ * after reporting the error. */
 static int
 compile_module(const struct inb_module *m, int optimize, struct inb_buf *code)
 {
     struct inb_buf src = {0};
+    struct inb_cache_key k;
     int rc;
 
-    if (inb_buf_readfile(&src, m->path) < 0) {
-        return inb_compile_file(m->path, m->relname, optimize, code);
+    inb_compile_key(&k, m->relname, optimize);
+    rc = inb_cache_get_file(&k, m->path, code, &src);
+    if (rc < 0) {
+        /* The server reports why it cannot be read. */
+        rc = inb_compile_file(m->path, m->relname, optimize, code);
     }
-    rc = inb_compile_cached(src.data ? src.data : "", src.len, m->path,
-                            m->relname, optimize, code);
+    else if (rc == 0) {
+        rc = inb_compile_source(src.data ? src.data : "", src.len, m->path,
+                                m->relname, optimize, code);
+        if (rc == 0) {
+            inb_cache_put(&k, code->data, code->len);
+        }
+    }
+    else {
+        rc = 0;
+    }
     inb_buf_free(&src);
     return rc;
 }

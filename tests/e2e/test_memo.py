@@ -136,3 +136,28 @@ def test_installed_distribution_is_seen(site):
     assert run_ok([site / "installed", "-c",
                    "import newdist; print(newdist.N)"]) == "new\n"
     same_as_clean(site, "installed", "installed-clean")
+
+
+def test_source_rewritten_with_equal_size_and_mtime_is_compiled_again(site):
+    """Bytecode, source and lint entries are keyed by a source's bytes,
+    through a fingerprint kept under the file's identity: a file rewritten
+    in place with its size and mtime set back is still read again."""
+    same = site / "root" / "app" / "same.py"
+    write(same, "V = 'one'\n")
+    extra = site / "root" / "app" / "extra.py"
+    if not extra.exists():
+        write(extra, "")
+    warm(site, "before-same")
+    before = os.stat(same)
+    with open(same, "r+") as f:
+        f.write("V = 'two'\n")
+    os.utime(same, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(same)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == \
+        (before.st_size, before.st_mtime_ns, before.st_ino)
+    r = build(site, "same")
+    m = re.search(r"cache bytecode: \d+ reused \([0-9.]+ MB\), (\d+) made",
+                  r.stderr)
+    assert m and m.group(1) == "1", r.stderr
+    assert run_ok([site / "same", "-c",
+                   "import app.same; print(app.same.V)"]) == "two\n"
