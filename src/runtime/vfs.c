@@ -39,8 +39,9 @@
  * descriptor, pays nothing more: it can only reach the tree through the
  * executable, where the kernel answers ENOTDIR, and only then is it
  * resolved against the working directory, and then, when it is not
- * under the root spelled so, looked at through symbolic links (a stat()
- * of each leading directory until one is the executable).  In the tree:
+ * under the root spelled so, looked at through symbolic links (stat() of
+ * leading parts, longest first, until one is a file: the executable?).
+ * In the tree:
  *  - a file opened for reading is a new sealed memory file holding its
  *    bytes, reopened read-only through /proc/self/fd, mode 0444, dated as
  *    the tree (below): read, pread, mmap, fstat, lseek, dup, sendfile
@@ -514,7 +515,7 @@ exe_identity(dev_t *dev, ino_t *ino)
 /* After ENOTDIR for absolute path[0..len): whether a leading part of it
  * is, through symbolic links, the executable itself ("/bin/app/json/x.py"
  * with /bin/app a link to it); then the rest is resolved into *r and 1
- * returned.  Asks stat() of each leading directory in turn, in this error
+ * returned.  Asks stat() of leading parts, longest first, in this error
  * path only. */
 static int
 through_link(char *path, size_t len, struct vres *r)
@@ -532,20 +533,23 @@ through_link(char *path, size_t len, struct vres *r)
     if (exe_identity(&dev, &ino) < 0) {
         return 0;
     }
-    for (i = 1; i <= len; i++) {
-        if (i < len && path[i] != '/') {
+    /* From the longest leading part down: ENOTDIR until the part that is
+     * the file, usually a few components from the end. */
+    for (i = len; i > 1; i--) {
+        if (path[i - 1] != '/' || (i - 1 > 0 && path[i - 2] == '/')) {
             continue;
         }
-        path[i] = '\0';
+        path[i - 1] = '\0';
         rc = REAL(fstatat)(AT_FDCWD, path, &st, 0);
-        path[i] = i < len ? '/' : '\0';
-        if (rc < 0) {
+        path[i - 1] = '/';
+        if (rc < 0 && errno == ENOTDIR) {
+            continue;
+        }
+        if (rc < 0 || S_ISDIR(st.st_mode)) {
             return 0;
         }
-        if (!S_ISDIR(st.st_mode)) {
-            return st.st_dev == dev && st.st_ino == ino &&
-                   resolve_rel(path + i, len - i, r) == 1;
-        }
+        return st.st_dev == dev && st.st_ino == ino &&
+               resolve_rel(path + i - 1, len - i + 1, r) == 1;
     }
     return 0;
 }
