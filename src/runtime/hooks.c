@@ -150,7 +150,13 @@ inb_hooks_configure(void)
     if (mod == NULL) {
         return -1;
     }
+    /* sys.__excepthook__ too: code.InteractiveConsole and others print
+     * themselves (without their own frames) only when sys.excepthook is
+     * sys.__excepthook__, and programs restore the one from the other. */
     rc = set_hook(mod, "excepthook", "excepthook");
+    if (rc == 0) {
+        rc = set_hook(mod, "__excepthook__", "excepthook");
+    }
     if (rc == 0) {
         rc = set_hook(mod, "unraisablehook", "unraisablehook");
     }

@@ -15,10 +15,11 @@
  * Returns 0, or -1 with an exception set. */
 INB_HIDDEN int inb_hooks_add_to_module(PyObject *module);
 
-/* Make sys.unraisablehook (and, before 3.13, sys.excepthook) print through
- * the traceback module, so that exceptions show the source lines of
- * in-memory modules (CPython's C printer opens source files itself).
- * Returns 0, or -1 with an exception set. */
+/* Make sys.unraisablehook and sys.excepthook (and sys.__excepthook__, the
+ * same hook) print through the traceback module (before 3.13, whose own
+ * printer uses it), so that exceptions show the source lines of in-memory
+ * modules (CPython's C printer opens source files itself).  Returns 0, or
+ * -1 with an exception set. */
 INB_HIDDEN int inb_hooks_configure(void);
 
 /* Called after module name (a str) has been executed: gives linecache the

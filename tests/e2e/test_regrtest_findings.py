@@ -53,6 +53,25 @@ def test_tracebacklimit_keeps_the_innermost_frames(stdlib_exe, tmp_path,
         stock.returncode, normalized(stock.stderr))
 
 
+# code.InteractiveConsole prints a traceback itself, without its own
+# frame, when sys.excepthook is sys.__excepthook__.
+CONSOLE = """\
+import code, sys
+console = code.InteractiveConsole()
+console.write = sys.stdout.write
+console.push("raise ValueError('in the console') from KeyError('k')")
+print(sys.excepthook is sys.__excepthook__)
+"""
+
+
+def test_interactive_console_prints_as_under_python3(stdlib_exe):
+    stock = run([PYTHON_TARGET, "-c", CONSOLE])
+    got = run([stdlib_exe, "-c", CONSOLE])
+    assert "ValueError: in the console" in stock.stdout
+    assert (got.returncode, got.stdout, got.stderr) == (
+        stock.returncode, stock.stdout, stock.stderr)
+
+
 @pytest.mark.parametrize("env", [{"PYTHONTRACEMALLOC": "x"},
                                  {"PYTHONHASHSEED": "x"},
                                  {"PYTHONIOENCODING": "no-such-codec"}])
