@@ -128,6 +128,17 @@ EXPLAINED = {
         "frozen modules are off (-X frozen_modules is accepted, but "
         "FrozenImporter serves nothing)",
     "test_cmd_line::*CmdLineTest.<subtest>": "the same",
+    "test_cmd_line_script::*.test_module_in_*package_in_zipfile":
+        "the script, run in an isolated child (-I), imports the test "
+        "package, which the executable reaches only through PYTHONPATH",
+    "test_cmd_line_script::*.test_hint_when_triying_to_import_a_py_file":
+        "an empty asyncio.py in the working directory shadows the stdlib's "
+        "package under python3 (-m asyncio.py then hints at the name); the "
+        "embedded modules come first, so asyncio is the package, which has "
+        "no submodule 'py'",
+    "test_codecs::*LocaleCodecTest.test_*_surrogatepass":
+        "UTF-8 mode: the locale encoding is UTF-8, which the tests need "
+        "(stock skips them in the C locale)",
 }
 
 REPO = Path(__file__).resolve().parents[1]
