@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "resources.h"
 #include "support.h"
 
 enum state { UNREAD, OFF, ON };
@@ -41,8 +42,6 @@ static PyObject *dir;          /* str: the overlay directory, absolute */
 static PyObject *listings;     /* dict: relative directory ("" or "a/b") ->
                                   dict {name: d_type} or None when absent */
 static PyObject *ext_suffixes; /* list: _imp.extension_suffixes() */
-static PyObject *dot_str;      /* "." */
-static PyObject *slash_str;    /* "/" */
 
 /* Read INBUILT_OVERLAY and, when it names a directory, say so once on
  * sys.stderr.  Returns 0, or -1 with an exception set. */
@@ -84,10 +83,7 @@ overlay_init(void)
                         "_imp.extension_suffixes() is not a list");
         Py_CLEAR(ext_suffixes);
     }
-    dot_str = PyUnicode_InternFromString(".");
-    slash_str = PyUnicode_InternFromString("/");
-    if (dir == NULL || listings == NULL || ext_suffixes == NULL ||
-        dot_str == NULL || slash_str == NULL) {
+    if (dir == NULL || listings == NULL || ext_suffixes == NULL) {
         return -1;
     }
     n = (size_t)PyUnicode_GetLength(dir);
@@ -451,7 +447,7 @@ inb_overlay_find_spec(PyObject *name, PyObject **spec)
     if (PyUnicode_CompareWithASCIIString(name, INB_SUPPORT_MODULE) == 0) {
         return 0;
     }
-    rel = PyUnicode_Replace(name, dot_str, slash_str, -1);
+    rel = inb_resources_module_dir(name);
     if (rel == NULL || split_rel(rel, &parent, &base) < 0) {
         goto done;
     }

@@ -254,29 +254,35 @@ error:
     return NULL;
 }
 
-/* module_dir(name): new reference to the directory of package name in the
- * virtual tree, relative to the root ("a/b" for a.b: modpath.c's rule). */
-static PyObject *
-resources_module_dir(PyObject *self, PyObject *arg)
+PyObject *
+inb_resources_module_dir(PyObject *name)
 {
-    const char *name;
+    const char *s;
     Py_ssize_t len;
     PyObject *res;
     char *rel;
 
-    (void)self;
-    name = PyUnicode_AsUTF8AndSize(arg, &len);
-    if (name == NULL) {
+    s = PyUnicode_AsUTF8AndSize(name, &len);
+    if (s == NULL) {
         return NULL;
     }
     rel = PyMem_Malloc((size_t)len + 1);
     if (rel == NULL) {
         return PyErr_NoMemory();
     }
-    inb_modpath_dir(name, (size_t)len, rel, (size_t)len + 1);
+    inb_modpath_dir(s, (size_t)len, rel, (size_t)len + 1);
     res = PyUnicode_DecodeUTF8(rel, len, "surrogateescape");
     PyMem_Free(rel);
     return res;
+}
+
+/* module_dir(name): new reference to the directory of package name in the
+ * virtual tree, relative to the root ("a/b" for a.b: modpath.c's rule). */
+static PyObject *
+resources_module_dir(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    return inb_resources_module_dir(arg);
 }
 
 /* loadable(rel): new reference to the path the dynamic loader can open the

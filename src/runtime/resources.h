@@ -20,4 +20,9 @@ INB_HIDDEN int inb_resources_add_to_module(PyObject *module);
  * module when its source entry is corrupt. */
 INB_HIDDEN PyObject *inb_resources_get_source(PyObject *name);
 
+/* New reference: the directory of module name (a str) in the virtual
+ * tree, relative to the root: "a/b" for a.b (modpath.c's rule).  NULL with
+ * an exception set. */
+INB_HIDDEN PyObject *inb_resources_module_dir(PyObject *name);
+
 #endif
