@@ -105,6 +105,31 @@ def test_traceback_names_virtual_file_and_line_of_included_module(app_exe):
     assert 'File "%s", line' % leaf in r.stderr, r.stderr
 
 
+# find_spec() puts the archive entry's index on spec.loader_state, and the
+# loader reads the entry there instead of searching again; a state that names
+# another entry, or none, must still load the module the spec names.
+LOADER_STATE_PROBE = r"""
+import importlib, importlib.util as u, json
+out = {"state": type(u.find_spec("mypkg.sub.leaf").loader_state).__name__}
+other = u.find_spec("solo").loader_state
+for name in ("mypkg.sub.leaf", "json.decoder", "_ctypes"):
+    want = sorted(vars(importlib.import_module(name)))
+    for state in (other, None, 10 ** 9, "x", -1):
+        spec = u.find_spec(name)
+        spec.loader_state = state
+        m = u.module_from_spec(spec)
+        spec.loader.exec_module(m)
+        out["%s %r" % (name, state)] = sorted(vars(m)) == want
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def test_spec_carries_its_entry_and_loader_checks_it(app_exe):
+    got = json.loads(run_ok([app_exe, "-c", LOADER_STATE_PROBE]))
+    assert got.pop("state") == "int"
+    assert got and all(got.values()), got
+
+
 def test_sys_frozen_is_true(app_exe):
     assert run_ok([app_exe, "-c", "import sys; print(sys.frozen)"]) == "True\n"
 
