@@ -54,6 +54,7 @@ BUILDER_DEFS = -DINB_DEFAULT_PYTHON='"$(PY_EXE)"' \
 	-DINB_CC='"$(CC)"' -DINB_CXX='"$(CXX)"' -DINB_RT_CFLAGS='"$(CFLAGS)"'
 
 .PHONY: all check check-unit check-fuzz check-e2e check-numpy demo bench bench-full \
+	bench-node \
 	fuzz bench-pynamic cpython-source check-fetch-source \
 	install \
 	clean deps format
@@ -228,7 +229,7 @@ bench: deps
 	$(PY_EXE) bench/rebuild.py $(BUILD)
 	$(PY_EXE) bench/embed.py --build-dir $(BUILD)
 	$(PY_EXE) bench/storm.py --quick --build-dir $(BUILD) \
-		--npy $(abspath $(BUILD)/bench/npy-memory) \
+		--npy $(abspath $(BUILD)/bench/npy) \
 		--csv $(BUILD)/bench/storm.csv
 
 # All of issue 6's storm (every setup, workload, launcher, N and M; long):
@@ -241,6 +242,21 @@ bench-full: deps
 	/usr/bin/python3 bench/storm_plot.py $(BUILD)/bench/storm-full.csv \
 		$(BUILD)/bench/storm.png
 	@cat $(BUILD)/bench/storm-full.md
+
+# The storm's target point with per-node memory, 16 and 64 processes per
+# node over 4 nodes (stock, inbuilt and its memory mode; mpirun; root), and
+# the projection to many nodes from it (bench/storm_model.py): about 15
+# minutes on 2 cores; memory mode's 256 processes hold about 10 GB at once.
+bench-node: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/mdsfs
+	@mkdir -p $(BUILD)/bench
+	$(PY_EXE) bench/storm.py --build-dir $(BUILD) --setups stock inbuilt \
+		inbuilt-memory --n 64 256 --m 4 --launchers mpirun \
+		--workloads numpy --memory --node-netns \
+		--csv $(BUILD)/bench/storm-node.csv > $(BUILD)/bench/storm-node.md
+	$(PY_EXE) bench/storm_model.py $(BUILD)/bench/storm-node.csv \
+		>> $(BUILD)/bench/storm-node.md
+	@cat $(BUILD)/bench/storm-node.md
 
 # N = 100 and 500 generated extension modules, built in against stock .so
 # files (bench/pynamic.py; minutes: compiling 600 modules).

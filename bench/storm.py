@@ -53,6 +53,7 @@ import time
 sys.dont_write_bytecode = True  # leave no bench/__pycache__ behind
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
+import storm_memory  # noqa: E402
 import storm_setups  # noqa: E402
 from storm_setups import is_mounted  # noqa: E402
 
@@ -66,7 +67,8 @@ OPS = ("lookup", "getattr", "access", "readlink", "open", "opendir",
 COLUMNS = ["workload", "launcher", "setup", "N", "M", "L", "K", "B",
            "cache", "data_cache", "median_s", "max_s", "total_s", "server_ops",
            "ops_per_proc", "bytes", "wait_s", "model_s", "ratio", "prep_s",
-           "node_bytes", "cpu_s"]
+           "node_bytes", "cpu_s", "node_read", "mem_node", "mem_pss",
+           "mem_holder_pss", "mem_shm", "holders", "load0", "load"]
 
 
 def unmount(path):
@@ -78,15 +80,17 @@ def unmount(path):
 
 def read_stats(path):
     """Sum over mounts of the server operations and bytes in a stats
-    file: (ops, bytes, wait_us)."""
-    ops = nbytes = wait = 0
+    file, and the most bytes one mount read: (ops, bytes, wait_us,
+    node_bytes)."""
+    ops = nbytes = wait = most = 0
     with open(path) as f:
         for line in f:
             fields = dict(w.split("=", 1) for w in line.split())
             ops += sum(int(fields.get(k, 0)) for k in OPS)
             nbytes += int(fields.get("bytes", 0))
+            most = max(most, int(fields.get("bytes", 0)))
             wait += int(fields.get("wait_us", 0))
-    return ops, nbytes, wait
+    return ops, nbytes, wait, most
 
 
 class Server:
@@ -134,7 +138,7 @@ class Server:
         return False
 
     def result(self):
-        """(ops, bytes, wait_us), once mdsfs has exited."""
+        """(ops, bytes, wait_us, node_bytes), once mdsfs has exited."""
         return read_stats(self.stats)
 
 
@@ -152,7 +156,7 @@ class Local:
         return False
 
     def result(self):
-        return 0, 0, 0
+        return 0, 0, 0, 0
 
 
 def fail(argv, code, err):
@@ -161,11 +165,33 @@ def fail(argv, code, err):
         err.decode(errors="replace").strip()[-2000:]))
 
 
-def storm_fork(setup, mounts, code, n, timeout):
+class Launch:
+    """What a launcher needs besides the setup: the mounts, the code, N,
+    the timeout, the node namespaces (storm_memory) and, with --memory,
+    the directory the processes write their end marks to."""
+
+    def __init__(self, mounts, code, n, timeout, netns, ends=None):
+        self.mounts = mounts
+        self.code = code + (END_MARK % (ends + "/", STOP) if ends else "")
+        self.n = n
+        self.timeout = timeout
+        self.netns = netns
+        self.ends = ends
+        self.stop = bool(ends)  # processes stop at their end marks
+        self.memory = None  # storm_memory.node_memory's answer, if measured
+
+    def argv(self, setup, node):
+        return self.netns.wrap(node, setup.argv(self.mounts[node], node,
+                                                self.code))
+
+
+def storm_fork(setup, launch):
     """Start n processes, process i on mounts[i % M], back to back; return
-    (per-process seconds, first launch to last exit)."""
-    env = measure.run_env()
+    (per-process seconds, first launch to last exit), or with end marks
+    (--memory) to the last mark."""
+    n, timeout = launch.n, launch.timeout
     times = [None] * n
+    starts = [None] * n
     procs, errs, threads = [], [], []
 
     def waiter(i, p, start):
@@ -176,14 +202,17 @@ def storm_fork(setup, mounts, code, n, timeout):
             p.wait()
         times[i] = time.perf_counter() - start
 
+    if launch.ends:
+        os.makedirs(launch.ends)
     first = time.perf_counter()
     try:
         for i in range(n):
-            node = i % len(mounts)
-            argv = setup.argv(mounts[node], node, code)
+            node = i % len(launch.mounts)
+            argv = launch.argv(setup, node)
+            env = measure.run_env(dict(setup.env, STORM_RANK=str(i)))
             err = tempfile.TemporaryFile()
             errs.append(err)
-            start = time.perf_counter()
+            starts[i] = start = time.perf_counter()
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=err,
                                  env=env, cwd="/")
@@ -191,9 +220,26 @@ def storm_fork(setup, mounts, code, n, timeout):
             t = threading.Thread(target=waiter, args=(i, p, start))
             t.start()
             threads.append(t)
+        if launch.ends:
+            try:
+                marks = wait_marks(launch, lambda: any(
+                    p.poll() is not None for p in procs))
+            except RuntimeError:
+                for p, err in zip(procs, errs):
+                    if p.poll() not in (None, 0):
+                        err.seek(0)
+                        fail(p.args, p.returncode, err.read())
+                raise
+            marked = [marks[i][0] - starts[i] for i in range(n)]
+            total = max(t for t, _ in marks.values()) - first
+            measure_nodes(launch, marks,
+                          lambda i: i % len(launch.mounts))
         for t in threads:
             t.join()
-        total = time.perf_counter() - first
+        if launch.ends:
+            times = marked  # the waiters' exit times are not the end
+        else:
+            total = time.perf_counter() - first
         for p, err in zip(procs, errs):
             if p.returncode != 0:
                 err.seek(0)
@@ -210,13 +256,91 @@ def storm_fork(setup, mounts, code, n, timeout):
     return times, total
 
 
-# Appended to the code of mpirun's processes: write time.monotonic() (the
-# clock of time.perf_counter here) to DIR/RANK.  os is frozen and time
-# built in: this costs no filesystem call but the file's own.
+# Appended to the code of mpirun's processes (and of all with --memory):
+# write "time.monotonic() pid" (the clock of time.perf_counter here) to
+# DIR/RANK, RANK from STORM_RANK (fork) or Open MPI's rank.  os is frozen,
+# time and _signal built in: this costs no filesystem call but the file's
+# own.  With --memory the process then stops itself until storm.py has
+# read its memory (STOP).
 END_MARK = ("\nimport os as _o, time as _t\n"
-            "_f = _o.open(%r + _o.environ['OMPI_COMM_WORLD_RANK'], "
+            "_f = _o.open(%r + (_o.environ.get('STORM_RANK') or "
+            "_o.environ['OMPI_COMM_WORLD_RANK']), "
             "_o.O_WRONLY | _o.O_CREAT | _o.O_TRUNC, 0o644)\n"
-            "_o.write(_f, repr(_t.monotonic()).encode())\n")
+            "_o.write(_f, ('%%r %%d' %% (_t.monotonic(), _o.getpid()))"
+            ".encode())\n"
+            "_o.close(_f)\n%s")
+STOP = "import _signal as _s\n_o.kill(_o.getpid(), _s.SIGSTOP)\n"
+
+
+def read_marks(ends, n):
+    """{rank: (monotonic seconds, pid)} of the end marks written so far."""
+    marks = {}
+    for rank in range(n):
+        try:
+            with open(os.path.join(ends, str(rank))) as f:
+                t, pid = f.read().split()
+            marks[rank] = (float(t), int(pid))
+        except (OSError, ValueError):
+            pass
+    return marks
+
+
+def state(pid):
+    """The state letter of process pid (/proc/PID/stat), or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def stopped(pid):
+    """Whether process pid is stopped (or gone)."""
+    return state(pid) in ("T", "t", None)
+
+
+def wait_marks(launch, ended):
+    """Wait until all n processes wrote their end marks and stopped
+    themselves; return the marks.  Fails if ended() says a process
+    exited first, or after the timeout."""
+    deadline = time.monotonic() + launch.timeout
+    while True:
+        marks = read_marks(launch.ends, launch.n)
+        if len(marks) == launch.n and all(
+                stopped(pid) for _, pid in marks.values()):
+            return marks
+        if ended():
+            raise RuntimeError("a process exited before its end mark "
+                               "(%d of %d written)" % (len(marks), launch.n))
+        if time.monotonic() > deadline:
+            raise RuntimeError("timeout: %d of %d end marks"
+                               % (len(marks), launch.n))
+        time.sleep(0.05)
+
+
+def measure_nodes(launch, marks, node_of):
+    """Read the stopped processes' memory per node, then let them go on."""
+    by_node = {}
+    for rank, (_, pid) in marks.items():
+        by_node.setdefault(node_of(rank), []).append(pid)
+    try:
+        launch.memory = storm_memory.node_memory(by_node)
+    finally:
+        for _, pid in marks.values():
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+
+
+def kill_stopped(pid):
+    """SIGKILL pid if it is stopped (a rank of a failed run waiting for
+    its SIGCONT); a pid that ran on may be another process's by now."""
+    if state(pid) == "T":
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def mpirun_argv():
@@ -224,40 +348,65 @@ def mpirun_argv():
     return ["mpirun", "--oversubscribe", "--bind-to", "none"]
 
 
-def storm_mpirun(setup, mounts, code, n, timeout, scratch):
-    """One mpirun of n processes, mount m running the m-th block of ranks;
-    return (per-process seconds, mpirun's start to its exit)."""
-    ends = os.path.join(scratch, "ends")
-    os.makedirs(ends)
-    code = code + END_MARK % (ends + "/")
-    argv = mpirun_argv()
-    m = len(mounts)
+def mpirun_nodes(n, m):
+    """The node of each rank: mpirun runs node k's block of ranks."""
+    nodes = []
     for node in range(min(n, m)):
-        count = n // m + (node < n % m)
-        argv += ([":"] if node else []) + ["-np", str(count)] \
-            + setup.argv(mounts[node], node, code)
-    env = measure.run_env({"OMPI_ALLOW_RUN_AS_ROOT": "1",
-                           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+        nodes += [node] * (n // m + (node < n % m))
+    return nodes
+
+
+def storm_mpirun(setup, launch, scratch):
+    """One mpirun of n processes, mount m running the m-th block of ranks;
+    return (per-process seconds, mpirun's start to its exit, or to the
+    last end mark with --memory)."""
+    n = launch.n
+    if not launch.ends:
+        launch.ends = os.path.join(scratch, "ends")
+        launch.code += END_MARK % (launch.ends + "/", "")
+    os.makedirs(launch.ends, exist_ok=True)
+    argv = mpirun_argv()
+    nodes = mpirun_nodes(n, len(launch.mounts))
+    for node in range(min(n, len(launch.mounts))):
+        argv += ([":"] if node else []) + ["-np", str(nodes.count(node))] \
+            + launch.argv(setup, node)
+    env = measure.run_env(dict(setup.env, OMPI_ALLOW_RUN_AS_ROOT="1",
+                               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1"))
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=err,
+                             env=env, cwd="/")
+        total = None
         try:
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=err,
-                               env=env, cwd="/", timeout=timeout)
-        except subprocess.TimeoutExpired:
-            fail(argv, "timeout", b"")
-        total = time.perf_counter() - start
-        if r.returncode != 0:
+            if launch.stop:
+                marks = wait_marks(launch, lambda: p.poll() is not None)
+                total = max(t for t, _ in marks.values()) - start
+                measure_nodes(launch, marks, lambda r: nodes[r])
+            p.wait(timeout=launch.timeout)
+        except BaseException as e:
+            # stopped ranks would wait for ever: end them, and mpirun
+            for _, pid in read_marks(launch.ends, n).values():
+                kill_stopped(pid)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if isinstance(e, subprocess.TimeoutExpired):
+                fail(argv, "timeout", b"")
+            if isinstance(e, RuntimeError):
+                err.seek(0)
+                fail(argv, e, err.read())
+            raise
+        if total is None:
+            total = time.perf_counter() - start
+        if p.returncode != 0:
             err.seek(0)
-            fail(argv, r.returncode, err.read())
-    times = []
-    for rank in range(n):
-        try:
-            with open(os.path.join(ends, str(rank))) as f:
-                times.append(float(f.read()) - start)
-        except (OSError, ValueError):
-            fail(argv, "rank %d wrote no end time" % rank, b"")
-    return times, total
+            fail(argv, p.returncode, err.read())
+    marks = read_marks(launch.ends, n)
+    if len(marks) != n:
+        fail(argv, "%d of %d ranks wrote an end time" % (len(marks), n),
+             b"")
+    return [marks[r][0] - start for r in range(n)], total
 
 
 def run_one(args, ctx, setup, backing, workload, launcher, n, m, servers):
@@ -271,24 +420,31 @@ def run_one(args, ctx, setup, backing, workload, launcher, n, m, servers):
         server = Local(backing, m)
     servers.append(server)
     setup.start_run(node_dir)
-    with server:
+    netns = (storm_memory.NodeNamespaces(
+        "inbuilt-storm-%d-%d" % (os.getpid(), len(servers)), m)
+        if args.node_netns else storm_memory.NoNamespaces())
+    ends = os.path.join(run_dir, "ends") if args.memory else None
+    load0 = os.getloadavg()[0]
+    with server, netns:
+        launch = Launch(server.mounts, WORKLOADS[workload], n, args.timeout,
+                        netns, ends)
         # CPU time of every process of the storm (they, and mpirun, are
         # waited for before storm_* return; the servers are not yet).
         cpu0 = children_cpu()
         try:
             if launcher == "fork":
-                times, total = storm_fork(setup, server.mounts,
-                                          WORKLOADS[workload], n,
-                                          args.timeout)
+                times, total = storm_fork(setup, launch)
             else:
-                times, total = storm_mpirun(setup, server.mounts,
-                                            WORKLOADS[workload], n,
-                                            args.timeout, run_dir)
+                times, total = storm_mpirun(setup, launch, run_dir)
         finally:
             extra = setup.finish_run()
             shutil.rmtree(node_dir, ignore_errors=True)
         cpu = children_cpu() - cpu0
-    ops, nbytes, wait = server.result()
+    ops, nbytes, wait, node_read = server.result()
+    mem = launch.memory or {}
+
+    def node_mean(key):
+        return statistics.mean(v[key] for v in mem.values()) if mem else 0
     model = ops * args.latency_us / args.slots / 1e6
     return {"workload": workload, "launcher": launcher,
             "setup": setup.name, "N": n, "M": m, "L": args.latency_us,
@@ -299,7 +455,15 @@ def run_one(args, ctx, setup, backing, workload, launcher, n, m, servers):
             "bytes": nbytes, "wait_s": wait / 1e6, "model_s": model,
             "ratio": total / model if model else 0.0,
             "prep_s": extra.get("prep_s", 0.0),
-            "node_bytes": extra.get("node_bytes", 0), "cpu_s": cpu}
+            "node_bytes": extra.get("node_bytes", 0), "cpu_s": cpu,
+            "node_read": node_read, "mem_node": node_mean("node_bytes"),
+            "mem_pss": node_mean("pss"),
+            "mem_holder_pss": node_mean("holder_pss"),
+            "mem_shm": node_mean("shm_bytes"),
+            "holders": sum(v["holders"] for v in mem.values()),
+            # the machine's 1-minute load average before the run and as it
+            # ended (the run's own N processes count in the latter)
+            "load0": load0, "load": os.getloadavg()[0]}
 
 
 def children_cpu():
@@ -328,7 +492,7 @@ def parse_args(argv):
                     "entries, attributes and data (default 0: caches off)")
     ap.add_argument("--n", type=int, nargs="+", default=[1, 8, 32, 64])
     ap.add_argument("--m", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--setups", nargs="+", default=list(storm_setups.SETUPS),
+    ap.add_argument("--setups", nargs="+", default=list(storm_setups.DEFAULT),
                     choices=list(storm_setups.SETUPS))
     ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS),
                     choices=list(WORKLOADS))
@@ -346,6 +510,13 @@ def parse_args(argv):
     ap.add_argument("--shm", default="/dev/shm",
                     help="node-local memory for squashfs mounts and bcast "
                     "copies (default /dev/shm)")
+    ap.add_argument("--memory", action="store_true",
+                    help="per-node memory: every process stops after its "
+                    "workload until its memory is read; times end there "
+                    "(bench/storm_memory.py)")
+    ap.add_argument("--node-netns", action="store_true",
+                    help="one network namespace per simulated node, so "
+                    "each has its own holder of shared objects (root)")
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds before a run is killed")
     args = ap.parse_args(argv)
@@ -385,6 +556,10 @@ def check_tools(args, ctx, here):
                          % (setup, tool))
     if "mpirun" in args.launchers and shutil.which("mpirun") is None:
         sys.exit("storm: the mpirun launcher needs mpirun (make deps)")
+    for tool in ("ip", "nsenter") if args.node_netns else ():
+        if shutil.which(tool) is None:
+            sys.exit("storm: --node-netns needs %s (iproute2, util-linux)"
+                     % tool)
 
 
 def main(argv):
@@ -432,6 +607,8 @@ def main(argv):
         else:
             shutil.rmtree(work, ignore_errors=True)
     print_table(rows, args)
+    if args.memory:
+        print_memory(rows)
     print_targets(rows)
     print("\nstorm: %d runs in %.0f s" % (len(rows),
                                           time.perf_counter() - started))
@@ -440,9 +617,10 @@ def main(argv):
 
 def progress(r):
     print("storm: %-6s %-6s %-13s N=%-3d M=%d median %.3f s, max %.3f s, "
-          "%d ops, %.1f MB" % (r["workload"], r["launcher"], r["setup"],
-                               r["N"], r["M"], r["median_s"], r["max_s"],
-                               r["server_ops"], r["bytes"] / 1e6),
+          "%d ops, %.1f MB, load %.1f" % (
+              r["workload"], r["launcher"], r["setup"], r["N"], r["M"],
+              r["median_s"], r["max_s"], r["server_ops"], r["bytes"] / 1e6,
+              r["load"]),
           file=sys.stderr, flush=True)
 
 
@@ -482,6 +660,33 @@ def print_table(rows, args):
                   "%.2f" % r["prep_s"] if r["prep_s"] else "-",
                   "%.0f" % (r["node_bytes"] / 1e6) if r["node_bytes"]
                   else "-", r["cpu_s"]))
+
+
+def print_memory(rows):
+    """Per-node memory (--memory), means over the M nodes, in MB."""
+    print()
+    print("Per node (means over the M nodes; storm_memory.py): node MB = "
+          "sum of PSS outside memory files over the node's processes and "
+          "holder, plus its distinct memory files (memfd, /dev/shm) whole.")
+    print()
+    print("| workload | launcher | setup | N | M | processes per node "
+          "| load before, after | total s | cores used "
+          "| CPU s per process | ops/process | MB read per node "
+          "| sum of PSS MB | holder PSS MB | memory files MB | node MB "
+          "| node MB per process |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        per = r["N"] / r["M"]
+        print("| %s | %s | %s | %d | %d | %g | %.1f, %.1f | %.3f | %.2f "
+              "| %.3f | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |" % (
+                  r["workload"], r["launcher"], r["setup"], r["N"], r["M"],
+                  per, r["load0"], r["load"], r["total_s"],
+                  r["cpu_s"] / r["total_s"], r["cpu_s"] / r["N"],
+                  r["ops_per_proc"],
+                  r["node_read"] / 1e6, r["mem_pss"] / 1e6,
+                  r["mem_holder_pss"] / 1e6, r["mem_shm"] / 1e6,
+                  r["mem_node"] / 1e6, r["mem_node"] / per / 1e6))
 
 
 def print_targets(rows):

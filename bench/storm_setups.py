@@ -116,6 +116,7 @@ class Setup:
 
     name = None
     slow = True  # served through mdsfs; False: run from the backing dir
+    env = {}     # added to the processes' environment
 
     def prepare(self, backing, ctx):
         """Build the environment under backing (ctx: the StormContext)."""
@@ -373,6 +374,15 @@ class Inbuilt(Setup):
         return [os.path.join(root, "npy"), "-c", code]
 
 
+class InbuiltMemory(Inbuilt):
+    """inbuilt with INBUILT_SO_MODE=memory: every process copies the
+    shared objects it loads into memory files of its own, as before
+    shared mode (one copy per node through a holder) was the default."""
+
+    name = "inbuilt-memory"
+    env = {"INBUILT_SO_MODE": "memory"}
+
+
 class InbuiltLocal(Inbuilt):
     """inbuilt run from the local disk, no server: the CPU cost alone."""
 
@@ -387,7 +397,10 @@ def is_mounted(path):
 
 
 SETUPS = {cls.name: cls for cls in (Stock, Tuned, Zip, Squash, Bcast,
-                                    Inbuilt, StockLocal, InbuiltLocal)}
+                                    Inbuilt, StockLocal, InbuiltLocal,
+                                    InbuiltMemory)}
+# The setups run unless --setups names others (inbuilt-memory: on demand).
+DEFAULT = [name for name in SETUPS if name != "inbuilt-memory"]
 # The setups a user would pick instead of inbuilt (the -local ones are
 # controls, not alternatives).
 ALTERNATIVES = ("stock", "tuned", "zip", "squashfs", "bcast")
