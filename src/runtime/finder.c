@@ -82,8 +82,9 @@ static int disk_locations;
 
 /* Look module name (str) up in the archive (inb_vpath_find_module(): the
  * one rule from a name to its entry, "a.b.__init__" included).  Returns 1
- * and fills *e (and *index when not NULL) when found, 0 when not, -1 with
- * an exception set when name is not a str. */
+ * and fills *e (and *index when not NULL) when found, 0 when not (a name
+ * that is not UTF-8 too), -1 with an exception set when name is not a
+ * str. */
 static int
 lookup(PyObject *name, inb_entry *e, uint32_t *index)
 {
@@ -97,6 +98,12 @@ lookup(PyObject *name, inb_entry *e, uint32_t *index)
     }
     s = PyUnicode_AsUTF8AndSize(name, &len);
     if (s == NULL) {
+        /* Lone surrogates (an undecodable file name, surrogateescape'd)
+         * name no module of the archive, whose names are UTF-8. */
+        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+            PyErr_Clear();
+            return 0;
+        }
         return -1;
     }
     return inb_vpath_find_module(inb_tree_archive(), s, (size_t)len, e, index);

@@ -177,3 +177,19 @@ def test_strict_executable_keeps_to_its_virtual_directory(stdlib_exe):
             env=clean_env(PYTHONPATH=stdlib))
     assert r.stdout == "%r\n" % ["%s/unittest" % stdlib_exe]
     assert "No module named 'unittest.test'" in r.stderr
+
+
+def test_undecodable_module_name_is_looked_for_on_disk(stdlib_exe, tmp_path):
+    # A file name that is not UTF-8 ('\udcff' once decoded, as CPython's
+    # test_import makes it): the embedded modules do not have it, the path
+    # finder does.
+    (tmp_path / b"mod\xff.py".decode("utf-8", "surrogateescape")).write_text(
+        "print('imported', __name__.encode('utf-8', 'surrogateescape'))\n")
+    code = "__import__('mod\\udcff')"
+    stock = run([PYTHON_TARGET, "-c", code], cwd=tmp_path)
+    got = run([stdlib_exe, "-c", code], cwd=tmp_path,
+              env=clean_env(INBUILT_ALLOW_FILESYSTEM="1"))
+    assert stock.stdout == "imported b'mod\\xff'\n"
+    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+    strict = run([stdlib_exe, "-c", code], cwd=tmp_path)
+    assert "ModuleNotFoundError: No module named 'mod\\udcff'" in strict.stderr
