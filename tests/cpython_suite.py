@@ -136,6 +136,34 @@ EXPLAINED = {
         "package under python3 (-m asyncio.py then hints at the name); the "
         "embedded modules come first, so asyncio is the package, which has "
         "no submodule 'py'",
+    "test_cppext::*":
+        "builds in a venv made by `python -m venv`, which the executable "
+        "cannot make: there is no installation to copy (docs/"
+        "COMPATIBILITY.md, Not supported)",
+    "test_distutils::*test_build_ext.*":
+        "compiles a C extension against sysconfig's include directory, "
+        "which names a directory of the executable's tree without the "
+        "target's headers (Python.h)",
+    "test_distutils::*test_install.InstallTestCase.test_record_extensions":
+        "the same: a C extension is compiled",
+    "test_distutils::*test_install.InstallTestCase.test_user_site":
+        "site is not imported, so site.ENABLE_USER_SITE is not set and "
+        "the test is skipped",
+    "test_distutils::*SysconfigTestCase.test_get_config_h_filename":
+        "pyconfig.h is looked for under the executable's tree (sysconfig's "
+        "include), where the target's headers are not",
+    "test_distutils::*SysconfigTestCase.test_srcdir":
+        "srcdir is derived from the Makefile's directory, under the "
+        "executable's tree, where the build's Makefile is not",
+    "test_embed::*SetConfigTests.test_set_config":
+        "sets prefix through _testinternalcapi.set_config(); the "
+        "executable's path configuration has home set (so that getpath "
+        "reads nothing on disk), and getpath derives prefix from home",
+    "test_frozen::*":
+        "frozen modules are off: __phello__ and its submodules are not "
+        "served by FrozenImporter",
+    "test_io::*TextIOWrapperTest.test_default_encoding":
+        "UTF-8 mode: the test is skipped under it",
     "test_codecs::*LocaleCodecTest.test_*_surrogatepass":
         "UTF-8 mode: the locale encoding is UTF-8, which the tests need "
         "(stock skips them in the C locale)",
