@@ -7,14 +7,14 @@
  * multi-phase init with the package context of the dotted name; the
  * module's __file__ is then set back to the virtual origin.  The dynamic
  * loader's message names only /proc/self/fd/N, so a failure is raised
- * again naming the module.  A built-in one (kind builtin-ext) is
- * builtin.c's.  exec_module's part is _imp.exec_dynamic.
+ * again naming the module.  exec_module's part, for these and for the
+ * built-in ones (kind builtin-ext, created by builtin.c), is
+ * _imp.exec_dynamic.
  */
 #include "extload.h"
 
 #include <limits.h>
 
-#include "builtin.h"
 #include "errors.h"
 #include "memso.h"
 #include "tree.h"
@@ -105,12 +105,9 @@ inb_extload_prepare(const inb_entry *e, char *path, size_t pathsize, char *err,
     return rc;
 }
 
-/* New reference: the shared extension module name, created by
- * CPython's own extension loader from the memory file of entry e.  spec is
- * the module's spec; its origin becomes the module's __file__. */
-static PyObject *
-create_shared(PyObject *loader, PyObject *spec, PyObject *name,
-              const inb_entry *e)
+PyObject *
+inb_extload_create(PyObject *loader, PyObject *spec, PyObject *name,
+                   const inb_entry *e)
 {
     PyObject *path = NULL, *args = NULL, *kwargs = NULL, *fdspec = NULL;
     PyObject *module = NULL, *origin = NULL;
@@ -157,16 +154,6 @@ done:
     Py_XDECREF(args);
     Py_XDECREF(path);
     return module;
-}
-
-PyObject *
-inb_extload_create(PyObject *loader, PyObject *spec, PyObject *name,
-                   const inb_entry *e)
-{
-    if (e->kind == INB_KIND_BUILTIN_EXT) {
-        return inb_builtin_create(inb_tree_archive(), spec, name, e);
-    }
-    return create_shared(loader, spec, name, e);
 }
 
 int

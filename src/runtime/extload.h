@@ -1,7 +1,7 @@
-/* extload.h: extension modules from the archive: a shared object (kind
- * shared-ext) made loadable from memory by memso.c and initialized by
- * CPython's own extension loader, or one linked into the executable (kind
- * builtin-ext, builtin.c). */
+/* extload.h: extension modules from the archive that are shared objects
+ * (kind shared-ext): made loadable from memory by memso.c and initialized
+ * by CPython's own extension loader.  (One linked into the executable,
+ * kind builtin-ext, is created by builtin.c.) */
 #ifndef INB_EXTLOAD_H
 #define INB_EXTLOAD_H
 
@@ -16,19 +16,19 @@ INB_HIDDEN int inb_extload_prepare(const inb_entry *e, char *path,
                                    size_t pathsize, char *err, size_t errsize);
 
 /* New reference: the module of extension name (a str) found as entry e
- * (kind shared-ext or builtin-ext), for spec, whose loader is loader:
- * CPython's extension loader (_imp.create_dynamic: single- or multi-phase
- * init, the package context of a dotted name) runs it from the path
- * inb_extload_prepare() gives, and the module's __file__ is spec.origin;
- * a built-in one is builtin.c's.  NULL with an exception set: a load
- * failure is an ImportError naming the module, with the loader's message,
- * caused by the loader's own exception. */
+ * (kind shared-ext), for spec, whose loader is loader: CPython's
+ * extension loader (_imp.create_dynamic: single- or multi-phase init, the
+ * package context of a dotted name) runs it from the path
+ * inb_extload_prepare() gives, and the module's __file__ is spec.origin.
+ * NULL with an exception set: a load failure is an ImportError naming the
+ * module, with the loader's message, caused by the loader's own exception.
+ */
 INB_HIDDEN PyObject *inb_extload_create(PyObject *loader, PyObject *spec,
                                         PyObject *name, const inb_entry *e);
 
-/* Run the exec slots of extension module (multi-phase init), as
- * ExtensionFileLoader.exec_module does.  Returns 0, or -1 with an
- * exception set. */
+/* Run the exec slots of extension module (multi-phase init; shared or
+ * built in), as ExtensionFileLoader.exec_module does.  Returns 0, or -1
+ * with an exception set. */
 INB_HIDDEN int inb_extload_exec(PyObject *module);
 
 #endif
