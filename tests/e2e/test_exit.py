@@ -13,10 +13,12 @@ PROGRAMS = {
         "f = open(sys.argv[1], 'w')\n"
         "f.write('data left in the buffer')\n"
         "print('no newline at the end', end='')\n",
-        # The file's text wrapper or its buffer, whichever the walk of the
-        # collector's lists meets first (their order follows allocations).
+        # The file's text wrapper, its buffer or its raw file, whichever the
+        # walk of the collector's lists meets first (their order follows
+        # allocations, which any change to the import machinery moves).
         ("full collections (a _io.TextIOWrapper with a finalizer)",
-         "full collections (a _io.BufferedWriter with a finalizer)")),
+         "full collections (a _io.BufferedWriter with a finalizer)",
+         "full collections (a _io.FileIO with a finalizer)")),
     "del_in_a_cycle": (
         "class C:\n"
         "    def __del__(self):\n"
