@@ -128,6 +128,14 @@ EXPLAINED = {
         "frozen modules are off (-X frozen_modules is accepted, but "
         "FrozenImporter serves nothing)",
     "test_cmd_line::*CmdLineTest.<subtest>": "the same",
+    "test_cmd_line::*IgnoreEnvironmentTest.test_ignore_PYTHONPATH":
+        "with the filesystem allowed the executable reads PYTHONPATH even "
+        "under -E (docs/COMPATIBILITY.md, Start-up): the run needs it to "
+        "reach the test package",
+    "test_concurrent_futures::*ProcessPoolForkserverWaitTest."
+    "test_first_completed":
+        "stock failed it once under load (a timing test: the future must "
+        "finish within a second), the executable passed it",
     "test_cmd_line_script::*.test_module_in_*package_in_zipfile":
         "the script, run in an isolated child (-I), imports the test "
         "package, which the executable reaches only through PYTHONPATH",
