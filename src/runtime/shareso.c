@@ -25,6 +25,16 @@
  * its cache directory.  Comparing every byte would touch the whole image
  * in the executable, the very pages sharing saves.
  *
+ * A holder that runs takes (reads) a request at once, even on a loaded
+ * node (it sleeps in poll(), and the scheduler runs a task that wakes from
+ * sleep promptly), and answers at once unless another process is making
+ * the image, which may take up to SHARESO_TIMEOUT.  So a request that the
+ * holder has not taken within SHARESO_TAKE_MS (the socket's unread bytes,
+ * SIOCOUTQ, say so) means a holder that is stopped (SIGSTOP, a debugger)
+ * or hung: the process goes on without it after that short wait, not
+ * after SHARESO_TIMEOUT.  Only the process that starts the holder waits
+ * longer for its first answer, while the holder starts.
+ *
  * Whatever fails (socket denied, another user's holder, a holder gone
  * mid-answer, a time-out, a descriptor that does not verify), the process
  * stops asking and makes its images privately, as memory mode does.
@@ -34,11 +44,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,12 +60,18 @@
 #include "holder.h"
 
 #define SHARESO_TIMEOUT 10 /* seconds to wait for the holder */
-#define SHARESO_SAMPLES 8  /* pages compared with the archive */
+#define SHARESO_TAKE_MS                                                 \
+    250                   /* ms for a running holder to take a request: \
+                             it takes microseconds, and a starting one  \
+                             (execve, the loader) a few milliseconds */
+#define SHARESO_SAMPLES 8 /* pages compared with the archive */
 #define SHARESO_PAGE 4096
 
 static int enabled, disabled;
 static int idle = 10;
 static int conn = -1; /* the holder connection, of process conn_pid */
+static int starting;  /* 1: conn's holder was started by this process and
+                         has not answered yet */
 static pid_t conn_pid;
 static struct stat conn_st; /* to know it is still ours */
 
@@ -189,6 +208,16 @@ start_holder(const struct sockaddr_un *addr, socklen_t alen)
     return s;
 }
 
+/* Set socket option opt (SO_RCVTIMEO or SO_SNDTIMEO) of s to ms
+ * milliseconds.  Returns 0 or -1. */
+static int
+set_timeout(int s, int opt, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    return setsockopt(s, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
 /* Connect to this user's holder, starting one when there is none.
  * Returns the socket, or -1. */
 static int
@@ -199,12 +228,16 @@ connect_holder(void)
     struct timespec pause = {0, 1000000};
     int attempt, s;
 
+    starting = 0;
     for (attempt = 0; attempt < 20; attempt++) {
         s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (s < 0) {
             return -1;
         }
-        if (connect(s, (const struct sockaddr *)&addr, alen) == 0) {
+        /* connect() waits, for as long as a send may, while the backlog
+         * of a holder that takes no connection is full. */
+        if (set_timeout(s, SO_SNDTIMEO, SHARESO_TAKE_MS) == 0 &&
+            connect(s, (const struct sockaddr *)&addr, alen) == 0) {
             break;
         }
         close(s);
@@ -215,6 +248,7 @@ connect_holder(void)
          * has the name to listen. */
         s = start_holder(&addr, alen);
         if (s >= 0) {
+            starting = 1;
             break;
         }
         if (s == -1) {
@@ -232,14 +266,10 @@ connect_holder(void)
         close(s); /* another user's socket under our name */
         return -1;
     }
-    {
-        struct timeval tv = {SHARESO_TIMEOUT, 0};
-
-        if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-            close(s);
-            return -1;
-        }
+    if (set_timeout(s, SO_RCVTIMEO, SHARESO_TIMEOUT * 1000) < 0 ||
+        set_timeout(s, SO_SNDTIMEO, SHARESO_TIMEOUT * 1000) < 0) {
+        close(s);
+        return -1;
     }
     return s;
 }
@@ -287,6 +317,31 @@ send_op(const inb_shobj_record *r, enum inb_holder_op op, int fd)
     return inb_holder_send(conn, &msg, fd, 0);
 }
 
+/* Wait for the holder's answer to the request just sent (see the top of
+ * this file).  Returns 1 when it is there to read, 0 when the holder has
+ * not taken the request within SHARESO_TAKE_MS or not answered within
+ * SHARESO_TIMEOUT seconds, -1 on a failure. */
+static int
+answer_ready(void)
+{
+    struct pollfd p = {conn, POLLIN, 0};
+    int first = starting ? SHARESO_TIMEOUT * 1000 : SHARESO_TAKE_MS;
+    int n, unread = 0;
+
+    while ((n = poll(&p, 1, first)) < 0 && errno == EINTR) {
+    }
+    if (n != 0 || starting) {
+        return n < 0 ? -1 : n > 0;
+    }
+    if (ioctl(conn, SIOCOUTQ, &unread) < 0 || unread > 0) {
+        return 0; /* not taken: the holder is stopped or hung */
+    }
+    while ((n = poll(&p, 1, SHARESO_TIMEOUT * 1000 - first)) < 0 &&
+           errno == EINTR) {
+    }
+    return n < 0 ? -1 : n > 0;
+}
+
 /* Receive the holder's answer about r: its op, and the descriptor it
  * carried in *fd (or -1).  Returns the op, or -1 on a failure or an
  * answer about something else. */
@@ -304,6 +359,10 @@ receive_op(const inb_shobj_record *r, int *fd)
     ssize_t n;
 
     *fd = -1;
+    if (answer_ready() <= 0) {
+        return -1;
+    }
+    starting = 0;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     mh.msg_control = u.buf;

@@ -11,8 +11,10 @@ its /proc/self/maps: one inode across processes is one copy in memory.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -104,6 +106,34 @@ def test_holder_exits_when_idle(stdlib_exe, node):
             break
         subprocess.run(["sleep", "0.1"])
     assert node.holders() == []
+
+
+def test_a_stopped_holder_costs_a_short_wait(stdlib_exe, node):
+    # A holder that stops answering (SIGSTOP, a debugger, a hang) leaves
+    # each process's request unread: the process goes on with private
+    # copies after SHARESO_TAKE_MS (250 ms), not after SHARESO_TIMEOUT
+    # (10 s, a maker's time to copy an image).
+    first = node.popen([stdlib_exe, "-c", BZ2_WAIT])
+    shared = json.loads(first.stdout.readline())
+    [pid] = node.holders()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        private = memfds(node, stdlib_exe)
+        stopped = time.monotonic() - start
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    start = time.monotonic()
+    again = memfds(node, stdlib_exe)
+    running = time.monotonic() - start
+    first.stdin.close()
+    first.wait(timeout=60)
+    # Private copies while the holder was stopped, the node's once it runs.
+    assert set(private) == set(shared)
+    assert not set(private.values()) & set(shared.values())
+    assert again == shared
+    # Generous: one holder wait at most, and nowhere near 10 s.
+    assert stopped < running + 3, (stopped, running)
 
 
 def test_64_processes_on_a_cold_node_make_one_copy(tmp_path_factory, node):
