@@ -123,9 +123,10 @@ $(BUILD)/tests/test_checksum: tests/unit/test_checksum.c $(COMMON_SRC) \
 	$(CC) -O1 -g -UNDEBUG $(WARN) -std=gnu11 $(SAN) -Isrc/common -o $@ \
 		$< $(COMMON_SRC) -lcmocka -lxxhash
 
-# memso.c, shareso.c and holder.c are pure C (no Python): tested on their
+# memso.c, shareso.c, holder.c and archpages.c are pure C (no Python): tested on their
 # own, with real libraries and a real holder process.
-MEMSO_SRC = src/runtime/memso.c src/runtime/shareso.c src/runtime/holder.c
+MEMSO_SRC = src/runtime/memso.c src/runtime/shareso.c src/runtime/holder.c \
+	src/runtime/archpages.c
 $(BUILD)/tests/test_memso $(BUILD)/tests/test_shareso: $(BUILD)/tests/test_%: \
 		tests/unit/test_%.c $(MEMSO_SRC) $(MEMSO_SRC:.c=.h) $(COMMON_SRC) \
 		src/common/*.h

@@ -30,6 +30,7 @@
  * checksum before the image is used.
  */
 #define _GNU_SOURCE
+#include "archpages.h"
 #include "memso.h"
 
 #include <dlfcn.h>
@@ -61,7 +62,6 @@ static enum inb_memso_mode mode = INB_MEMSO_SHARED;
 static int exec_checked;        /* memory files proved executable */
 static char diagnostic[512];    /* a fall-back to report, or "" */
 static char cachedir[PATH_MAX]; /* "" until made */
-static int file_backed;         /* images may be dropped once loadable */
 
 void
 inb_memso_set_mode(enum inb_memso_mode m)
@@ -69,28 +69,15 @@ inb_memso_set_mode(enum inb_memso_mode m)
     mode = m;
 }
 
-void
-inb_memso_set_file_backed(int on)
-{
-    file_backed = on;
-}
-
-/* Drop the pages wholly inside the image of r from this process, when the
- * archive is file-backed: read once to make it loadable (or to check it),
- * they are not needed again.  Mapped large folios make a read of one byte
- * map up to 2 MiB of the executable, so without this a process that
- * imports numpy maps most of its images while running the copies in
- * memory files. */
+/* Drop the pages wholly inside the image of r from this process: read
+ * once to make it loadable (or to check it), they are not needed again.
+ * Mapped large folios make a read of one byte map up to 2 MiB of the
+ * executable, so without this a process that imports numpy maps most of
+ * its images while running the copies in memory files. */
 static void
 release_image(const inb_shobj_record *r)
 {
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t)r->image + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)r->image + r->image_size) & ~(page - 1);
-
-    if (file_backed && end > start) {
-        madvise((void *)start, end - start, MADV_DONTNEED);
-    }
+    inb_archpages_drop(r->image, r->image_size);
 }
 
 const char *

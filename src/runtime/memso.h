@@ -19,12 +19,6 @@ enum inb_memso_mode {
 /* Choose the mode for the images made loadable from now on. */
 INB_HIDDEN void inb_memso_set_mode(enum inb_memso_mode mode);
 
-/* Say whether the archive lies in read-only memory mapped from a file
- * (the executable's own data): then, once an image is made loadable, its
- * pages are dropped from this process (they stay in the page cache), so
- * that a process holds in memory what it runs, not the images too. */
-INB_HIDDEN void inb_memso_set_file_backed(int file_backed);
-
 /* Make the extension module image of entry e loadable: load from the
  * archive the libraries it needs (each after its own needs, each at most
  * once per process), put the image in a sealed memory file or the cache

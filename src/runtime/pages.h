@@ -5,7 +5,8 @@
 #include "inb.h"
 
 /* Copy the executable's writable data in at once and, unless
- * INBUILT_HUGEPAGES=0, put CPython's heaps on transparent huge pages.
+ * INBUILT_HUGEPAGES=0, put pymalloc's arenas on transparent huge pages
+ * (and the C library's heap too with INBUILT_HUGEPAGES=all).
  * Call before the interpreter allocates anything; failures are silent. */
 INB_HIDDEN void inb_pages_init(void);
 

@@ -24,6 +24,7 @@
 #include "finder.h"
 #include "holder.h"
 #include "inbuilt.h"
+#include "archpages.h"
 #include "memso.h"
 #include "pages.h"
 #include "seal.h"
@@ -588,7 +589,7 @@ so_mode_init(int embedded, char *err, size_t errsize)
     }
     inb_memso_set_mode((enum inb_memso_mode)m);
     /* The archive is this executable's read-only data. */
-    inb_memso_set_file_backed(1);
+    inb_archpages_set_file_backed(1);
     if (embedded) {
         return 0;
     }
