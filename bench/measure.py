@@ -374,6 +374,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     secs = build(inbuilt, exe, "--include", "numpy")
     envs = {m: {"INBUILT_SO_MODE": m} for m in SO_MODES}
     envs["small"] = dict(envs["shared"], **SMALL_PAGES)
+    envs["all"] = dict(envs["shared"], INBUILT_HUGEPAGES="all")
     for m in ("shared", "cache"):
         # The first process of a node makes the node's copies.
         subprocess.run([exe, "-c", "import numpy"], env=run_env(envs[m]),
@@ -392,7 +393,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
         for m in envs:
             mem[m, n] = memory_per_process([exe], env=run_env(envs[m]), n=n)
         mem["stock", n] = memory_per_process([STOCK_PYTHON], n=n)
-    cols = ("shared", "small", "memory", "cache", "stock")
+    cols = ("shared", "small", "all", "memory", "cache", "stock")
     print()
     print("`import numpy` (Debian's python3-numpy; one executable, "
           "`INBUILT_SO_MODE` choosing the mode; wall times: medians of %d "
@@ -402,12 +403,14 @@ def bench_numpy(build_dir, inbuilt, runs=20):
           % runs)
     print()
     print("| measure | shared (the default) | shared, INBUILT_HUGEPAGES=0 "
-          "| memory | cache | stock python3.11 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    print("| fs calls naming a path | %d | same | %d | %d | %d |"
+          "| shared, INBUILT_HUGEPAGES=all | memory | cache "
+          "| stock python3.11 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| fs calls naming a path | %d | same | same | %d | %d | %d |"
           % (calls["shared"][0], calls["memory"][0], calls["cache"][0],
              calls["stock"][0]))
-    print("| fs calls outside the allow-list | %d | same | %d | %d | %d |"
+    print("| fs calls outside the allow-list | %d | same | same | %d | %d "
+          "| %d |"
           % (calls["shared"][1], calls["memory"][1], calls["cache"][1],
              calls["stock"][1]))
     print("| median wall time | %s |"
@@ -422,7 +425,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
                                      mem[m, n][k] / mem["stock", n][k])
                       for m in cols)))
     print("| executable size (build time) | %s (%.1f s) | same | same "
-          "| same | - |" % (mb(os.path.getsize(exe)), secs))
+          "| same | same | - |" % (mb(os.path.getsize(exe)), secs))
     print()
     print("Cache mode's calls are to the node-local cache directory "
           "(/dev/shm/inbuilt-UID or $XDG_RUNTIME_DIR/inbuilt), not the "

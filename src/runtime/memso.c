@@ -374,8 +374,11 @@ cache_dir(char *err, size_t errsize)
 
 /* Put the image of r (entry e of a) in the cache directory (or find it
  * there: an earlier process checked it as it wrote it) and write its path
- * into path.  Returns 0, or -1 with the reason in err. */
-static int
+ * into path.  Returns 0, or -1 with the reason in err.  Not inlined: its
+ * and cache_dir()'s path buffers (40 KiB) would sit in every frame of
+ * load()'s recursion, 160 KiB of stack touched by a process importing
+ * numpy in any mode. */
+__attribute__((noinline)) static int
 cache_file(const inb_archive *a, const inb_entry *e, const inb_shobj_record *r,
            char *path, size_t pathsize, char *err, size_t errsize)
 {
