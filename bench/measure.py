@@ -374,7 +374,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     secs = build(inbuilt, exe, "--include", "numpy")
     envs = {m: {"INBUILT_SO_MODE": m} for m in SO_MODES}
     envs["small"] = dict(envs["shared"], **SMALL_PAGES)
-    envs["all"] = dict(envs["shared"], INBUILT_HUGEPAGES="all")
+    envs["arenas"] = dict(envs["shared"], INBUILT_HUGEPAGES="arenas")
     for m in ("shared", "cache"):
         # The first process of a node makes the node's copies.
         subprocess.run([exe, "-c", "import numpy"], env=run_env(envs[m]),
@@ -393,7 +393,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
         for m in envs:
             mem[m, n] = memory_per_process([exe], env=run_env(envs[m]), n=n)
         mem["stock", n] = memory_per_process([STOCK_PYTHON], n=n)
-    cols = ("shared", "small", "all", "memory", "cache", "stock")
+    cols = ("shared", "arenas", "small", "memory", "cache", "stock")
     print()
     print("`import numpy` (Debian's python3-numpy; one executable, "
           "`INBUILT_SO_MODE` choosing the mode; wall times: medians of %d "
@@ -402,9 +402,9 @@ def bench_numpy(build_dir, inbuilt, runs=20):
           "them; ratio to stock's figure of the same row in brackets):"
           % runs)
     print()
-    print("| measure | shared (the default) | shared, INBUILT_HUGEPAGES=0 "
-          "| shared, INBUILT_HUGEPAGES=all | memory | cache "
-          "| stock python3.11 |")
+    print("| measure | shared (the default) "
+          "| shared, INBUILT_HUGEPAGES=arenas | shared, INBUILT_HUGEPAGES=0 "
+          "| memory | cache | stock python3.11 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     print("| fs calls naming a path | %d | same | same | %d | %d | %d |"
           % (calls["shared"][0], calls["memory"][0], calls["cache"][0],

@@ -21,20 +21,19 @@
  *     When no chunk can be reserved, arenas come from CPython's own
  *     allocator; freeing tells the two apart by address.
  *
- *  3. Only with INBUILT_HUGEPAGES=all: the C library's heap, where
- *     CPython's larger objects live (dict tables, lists, bytes over 512
- *     bytes), is grown by one chunk now and that chunk marked the same way.
+ *  3. The C library's heap, where CPython's larger objects live (dict
+ *     tables, lists, bytes over 512 bytes), is grown by one chunk now and
+ *     that chunk marked the same way (not with INBUILT_HUGEPAGES=arenas).
  *
  * Huge pages cost memory: a heap grows in 2 MiB steps instead of 4 KiB
  * ones, so each holds on average 1 MiB it does not use.  Against that,
- * `import numpy` on the virtual machines above runs on 1,200 page faults
- * instead of 4,600, 0.6 of its time without.  Step 2 saves most of that
- * (pymalloc's arenas are 1 MiB each and filled in order); step 3 saves
- * another 1,500 faults but costs about 1 MiB per process, 6% of the
- * proportional set size of a process that imported numpy on a node with
- * 64 of them, hence not the default (docs/BENCHMARKS.md has the figures).
- * Where the kernel has no transparent huge pages the hints do nothing.
- * INBUILT_HUGEPAGES=0 turns 2 and 3 off for one run.
+ * `import numpy` on the virtual machines above takes 1,200 page faults
+ * instead of 4,600 and two thirds of the time without (a fault of a new
+ * page costs 12 to 17 us there).  Step 2 saves 2,000 of the faults for
+ * about 0.5 MB per process, step 3 the other 1,400 for about 1 MB
+ * (docs/BENCHMARKS.md has the figures; INBUILT_HUGEPAGES=arenas is step 2
+ * alone).  Where the kernel has no transparent huge pages the hints do
+ * nothing.  INBUILT_HUGEPAGES=0 turns 2 and 3 off for one run.
  *
  * Nothing here is needed for correctness: every step that fails leaves
  * the process as CPython would have it.
@@ -261,7 +260,7 @@ inb_pages_init(void)
     if (env != NULL && strcmp(env, "0") == 0) {
         return;
     }
-    if (env != NULL && strcmp(env, "all") == 0) {
+    if (env == NULL || strcmp(env, "arenas") != 0) {
         brk_heap_init();
     }
     PyObject_GetArenaAllocator(&arenas.fallback);

@@ -5,8 +5,9 @@
 #include "inb.h"
 
 /* Copy the executable's writable data in at once and, unless
- * INBUILT_HUGEPAGES=0, put pymalloc's arenas on transparent huge pages
- * (and the C library's heap too with INBUILT_HUGEPAGES=all).
+ * INBUILT_HUGEPAGES=0, put pymalloc's arenas and (unless
+ * INBUILT_HUGEPAGES=arenas) the C library's heap on transparent huge
+ * pages.
  * Call before the interpreter allocates anything; failures are silent. */
 INB_HIDDEN void inb_pages_init(void);
 
