@@ -25,15 +25,18 @@
  * its cache directory.  Comparing every byte would touch the whole image
  * in the executable, the very pages sharing saves.
  *
- * A holder that runs takes (reads) a request at once, even on a loaded
- * node (it sleeps in poll(), and the scheduler runs a task that wakes from
- * sleep promptly), and answers at once unless another process is making
- * the image, which may take up to SHARESO_TIMEOUT.  So a request that the
+ * A holder that runs takes (reads) a request within milliseconds (it
+ * sleeps in poll(), and the scheduler runs a task that wakes from sleep
+ * promptly), and answers at once unless another process is making the
+ * image, which may take up to SHARESO_TIMEOUT.  So a request that the
  * holder has not taken within SHARESO_TAKE_MS (the socket's unread bytes,
  * SIOCOUTQ, say so) means a holder that is stopped (SIGSTOP, a debugger)
- * or hung: the process goes on without it after that short wait, not
- * after SHARESO_TIMEOUT.  Only the process that starts the holder waits
- * longer for its first answer, while the holder starts.
+ * or hung: the process goes on without it after that wait, not after
+ * SHARESO_TIMEOUT.  One second, not less: a holder serving the requests
+ * of 64 processes starting at once on a node oversubscribed 30 times (2
+ * cores, load average 60) let one wait longer than 250 ms.  Only the
+ * process that starts the holder waits longer for its first answer,
+ * while the holder starts.
  *
  * Whatever fails (socket denied, another user's holder, a holder gone
  * mid-answer, a time-out, a descriptor that does not verify), the process
@@ -59,12 +62,9 @@
 
 #include "holder.h"
 
-#define SHARESO_TIMEOUT 10 /* seconds to wait for the holder */
-#define SHARESO_TAKE_MS                                                 \
-    250                   /* ms for a running holder to take a request: \
-                             it takes microseconds, and a starting one  \
-                             (execve, the loader) a few milliseconds */
-#define SHARESO_SAMPLES 8 /* pages compared with the archive */
+#define SHARESO_TIMEOUT 10   /* seconds to wait for the holder */
+#define SHARESO_TAKE_MS 1000 /* ms for a running holder to take a request */
+#define SHARESO_SAMPLES 8    /* pages compared with the archive */
 #define SHARESO_PAGE 4096
 
 static int enabled, disabled;

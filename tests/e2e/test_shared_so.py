@@ -111,7 +111,7 @@ def test_holder_exits_when_idle(stdlib_exe, node):
 def test_a_stopped_holder_costs_a_short_wait(stdlib_exe, node):
     # A holder that stops answering (SIGSTOP, a debugger, a hang) leaves
     # each process's request unread: the process goes on with private
-    # copies after SHARESO_TAKE_MS (250 ms), not after SHARESO_TIMEOUT
+    # copies after SHARESO_TAKE_MS (1 s), not after SHARESO_TIMEOUT
     # (10 s, a maker's time to copy an image).
     first = node.popen([stdlib_exe, "-c", BZ2_WAIT])
     shared = json.loads(first.stdout.readline())
