@@ -234,7 +234,7 @@ def _register_as_file(cls):
         if target is not None:
             return contextlib.nullcontext(pathlib.Path(target))
         import os
-        if os.path.isdir(ROOT):
+        if os.path.isdir(ROOT + "/"):
             # The file layer (vfs.c) answers the path itself: no copy.
             return contextlib.nullcontext(pathlib.Path(str(path)))
         return generic(path)  # INBUILT_VFS=0
@@ -490,6 +490,9 @@ def install_thread_excepthook(threading):
                                   limit=traceback_limit())
         stderr.flush()
 
+    # As the default's: threading.__all__ lists the names whose
+    # __module__ is threading's or _thread's (test_threading checks it).
+    excepthook.__module__ = default.__module__
     threading.excepthook = excepthook
     if getattr(threading, "__excepthook__", None) is default:
         threading.__excepthook__ = excepthook

@@ -55,8 +55,10 @@
  *    st_ino from vpath.c;
  *  - misses are ENOENT (ENOTDIR through a file), writes EROFS, with no
  *    system call;
- *  - the root itself is a directory, but open() without O_DIRECTORY and
- *    fopen() of it open the executable's file (platform.libc_ver reads it);
+ *  - the root itself is a directory to opendir() and with a trailing
+ *    slash, but stat() of it, open() without O_DIRECTORY and fopen() give
+ *    the executable's file (os.path.isfile(sys.executable),
+ *    platform.libc_ver reads it);
  *  - with INBUILT_OVERLAY=DIR (overlay.c), a file DIR/rel stands for the
  *    tree's rel (open and stat give DIR's file) and listings add DIR's
  *    files the archive lacks: one stat() in DIR per lookup.
@@ -1158,7 +1160,10 @@ slow_fstatat(int dirfd, const char *path, struct stat *st, int flags)
     if (rc < 0) {
         return -1;
     }
-    if (rc == 0) {
+    /* The root itself, without a trailing slash, is the executable's file
+     * here as for open() (os.path.isfile(sys.executable), shutil.which);
+     * with a slash, and for opendir() and listings, it is the tree's top. */
+    if (rc == 0 || opens_executable(&r, 0)) {
         rc = REAL(fstatat)(dirfd, path, st, flags);
         if (rc == 0 || !retry_relative(dirfd, path, &r)) {
             return rc;

@@ -268,11 +268,24 @@ def test_chdir_into_the_tree_is_a_clear_error(exe):
 
 
 def test_executable_file_itself_still_opens(exe):
-    # platform.libc_ver() reads sys.executable.
-    code = ("import os, platform, sys\n"
-            "print(os.path.isdir(sys.executable), "
-            "open(sys.executable, 'rb').read(4), platform.libc_ver()[0])\n")
-    assert run_ok([exe, "-c", code]) == "True b'\\x7fELF' glibc\n"
+    # platform.libc_ver() reads sys.executable; os.path.isfile() of it,
+    # shutil.which() and stat's size are the file's, as under python3
+    # (webbrowser, venv); a listing of it, or the path with a trailing
+    # slash, is the tree's top.
+    code = ("import os, platform, shutil, sys\n"
+            "e = sys.executable\n"
+            "print(os.path.isfile(e), os.path.isdir(e), "
+            "shutil.which(e) == e, os.stat(e).st_size == "
+            "os.path.getsize(os.path.realpath(e)), "
+            "open(e, 'rb').read(4), platform.libc_ver()[0])\n")
+    want = "True False True True b'\\x7fELF' glibc\n"
+    assert run_ok([PYTHON_TARGET, "-c", code]) == want
+    assert run_ok([exe, "-c", code]) == want
+    code = ("import os, sys\n"
+            "e = sys.executable\n"
+            "print(os.path.isdir(e + '/'), 'json' in os.listdir(e), "
+            "os.path.isdir(os.path.join(e, 'json')))\n")
+    assert run_ok([exe, "-c", code]) == "True True True\n"
 
 
 @pytest.mark.skipif(not os.path.exists(CA_BUNDLE),
