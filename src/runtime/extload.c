@@ -17,25 +17,12 @@
 
 #include "errors.h"
 #include "memso.h"
+#include "support.h"
 #include "tree.h"
 
 static PyObject *module_spec;    /* _frozen_importlib.ModuleSpec */
 static PyObject *create_dynamic; /* _imp.create_dynamic */
 static PyObject *exec_dynamic;   /* _imp.exec_dynamic */
-
-/* New reference: attribute attr of module modname. */
-static PyObject *
-module_attr(const char *modname, const char *attr)
-{
-    PyObject *mod = PyImport_ImportModule(modname), *res;
-
-    if (mod == NULL) {
-        return NULL;
-    }
-    res = PyObject_GetAttrString(mod, attr);
-    Py_DECREF(mod);
-    return res;
-}
 
 /* Fetch, once, the functions of CPython's extension loader.  Returns 0,
  * or -1 with an exception set. */
@@ -46,15 +33,15 @@ imp_functions(void)
         return 0;
     }
     if (module_spec == NULL) {
-        module_spec = module_attr("_frozen_importlib", "ModuleSpec");
+        module_spec = inb_import_attr("_frozen_importlib", "ModuleSpec");
     }
     if (create_dynamic == NULL) {
-        create_dynamic = module_attr("_imp", "create_dynamic");
+        create_dynamic = inb_import_attr("_imp", "create_dynamic");
     }
     if (module_spec == NULL || create_dynamic == NULL) {
         return -1;
     }
-    exec_dynamic = module_attr("_imp", "exec_dynamic");
+    exec_dynamic = inb_import_attr("_imp", "exec_dynamic");
     return exec_dynamic != NULL ? 0 : -1;
 }
 

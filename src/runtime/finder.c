@@ -62,7 +62,6 @@ static void Importer_dealloc(Importer *self);
  * root; NULL for the meta-path finder and sentinel). */
 static PyObject *importer_new(int is_sentinel, PyObject *package);
 /* New reference: attribute attr of module modname. */
-static PyObject *import_attr(const char *modname, const char *attr);
 
 static PyObject *module_spec;      /* _frozen_importlib.ModuleSpec */
 static PyObject *fix_co_filename;  /* _imp._fix_co_filename */
@@ -251,7 +250,7 @@ dir_package(PyObject *path)
         PyObject *norm;
 
         if (normpath == NULL) {
-            normpath = import_attr("posixpath", "normpath");
+            normpath = inb_import_attr("posixpath", "normpath");
             if (normpath == NULL) {
                 return NULL;
             }
@@ -1196,20 +1195,6 @@ Importer_dealloc(Importer *self)
     PyObject_Free(self);
 }
 
-/* New reference: attribute attr of module modname. */
-static PyObject *
-import_attr(const char *modname, const char *attr)
-{
-    PyObject *mod = PyImport_ImportModule(modname), *res;
-
-    if (mod == NULL) {
-        return NULL;
-    }
-    res = PyObject_GetAttrString(mod, attr);
-    Py_DECREF(mod);
-    return res;
-}
-
 int
 inb_finder_install(void)
 {
@@ -1218,11 +1203,11 @@ inb_finder_install(void)
     if (root == NULL || PyType_Ready(&Importer_Type) < 0) {
         return -1;
     }
-    module_spec = import_attr("_frozen_importlib", "ModuleSpec");
+    module_spec = inb_import_attr("_frozen_importlib", "ModuleSpec");
     if (module_spec == NULL) {
         return -1;
     }
-    fix_co_filename = import_attr("_imp", "_fix_co_filename");
+    fix_co_filename = inb_import_attr("_imp", "_fix_co_filename");
     if (fix_co_filename == NULL) {
         return -1;
     }
@@ -1371,7 +1356,8 @@ inb_finder_configure(int strict)
     }
     disk_locations = !strict;
     if (strict) {
-        path_finder = import_attr("_frozen_importlib_external", "PathFinder");
+        path_finder =
+            inb_import_attr("_frozen_importlib_external", "PathFinder");
         if (path_finder == NULL ||
             list_remove_all(meta_path, path_finder) < 0 ||
             PyList_Append(meta_path, sentinel) < 0) {

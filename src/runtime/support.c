@@ -6,6 +6,19 @@
 static PyObject *support; /* _inbuilt_support, once imported */
 
 PyObject *
+inb_import_attr(const char *modname, const char *attr)
+{
+    PyObject *mod = PyImport_ImportModule(modname), *res;
+
+    if (mod == NULL) {
+        return NULL;
+    }
+    res = PyObject_GetAttrString(mod, attr);
+    Py_DECREF(mod);
+    return res;
+}
+
+PyObject *
 inb_support_call(const char *func, PyObject *arg)
 {
     PyObject *name, *res;

@@ -14,4 +14,9 @@
  * use; NULL with an exception set. */
 INB_HIDDEN PyObject *inb_support_call(const char *func, PyObject *arg);
 
+/* New reference: attribute attr of module modname (imported if need be);
+ * NULL with an exception set.  The finder and extload.c fetch CPython's
+ * importlib and _imp functions with it. */
+INB_HIDDEN PyObject *inb_import_attr(const char *modname, const char *attr);
+
 #endif
