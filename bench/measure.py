@@ -375,6 +375,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     envs = {m: {"INBUILT_SO_MODE": m} for m in SO_MODES}
     envs["small"] = dict(envs["shared"], **SMALL_PAGES)
     envs["arenas"] = dict(envs["shared"], INBUILT_HUGEPAGES="arenas")
+    envs["keep"] = dict(envs["shared"], INBUILT_HUGEPAGES="keep")
     for m in ("shared", "cache"):
         # The first process of a node makes the node's copies.
         subprocess.run([exe, "-c", "import numpy"], env=run_env(envs[m]),
@@ -388,12 +389,18 @@ def bench_numpy(build_dir, inbuilt, runs=20):
     commands = {m: ([exe] + code, envs[m]) for m in envs}
     commands["stock"] = [STOCK_PYTHON] + code
     t = wall_medians(commands, runs=runs)
+    # More imports after numpy's: what giving back its heaps' unused pages
+    # (pages.c, step 4) costs a process that goes on growing them.
+    more = ["-c", "import numpy; " + IMPORT_SET.replace(",", "; import")]
+    commands = {m: ([exe] + more, envs[m]) for m in ("shared", "keep")}
+    commands["stock"] = [STOCK_PYTHON] + more
+    t_more = wall_medians(commands, runs=runs)
     mem = {}
     for n in (8, 64):
         for m in envs:
             mem[m, n] = memory_per_process([exe], env=run_env(envs[m]), n=n)
         mem["stock", n] = memory_per_process([STOCK_PYTHON], n=n)
-    cols = ("shared", "arenas", "small", "memory", "cache", "stock")
+    cols = ("shared", "keep", "arenas", "small", "memory", "cache", "stock")
     print()
     print("`import numpy` (Debian's python3-numpy; one executable, "
           "`INBUILT_SO_MODE` choosing the mode; wall times: medians of %d "
@@ -403,19 +410,25 @@ def bench_numpy(build_dir, inbuilt, runs=20):
           % runs)
     print()
     print("| measure | shared (the default) "
+          "| shared, INBUILT_HUGEPAGES=keep "
           "| shared, INBUILT_HUGEPAGES=arenas | shared, INBUILT_HUGEPAGES=0 "
           "| memory | cache | stock python3.11 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print("| fs calls naming a path | %d | same | same | %d | %d | %d |"
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| fs calls naming a path | %d | same | same | same | %d | %d "
+          "| %d |"
           % (calls["shared"][0], calls["memory"][0], calls["cache"][0],
              calls["stock"][0]))
-    print("| fs calls outside the allow-list | %d | same | same | %d | %d "
-          "| %d |"
+    print("| fs calls outside the allow-list | %d | same | same | same | %d "
+          "| %d | %d |"
           % (calls["shared"][1], calls["memory"][1], calls["cache"][1],
              calls["stock"][1]))
     print("| median wall time | %s |"
           % " | ".join("%s (%.2f)" % (ms(t[m]), t[m] / t["stock"])
                        for m in cols))
+    print("| median wall time, numpy then the import set | %s | %s | - | - "
+          "| - | - | %s |"
+          % tuple("%s (%.2f)" % (ms(t_more[m]), t_more[m] / t_more["stock"])
+                  for m in ("shared", "keep", "stock")))
     for n in (8, 64):
         for what, k in (("proportional set size", 0),
                         ("peak resident set size", 1)):
@@ -425,7 +438,7 @@ def bench_numpy(build_dir, inbuilt, runs=20):
                                      mem[m, n][k] / mem["stock", n][k])
                       for m in cols)))
     print("| executable size (build time) | %s (%.1f s) | same | same "
-          "| same | same | - |" % (mb(os.path.getsize(exe)), secs))
+          "| same | same | same | - |" % (mb(os.path.getsize(exe)), secs))
     print()
     print("Cache mode's calls are to the node-local cache directory "
           "(/dev/shm/inbuilt-UID or $XDG_RUNTIME_DIR/inbuilt), not the "

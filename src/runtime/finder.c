@@ -35,6 +35,7 @@
 #include "finder.h"
 
 #include "archpages.h"
+#include "pages.h"
 #include "builtin.h"
 #include "errors.h"
 #include "extload.h"
@@ -793,6 +794,7 @@ Importer_exec_module(Importer *self, PyObject *module)
         data = archive->strings + archive->strings_size;
         inb_archpages_drop(data,
                            archive->size - (size_t)(data - archive->base));
+        inb_pages_settle();
     }
     return res;
 }

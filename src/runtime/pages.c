@@ -25,15 +25,36 @@
  *     tables, lists, bytes over 512 bytes), is grown by one chunk now and
  *     that chunk marked the same way (not with INBUILT_HUGEPAGES=arenas).
  *
- * Huge pages cost memory: a heap grows in 2 MiB steps instead of 4 KiB
- * ones, so each holds on average 1 MiB it does not use.  Against that,
+ *  4. Huge pages cost memory: a heap grows in 2 MiB steps instead of 4 KiB
+ *     ones, so its last huge page is partly unused, 1 MiB on average per
+ *     heap.  So, once the interpreter has started, when the outermost
+ *     import returns (the burst of allocation of an import statement is
+ *     over), inb_pages_settle() gives the unused part of each heap's last
+ *     huge page back (for the arenas, also the pools of the newest arena
+ *     that pymalloc has not set up yet), and a process holds about what
+ *     it uses, as with small pages.  Not during start-up: its imports come
+ *     one after the other, and each would give back what the next one
+ *     uses.  MADV_DONTNEED alone on part of a huge page frees nothing: the
+ *     kernel unmaps the range from the process and keeps all 2 MiB until
+ *     memory runs short (a "deferred split"); so the range is first marked
+ *     MADV_COLD, which splits the huge page into small ones at once (Linux
+ *     5.4), and MADV_DONTNEED then frees them.  Where MADV_COLD fails
+ *     nothing is given back.  When a heap grows back into such a page, it
+ *     is made whole again (MADV_COLLAPSE, Linux 6.1; without it, small
+ *     pages).  Its cost is where it splits a page still in use: on the
+ *     virtual machine here, the first touch of each of its small pages
+ *     afterwards costs about 10 us (the hypervisor's own mapping of the
+ *     page is rebuilt; on bare metal, nothing), so a script that imports
+ *     more after a large import takes a few milliseconds more per giving
+ *     back (docs/BENCHMARKS.md).  INBUILT_HUGEPAGES=keep skips this step.
+ *
  * `import numpy` on the virtual machines above takes 1,200 page faults
  * instead of 4,600 and two thirds of the time without (a fault of a new
- * page costs 12 to 17 us there).  Step 2 saves 2,000 of the faults for
- * about 0.5 MB per process, step 3 the other 1,400 for about 1 MB
- * (docs/BENCHMARKS.md has the figures; INBUILT_HUGEPAGES=arenas is step 2
- * alone).  Where the kernel has no transparent huge pages the hints do
- * nothing.  INBUILT_HUGEPAGES=0 turns 2 and 3 off for one run.
+ * page costs 12 to 17 us there).  Step 2 saves 2,000 of the faults, step 3
+ * the other 1,400 (docs/BENCHMARKS.md has the figures; INBUILT_HUGEPAGES=
+ * arenas is step 2 alone).  Where the kernel has no transparent huge
+ * pages the hints do nothing.  INBUILT_HUGEPAGES=0 turns 2 to 4 off for
+ * one run.
  *
  * Nothing here is needed for correctness: every step that fails leaves
  * the process as CPython would have it.
@@ -42,6 +63,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,12 +74,25 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
 #endif
+#ifndef MADV_COLD
+#define MADV_COLD 20 /* Linux 5.4 */
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1 */
+#endif
 
 #define SMALL_PAGE ((uintptr_t)4096)
 #define HUGE_PAGE ((size_t)2 << 20)
 #define CHUNK_SIZE ((size_t)32 << 20)
 #define MAX_CHUNKS 128 /* 4 GiB of arenas; beyond that, CPython's own */
 #define MAX_FREE 256   /* freed ranges remembered for reuse */
+/* pymalloc's arenas and pools on 64-bit builds, 3.10 to 3.13 (obmalloc.c:
+ * USE_LARGE_ARENAS, USE_LARGE_POOLS), and the part of a pool's header
+ * that is never all zero once pymalloc has set the pool up (its nextoffset
+ * and maxnextoffset fields are never 0). */
+#define PYMALLOC_ARENA ((size_t)1 << 20)
+#define PYMALLOC_POOL ((size_t)16 << 10)
+#define PYMALLOC_POOL_HEADER 48
 
 /* The bounds of the executable's initialized writable data, from the C
  * library's start files and the linker; weak, so a link without them only
@@ -79,7 +114,22 @@ static struct {
     void *free_addr[MAX_FREE];
     size_t free_size[MAX_FREE];
     size_t nfree;
+    char *newest; /* the arena handed out last, while it is out */
+    char *given;  /* the huge page next is in, when step 4 gave back its
+                     rest and no arena has been handed out of it since */
 } arenas = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Step 3's heap: its range marked for huge pages, [huge_from, huge_to);
+ * the huge page its free top starts in, when step 4 gave back the rest of
+ * it and the heap has not grown far into it since (arenas.lock guards
+ * it), and where the free top started then. */
+static struct {
+    char *huge_from, *huge_to;
+    char *given, *given_top;
+} heap;
+
+static void heap_regrow(void);
+static void regrow(char *page);
 
 static char *
 align_up(char *p, size_t to)
@@ -167,6 +217,15 @@ arena_alloc(void *ctx, size_t size)
         p = arenas.next;
         arenas.next += size;
     }
+    if (p != NULL && size == PYMALLOC_ARENA) {
+        arenas.newest = p;
+    }
+    if (p != NULL && arenas.given != NULL && (char *)p >= arenas.given &&
+        (char *)p < arenas.given + HUGE_PAGE) {
+        regrow(arenas.given);
+        arenas.given = NULL;
+    }
+    heap_regrow();
     pthread_mutex_unlock(&arenas.lock);
     if (p == NULL) {
         p = arenas.fallback.alloc(arenas.fallback.ctx, size);
@@ -185,6 +244,9 @@ arena_free(void *ctx, void *p, size_t size)
     (void)ctx;
     pthread_mutex_lock(&arenas.lock);
     ours = chunk_owns(p);
+    if (p == arenas.newest) {
+        arenas.newest = NULL;
+    }
     if (ours && arenas.nfree < MAX_FREE) {
         arenas.free_addr[arenas.nfree] = p;
         arenas.free_size[arenas.nfree] = size;
@@ -192,6 +254,8 @@ arena_free(void *ctx, void *p, size_t size)
     }
     pthread_mutex_unlock(&arenas.lock);
     if (ours) {
+        /* Split first (see give_back), or the huge page stays whole. */
+        (void)madvise(p, size, MADV_COLD);
         (void)madvise(p, size, MADV_DONTNEED);
     }
     else {
@@ -234,7 +298,10 @@ brk_heap_init(void)
     end = sbrk(0);
     boundary = align_up((char *)p, HUGE_PAGE);
     if (p != NULL && end != (char *)-1 && boundary < end) {
-        (void)madvise(boundary, (size_t)(end - boundary), MADV_HUGEPAGE);
+        if (madvise(boundary, (size_t)(end - boundary), MADV_HUGEPAGE) == 0) {
+            heap.huge_from = boundary;
+            heap.huge_to = end;
+        }
         free(p);
         if (boundary > (char *)p) {
             filler = malloc((size_t)(boundary - (char *)p) + 8);
@@ -250,19 +317,211 @@ brk_heap_init(void)
 #endif
 }
 
+/* Step 4 for [from, to), a range of one huge page that nothing uses
+ * (the caller owns it): split the page and free the range's small pages.
+ * from is rounded up to a page.  Returns whether it gave anything back. */
+static int
+give_back(char *from, char *to)
+{
+    from = align_up(from, SMALL_PAGE);
+    if (from < to && madvise(from, (size_t)(to - from), MADV_COLD) == 0) {
+        (void)madvise(from, (size_t)(to - from), MADV_DONTNEED);
+        return 1;
+    }
+    return 0;
+}
+
+/* Undo step 4 for the huge page at page, which a heap grows into again:
+ * make it one huge page again (its content kept, the rest zero), rather
+ * than take a fault per small page.  Without MADV_COLLAPSE (before Linux
+ * 6.1, or no transparent huge pages), the small pages it is. */
+static void
+regrow(char *page)
+{
+    (void)madvise(page, HUGE_PAGE, MADV_COLLAPSE);
+}
+
+/* Whether the n bytes at p are all zero. */
+static int
+all_zero(const char *p, size_t n)
+{
+    while (n > 0 && p[n - 1] == 0) {
+        n--;
+    }
+    return n == 0;
+}
+
+/* Step 4 for the arenas; arenas.lock held.  The rest of the huge page the
+ * next arena would start in is not any arena's.  And pymalloc carves an
+ * arena's pools one after the other, and only from its newest arena (it
+ * takes a new one only when every other is carved out): the pools of the
+ * newest arena from the first one it has not set up yet to the arena's
+ * end are untouched, and given back too.  Untouched pools are recognized
+ * by their zero header, read under the GIL, which pymalloc holds to set
+ * one up: so only while the process has one interpreter (since 3.12 each
+ * interpreter may have its own GIL and pymalloc state).  When the next
+ * arena is handed out of the huge page, arena_alloc() makes it whole
+ * again. */
+static void
+arenas_settle(void)
+{
+    char *page =
+        (char *)((uintptr_t)arenas.next & ~(uintptr_t)(HUGE_PAGE - 1));
+    char *pool, *end;
+
+    if (arenas.nchunks == 0 || page == arenas.given) {
+        return;
+    }
+    if (arenas.newest != NULL && PyGILState_Check() &&
+        PyInterpreterState_Next(PyInterpreterState_Head()) == NULL) {
+        end = arenas.newest + PYMALLOC_ARENA;
+        for (pool = align_up(arenas.newest, PYMALLOC_POOL);
+             pool + PYMALLOC_POOL <= end; pool += PYMALLOC_POOL) {
+            if (all_zero(pool, PYMALLOC_POOL_HEADER)) {
+                give_back(pool, end);
+                break;
+            }
+        }
+    }
+    if (page != arenas.next && arenas.next < arenas.end &&
+        give_back(arenas.next, page + HUGE_PAGE)) {
+        arenas.given = page;
+    }
+}
+
+/* Where the C library's heap's free top starts, or NULL. */
+static char *
+heap_top(void)
+{
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    char *end = sbrk(0);
+
+    if (end != (char *)-1 && mi.keepcost <= (size_t)(end - heap.huge_from)) {
+        return end - mi.keepcost;
+    }
+#endif
+    return NULL;
+}
+
+/* Step 4 for the C library's heap; arenas.lock held.  Its free top starts
+ * in a huge page whose rest the heap has not used yet.  That rest is taken
+ * as one block from the top (so no other thread can be handed any of it
+ * meanwhile), given back, and freed again: it rejoins the top.  The block
+ * ends 32 bytes short of the huge page's end, where the top's new header
+ * goes, so that the next huge page is not touched.  Its size relies on
+ * glibc's block layout (a 16-byte header, sizes in 16-byte steps; a block
+ * carved from the start of the top); a block found anywhere else (a free
+ * block of that size elsewhere, another thread's allocation in between)
+ * is freed at once and nothing is given back.  A free top of a chunk or
+ * more is left alone: freeing the block would make glibc trim the heap,
+ * huge pages and all. */
+static void
+heap_settle(void)
+{
+#ifdef __GLIBC__
+    char *top, *page, *stop;
+    void *p;
+
+    if (heap.huge_from == NULL || (top = heap_top()) == NULL ||
+        (size_t)((char *)sbrk(0) - top) >= CHUNK_SIZE) {
+        return;
+    }
+    page = (char *)((uintptr_t)top & ~(uintptr_t)(HUGE_PAGE - 1));
+    stop = page + HUGE_PAGE - 32;
+    if (page == heap.given || page < heap.huge_from ||
+        page + HUGE_PAGE > heap.huge_to ||
+        stop - top < (ptrdiff_t)SMALL_PAGE * 16) {
+        return;
+    }
+    p = malloc((size_t)(stop - top) - 8);
+    if (p == (void *)(top + 16) &&
+        give_back((char *)p, page + HUGE_PAGE - SMALL_PAGE)) {
+        heap.given = page;
+        heap.given_top = top;
+    }
+    free(p);
+#endif
+}
+
+/* Undo step 4 for the C library's heap once its free top has moved a
+ * sixteenth of a huge page into the huge page given back (an import that
+ * grows the heap further will use all of it); arenas.lock held.  Called
+ * whenever an arena is handed out: a growing interpreter grows both. */
+static void
+heap_regrow(void)
+{
+    char *top;
+
+    if (heap.given == NULL || (top = heap_top()) == NULL) {
+        return;
+    }
+    if (top < heap.given || top >= heap.given + HUGE_PAGE) {
+        heap.given = NULL; /* the heap moved on, or was trimmed */
+    }
+    else if (top >= heap.given_top + HUGE_PAGE / 16) {
+        regrow(heap.given);
+        heap.given = NULL;
+    }
+}
+
+static int settling; /* step 4 is wanted (not INBUILT_HUGEPAGES=keep) */
+static int started;  /* and on: the interpreter has started */
+
 void
-inb_pages_init(void)
+inb_pages_started(void)
+{
+    __atomic_store_n(&started, 1, __ATOMIC_RELAXED);
+}
+
+void
+inb_pages_settle(void)
+{
+    if (settling && __atomic_load_n(&started, __ATOMIC_RELAXED)) {
+        pthread_mutex_lock(&arenas.lock);
+        heap_settle();
+        arenas_settle();
+        pthread_mutex_unlock(&arenas.lock);
+    }
+}
+
+static void
+lock_arenas(void)
+{
+    pthread_mutex_lock(&arenas.lock);
+}
+
+static void
+unlock_arenas(void)
+{
+    pthread_mutex_unlock(&arenas.lock);
+}
+
+int
+inb_pages_init(char *err, size_t errsize)
 {
     static PyObjectArenaAllocator ours = {NULL, arena_alloc, arena_free};
     const char *env = getenv("INBUILT_HUGEPAGES");
 
+    if (env != NULL && env[0] != '\0' && strcmp(env, "0") != 0 &&
+        strcmp(env, "arenas") != 0 && strcmp(env, "keep") != 0) {
+        snprintf(err, errsize,
+                 "INBUILT_HUGEPAGES=%.100s is not a choice: 0, arenas or "
+                 "keep (unset: both heaps, unused parts given back)",
+                 env);
+        return -1;
+    }
     data_populate();
     if (env != NULL && strcmp(env, "0") == 0) {
-        return;
+        return 0;
     }
     if (env == NULL || strcmp(env, "arenas") != 0) {
         brk_heap_init();
     }
+    settling = env == NULL || strcmp(env, "keep") != 0;
     PyObject_GetArenaAllocator(&arenas.fallback);
     PyObject_SetArenaAllocator(&ours);
+    /* A child of fork() must not inherit the lock held. */
+    (void)pthread_atfork(lock_arenas, unlock_arenas, unlock_arenas);
+    return 0;
 }

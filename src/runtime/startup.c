@@ -868,7 +868,11 @@ inb_main(int argc, char **argv)
         }
     }
     s.entry = entry;
-    inb_pages_init();
+    if (inb_pages_init(err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        free(entry);
+        return 1;
+    }
     rc = inb_startup_run(&s, &exitcode, err, sizeof(err), &failure);
     free(entry); /* the configuration holds copies */
     if (rc != INB_OK) {
@@ -887,5 +891,6 @@ inb_main(int argc, char **argv)
         Py_FinalizeEx();
         return 1;
     }
+    inb_pages_started();
     return Py_RunMain();
 }

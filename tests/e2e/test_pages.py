@@ -6,7 +6,7 @@ program computes does not change; what the kernel does for it does."""
 import os
 import re
 
-from helpers import clean_env, py_json
+from helpers import clean_env, describe, py_json, run
 
 THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 IMPORT_SET = "import json, decimal, email.mime.text, asyncio"
@@ -181,3 +181,81 @@ def test_archive_pages_are_dropped_once_read(stdlib_exe):
     assert r["size"] > 20_000, r  # the archive: the stdlib's bytecode
     assert 0 < r["rss"] < 1024, r
     assert r["again"] == [1, {"a": 2}] and r["count"] > 100, r
+
+
+# After the imports of IMPORTS (each an outermost import once the
+# interpreter has started), the pages of the C heap from 64 KiB above its
+# free top up to the end of the huge page the top is in, as present (bit
+# 63 of /proc/self/pagemap) and in all; then work that grows the heap
+# again, here and in a forked child, and what it computes.
+HEAP_TAIL = r"""
+import ctypes, json, os, struct
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                'arena ordblks smblks hblks hblkhd usmblks fsmblks '
+                'uordblks fordblks keepcost'.split()]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+libc.sbrk.restype = ctypes.c_void_p
+libc.sbrk.argtypes = [ctypes.c_ssize_t]
+pagemap = open('/proc/self/pagemap', 'rb')
+IMPORTS
+top = libc.sbrk(0) - libc.mallinfo2().keepcost
+start = (top + (64 << 10) + 4095) & ~4095
+end = ((top + (2 << 20)) & ~((2 << 20) - 1)) - 4096
+present = total = 0
+if start < end:
+    pagemap.seek(start // 4096 * 8)
+    words = struct.unpack('%dQ' % ((end - start) // 4096),
+                          pagemap.read((end - start) // 4096 * 8))
+    total = len(words)
+    present = sum(w >> 63 for w in words)
+data = [str(i) * 3 for i in range(300000)]
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    more = [bytes(1000) + str(i).encode() for i in range(20000)]
+    os.write(w, str(sum(map(len, more))).encode())
+    os._exit(0)
+os.close(w)
+child = int(os.read(r, 100))
+os.waitpid(pid, 0)
+print(json.dumps({'present': present, 'total': total,
+                  'sum': sum(map(len, data)), 'child': child}))
+"""
+# Import statements that leave the heap's top at different places.
+TAIL_IMPORTS = ("import json", IMPORT_SET, "import argparse, csv",
+                "import xml.dom.minidom", "import unittest", "import logging",
+                "import http.client", "import tomllib, zipfile")
+
+
+def heap_tail(exe, env):
+    """HEAP_TAIL's report from the first of TAIL_IMPORTS that leaves more
+    than 64 KiB between the heap's top and the end of its huge page, or
+    None."""
+    for imports in TAIL_IMPORTS:
+        r = py_json(exe, HEAP_TAIL.replace("IMPORTS", imports), env=env)
+        assert r["sum"] == sum(len(str(i) * 3) for i in range(300000)), r
+        assert r["child"] == sum(1000 + len(str(i)) for i in range(20000))
+        if r["total"] > 0:
+            return r
+    return None
+
+
+def test_unused_part_of_the_last_huge_page_is_given_back(stdlib_exe):
+    if thp_mode() not in ("always", "madvise"):
+        return  # no huge pages: nothing to give back
+    given = heap_tail(stdlib_exe, clean_env())
+    kept = heap_tail(stdlib_exe, clean_env(INBUILT_HUGEPAGES="keep"))
+    # Kept, the rest of the huge page is resident; given back, none of it.
+    assert kept is not None and given is not None
+    assert kept["present"] == kept["total"], kept
+    assert given["present"] == 0, given
+
+
+def test_an_unknown_hugepages_choice_is_an_error(stdlib_exe):
+    r = run([stdlib_exe, "-c", "print(1)"],
+            env=clean_env(INBUILT_HUGEPAGES="bogus"))
+    assert r.returncode == 1 and r.stdout == "", describe(r)
+    assert "INBUILT_HUGEPAGES=bogus" in r.stderr, describe(r)
+    assert "0, arenas or keep" in r.stderr, describe(r)
