@@ -229,28 +229,31 @@ TAIL_IMPORTS = ("import json", IMPORT_SET, "import argparse, csv",
                 "import http.client", "import tomllib, zipfile")
 
 
-def heap_tail(exe, env):
-    """HEAP_TAIL's report from the first of TAIL_IMPORTS that leaves more
-    than 64 KiB between the heap's top and the end of its huge page, or
-    None."""
+def heap_tails(exe, env):
+    """HEAP_TAIL's reports for those of TAIL_IMPORTS that leave more than
+    64 KiB between the heap's top and the end of its huge page."""
+    found = []
     for imports in TAIL_IMPORTS:
         r = py_json(exe, HEAP_TAIL.replace("IMPORTS", imports), env=env)
         assert r["sum"] == sum(len(str(i) * 3) for i in range(300000)), r
         assert r["child"] == sum(1000 + len(str(i)) for i in range(20000))
         if r["total"] > 0:
-            return r
-    return None
+            found.append(r)
+    return found
 
 
 def test_unused_part_of_the_last_huge_page_is_given_back(stdlib_exe):
     if thp_mode() not in ("always", "madvise"):
         return  # no huge pages: nothing to give back
-    given = heap_tail(stdlib_exe, clean_env())
-    kept = heap_tail(stdlib_exe, clean_env(INBUILT_HUGEPAGES="keep"))
-    # Kept, the rest of the huge page is resident; given back, none of it.
-    assert kept is not None and given is not None
-    assert kept["present"] == kept["total"], kept
-    assert given["present"] == 0, given
+    given = heap_tails(stdlib_exe, clean_env())
+    kept = heap_tails(stdlib_exe, clean_env(INBUILT_HUGEPAGES="keep"))
+    assert given and kept
+    # Given back, none of it is resident.
+    assert all(r["present"] == 0 for r in given), given
+    # Kept, the rest of the huge page is resident (but where the kernel
+    # had no huge page at hand for the heap's growth, and it took small
+    # pages: not all runs can show it).
+    assert any(r["present"] == r["total"] for r in kept), kept
 
 
 def test_an_unknown_hugepages_choice_is_an_error(stdlib_exe):
