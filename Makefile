@@ -102,9 +102,22 @@ $(BUILD)/libinbuilt-rt.a: $(RUNTIME_OBJ) $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # The builder links no libpython: each target's interpreter compiles its
-# bytecode (compile.c).
-$(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ)
-	$(CC) -o $@ $(BUILDER_OBJ) $(COMMON_OBJ) -lelf -lz -lcrypto
+# bytecode (compile.c).  It carries the runtime's objects that need no
+# CPython header, which a first stage without them compiles as it would
+# for any target (runtime.c), so that a first build compiles only the rest.
+$(BUILD)/inbuilt: $(BUILDER_OBJ) $(COMMON_OBJ) $(BUILD)/obj/gen/runtime_objects.o
+	$(CC) -o $@ $^ -lelf -lz -lcrypto
+$(BUILD)/inbuilt-stage1: $(BUILDER_OBJ) $(COMMON_OBJ) \
+		$(BUILD)/obj/gen/no_runtime_objects.o
+	$(CC) -o $@ $^ -lelf -lz -lcrypto
+$(BUILD)/gen/no_runtime_objects.c:
+	@mkdir -p $(@D)
+	printf '%s\n' '#include <stddef.h>' '#include "runtime.h"' \
+	  'const struct inb_runtime_file inb_runtime_objects[] = {{NULL, NULL, 0}};' \
+	  'const char inb_runtime_objects_key[] = "";' > $@
+$(BUILD)/gen/runtime_objects.c: $(RUNTIME_FILES) $(BUILD)/obj/builder/runtime.o \
+		| $(BUILD)/inbuilt-stage1
+	$(BUILD)/inbuilt-stage1 runtime-objects $@.tmp && mv $@.tmp $@
 
 # Unit tests: pure-C modules with sanitizers and assertions on.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \

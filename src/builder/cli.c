@@ -441,8 +441,7 @@ cmd_build(int argc, char **argv)
         inb_library_prepare(&lib, o.output);
     }
     inb_step_done("target query");
-    inb_runtime_library(&t); /* built now if needed, not after compiling */
-    inb_step_done("runtime library");
+    inb_runtime_start(&t); /* compiled meanwhile if needed */
     dynload = inb_xprintf("%s/lib-dynload", t.platstdlib_dir);
     add_roots(&c, &o, &t, dynload);
     for (i = 0; i < o.excludes.n; i++) {
@@ -584,6 +583,9 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "verify") == 0) {
         return inb_verify_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "runtime-objects") == 0) {
+        return inb_runtime_objects_main(argc - 1, argv + 1);
     }
     usage_error("unknown command %s; the commands are build, cache, capture "
                 "and verify",

@@ -210,18 +210,6 @@ run_tool(const char *what, char **argv)
     }
 }
 
-/* Free a NULL-terminated argv of argc words. */
-static void
-argv_free(char **argv, size_t argc)
-{
-    size_t i;
-
-    for (i = 0; i < argc; i++) {
-        free(argv[i]);
-    }
-    free(argv);
-}
-
 int
 inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
             const char *newname, const char *out)
@@ -256,7 +244,7 @@ inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
         inb_argv_add(&argv, &argc, objects->v[i]);
     }
     run_tool(what, argv);
-    argv_free(argv, argc);
+    inb_argv_free(argv, argc);
     argv = NULL;
     argc = 0;
 
@@ -282,7 +270,7 @@ inb_isolate(const char *what, const struct inb_strv *objects, const char *init,
     inb_argv_add(&argv, &argc, combined);
     inb_argv_add(&argv, &argc, out);
     run_tool(what, argv);
-    argv_free(argv, argc);
+    inb_argv_free(argv, argc);
     unlink(combined);
     free(combined);
     free(redefine);

@@ -13,12 +13,19 @@
  * file layer, memory files): their objects are the same for every target.
  * They are compiled once per compiler command and kept in a directory
  * common-HASH beside the libraries (published by one rename, so complete
- * or absent), and a new target compiles only the rest.  A library's
- * members are the same bytes, in the same order, whichever way it got
- * them. */
+ * or absent), and a new target compiles only the rest.  inbuilt carries
+ * these objects too (inb_runtime_objects: `make` runs a first stage of
+ * the builder with `inbuilt runtime-objects`), used when their cache key
+ * is this command's.  A library's members are the same bytes, in the
+ * same order, whichever way it got them.
+ *
+ * The compile runs in a forked child of the builder while the build goes
+ * on (collection, bytecode, archive); inb_runtime_library(), called by
+ * the link, waits for it and prints what it printed. */
 #include "runtime.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,30 +165,47 @@ needs_python(long i, int depth)
     return 0;
 }
 
-/* The objects of the sources that need no CPython header, for the
- * compiler command cflags: the directory DIR/common-HASH (malloc'd) that
- * holds them, named by a hash of inbuilt's version, the command and every
- * embedded file, whether it exists yet or not. */
+/* The name (malloc'd) of the directory common-HASH of the cache that
+ * holds the objects of the sources that need no CPython header for the
+ * compiler command cflags: a hash of inbuilt's version, the command
+ * without t's header directories (t may be NULL: the command has none)
+ * and every embedded file. */
 static char *
-common_dir(const char *dir, char **cflags, size_t ncflags,
-           const struct inb_target *t)
+common_key(char **cflags, size_t ncflags, const struct inb_target *t)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    char *inc = inb_xprintf("-I%s", t->include);
-    char *platinc = inb_xprintf("-I%s", t->platinclude);
+    char *inc = t ? inb_xprintf("-I%s", t->include) : NULL;
+    char *platinc = t ? inb_xprintf("-I%s", t->platinclude) : NULL;
     size_t i;
 
     hash_str(&h, INBUILT_VERSION);
     for (i = 0; i < ncflags; i++) {
         /* The target's header directories are no part of these. */
-        if (strcmp(cflags[i], inc) != 0 && strcmp(cflags[i], platinc) != 0) {
+        if (t == NULL ||
+            (strcmp(cflags[i], inc) != 0 && strcmp(cflags[i], platinc) != 0)) {
             hash_str(&h, cflags[i]);
         }
     }
     hash_sources(&h);
     free(inc);
     free(platinc);
-    return inb_xprintf("%s/common-%016llx", dir, (unsigned long long)h);
+    return inb_xprintf("common-%016llx", (unsigned long long)h);
+}
+
+/* The objects inbuilt carries (runtime_objects.c, made by the first
+ * stage of `make` with `inbuilt runtime-objects`): the index in
+ * inb_runtime_objects of the object named name (vfs.o), or -1. */
+static long
+carried_object(const char *name)
+{
+    long i;
+
+    for (i = 0; inb_runtime_objects[i].path != NULL; i++) {
+        if (strcmp(inb_runtime_objects[i].path, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* Publish the objects of work that need no CPython header as common (a
@@ -227,60 +251,43 @@ publish_common(const char *work, const char *common)
     free(tmp);
 }
 
-/* Compile every source into work (the sources written there first),
- * inb_job_slots() compilers at a time, and archive the objects as lib, in
- * the order of inb_runtime_files.  The objects of sources that need no
- * CPython header are taken from directory common when it exists (NULL:
- * no such directory).  Exits with the compiler's messages on failure. */
-static void
-build(const char *work, const char *lib, char **cflags, size_t ncflags,
-      const char *common)
+/* Order compile jobs (indexes of inb_runtime_files) longest source first,
+ * so that no long compile starts last while the other slots are idle. */
+static int
+by_length(const void *a, const void *b)
 {
-    size_t nfiles = 0, i, next = 0, running = 0, slots = inb_job_slots();
-    pid_t *pids;
-    char **ar = NULL, **errs;
-    size_t nar = 0;
-    int status, failed = 0;
-    int have_common = common != NULL && access(common, R_OK | X_OK) == 0;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    size_t lx = inb_runtime_files[x].len, ly = inb_runtime_files[y].len;
 
-    while (inb_runtime_files[nfiles].path != NULL) {
-        nfiles++;
+    if (lx != ly) {
+        return lx < ly ? 1 : -1;
     }
-    pids = calloc(nfiles, sizeof(*pids));
-    errs = calloc(nfiles, sizeof(*errs));
+    return x < y ? -1 : x > y;
+}
+
+/* Run the compile jobs[0..njobs) (indexes of inb_runtime_files, whose
+ * sources are in work) into work/NAME.o, inb_job_slots() compilers at a
+ * time, longest source first.  Exits with the compiler's messages when
+ * one fails. */
+static void
+compile_jobs(const char *work, char **cflags, size_t ncflags, size_t *jobs,
+             size_t njobs)
+{
+    size_t i, next = 0, running = 0, slots = inb_job_slots();
+    pid_t *pids = calloc(njobs + 1, sizeof(*pids));
+    char **errs = calloc(njobs + 1, sizeof(*errs));
+    int status, failed = 0;
+
     if (pids == NULL || errs == NULL) {
         inb_fatal("out of memory");
     }
-    for (i = 0; i < nfiles; i++) {
-        const char *base = strrchr(inb_runtime_files[i].path, '/');
-        char *path = inb_xprintf("%s/%s", work, base ? base + 1 : "");
-
-        inb_write_file(path, inb_runtime_files[i].text,
-                       inb_runtime_files[i].len);
-        free(path);
-    }
-    inb_argv_add(&ar, &nar, "ar");
-    inb_argv_add(&ar, &nar, "rcs");
-    inb_argv_add(&ar, &nar, lib);
-    while (next < nfiles || running > 0) {
+    qsort(jobs, njobs, sizeof(*jobs), by_length);
+    while (next < njobs || running > 0) {
         pid_t pid;
 
-        if (next < nfiles && !is_c_source(inb_runtime_files[next].path)) {
-            next++;
-            continue;
-        }
-        if (next < nfiles && have_common && !needs_python((long)next, 0)) {
-            const char *base = strrchr(inb_runtime_files[next].path, '/') + 1;
-            char *obj =
-                inb_xprintf("%s/%.*s.o", common, (int)strlen(base) - 2, base);
-
-            inb_argv_add(&ar, &nar, obj);
-            free(obj);
-            next++;
-            continue;
-        }
-        if (next < nfiles && running < slots) {
-            const char *base = strrchr(inb_runtime_files[next].path, '/') + 1;
+        if (next < njobs && running < slots) {
+            const char *base =
+                strrchr(inb_runtime_files[jobs[next]].path, '/') + 1;
             char **argv = NULL, *in, *obj;
             size_t argc = 0, k;
 
@@ -294,12 +301,8 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
             inb_argv_add(&argv, &argc, in);
             inb_argv_add(&argv, &argc, "-o");
             inb_argv_add(&argv, &argc, obj);
-            inb_argv_add(&ar, &nar, obj);
             pids[next] = inb_spawn_start(argv, errs[next]);
-            for (k = 0; k < argc; k++) {
-                free(argv[k]);
-            }
-            free(argv);
+            inb_argv_free(argv, argc);
             free(in);
             free(obj);
             next++;
@@ -323,7 +326,7 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
             }
             inb_buf_free(&msg);
             inb_warn("compiling the runtime's %s failed (exit status %d)",
-                     inb_runtime_files[i].path, status);
+                     inb_runtime_files[jobs[i]].path, status);
             failed = 1;
         }
     }
@@ -332,6 +335,84 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
         inb_fatal("cannot build the runtime library for this Python; see "
                   "the compiler's messages above");
     }
+    for (i = 0; i < njobs; i++) {
+        free(errs[i]);
+    }
+    free(errs);
+    free(pids);
+}
+
+/* Write every embedded file into work; returns the number of files. */
+static size_t
+write_sources(const char *work)
+{
+    size_t i;
+
+    for (i = 0; inb_runtime_files[i].path != NULL; i++) {
+        const char *base = strrchr(inb_runtime_files[i].path, '/');
+        char *path = inb_xprintf("%s/%s", work, base ? base + 1 : "");
+
+        inb_write_file(path, inb_runtime_files[i].text,
+                       inb_runtime_files[i].len);
+        free(path);
+    }
+    return i;
+}
+
+/* Compile every source into work (the sources written there first) and
+ * archive the objects as lib, in the order of inb_runtime_files.  The
+ * objects of sources that need no CPython header are taken from the
+ * cache's directory common (DIR/KEY, NULL: no cache) when it exists,
+ * else from those inbuilt carries when they were made for key, else
+ * compiled, and then published as common.  Exits with the compiler's
+ * messages on failure. */
+static void
+build(const char *work, const char *lib, char **cflags, size_t ncflags,
+      const char *common, const char *key)
+{
+    size_t nfiles, njobs = 0, nar = 0, i;
+    size_t *jobs;
+    char **ar = NULL;
+    int status;
+    int have_common = common != NULL && access(common, R_OK | X_OK) == 0;
+    int carried = !have_common && strcmp(key, inb_runtime_objects_key) == 0;
+
+    nfiles = write_sources(work);
+    jobs = calloc(nfiles + 1, sizeof(*jobs));
+    if (jobs == NULL) {
+        inb_fatal("out of memory");
+    }
+    inb_argv_add(&ar, &nar, "ar");
+    inb_argv_add(&ar, &nar, "rcs");
+    inb_argv_add(&ar, &nar, lib);
+    for (i = 0; i < nfiles; i++) {
+        const char *base = strrchr(inb_runtime_files[i].path, '/') + 1;
+        char *name, *obj;
+        long k = -1;
+        int shared;
+
+        if (!is_c_source(base)) {
+            continue;
+        }
+        shared = !needs_python((long)i, 0);
+        name = inb_xprintf("%.*s.o", (int)strlen(base) - 2, base);
+        obj =
+            inb_xprintf("%s/%s", shared && have_common ? common : work, name);
+        if (shared && carried) {
+            k = carried_object(name);
+        }
+        if (k >= 0) {
+            inb_write_file(obj, inb_runtime_objects[k].text,
+                           inb_runtime_objects[k].len);
+        }
+        else if (!shared || !have_common) {
+            jobs[njobs++] = i;
+        }
+        inb_argv_add(&ar, &nar, obj);
+        free(name);
+        free(obj);
+    }
+    compile_jobs(work, cflags, ncflags, jobs, njobs);
     status = inb_spawn_run_stderr(ar, NULL);
     if (status != 0) {
         inb_spawn_print("failed command: ", ar);
@@ -341,51 +422,185 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
     if (common != NULL && !have_common) {
         publish_common(work, common);
     }
-    for (i = 0; i < nar; i++) {
-        free(ar[i]);
-    }
-    for (i = 0; i < nfiles; i++) {
-        free(errs[i]);
-    }
-    free(ar);
-    free(errs);
-    free(pids);
+    inb_argv_free(ar, nar);
+    free(jobs);
 }
 
-const char *
-inb_runtime_library(const struct inb_target *t)
+/* The command that compiles the runtime's sources for t (NULL: no
+ * target, no header directories) into *cflags: the compiler
+ * ($INBUILT_CC, else the one inbuilt was built with) and the flags. */
+static void
+compiler_words(const struct inb_target *t, char ***cflags, size_t *ncflags)
 {
-    static char *found;
-    const char *env = getenv("INBUILT_RUNTIME"), *cc = getenv("INBUILT_CC");
+    const char *cc = getenv("INBUILT_CC");
+    char *inc;
+
+    inb_split_words(cc && *cc ? cc : INB_CC, cflags, ncflags);
+    inb_split_words(INB_RT_CFLAGS, cflags, ncflags);
+    inb_argv_add(cflags, ncflags, "-std=gnu11");
+    inb_argv_add(cflags, ncflags, "-fvisibility=hidden");
+    if (t != NULL) {
+        inc = inb_xprintf("-I%s", t->include);
+        inb_argv_add(cflags, ncflags, inc);
+        free(inc);
+        inc = inb_xprintf("-I%s", t->platinclude);
+        inb_argv_add(cflags, ncflags, inc);
+        free(inc);
+    }
+}
+
+int
+inb_runtime_objects_main(int argc, char **argv)
+{
+    char **cflags = NULL, *work, *tmp, *key;
+    size_t ncflags = 0, nfiles, njobs = 0, i, n = 0;
+    size_t *jobs;
+    FILE *f;
+
+    if (argc != 2) {
+        inb_fatal("usage: inbuilt runtime-objects OUT.c (for the Makefile)");
+    }
+    compiler_words(NULL, &cflags, &ncflags);
+    key = common_key(cflags, ncflags, NULL);
+    work = inb_new_temp_dir("inbuilt-rt-objects");
+    tmp = inb_xprintf("-ffile-prefix-map=%s/=src/", work);
+    inb_argv_add(&cflags, &ncflags, tmp);
+    free(tmp);
+    nfiles = write_sources(work);
+    jobs = calloc(nfiles + 1, sizeof(*jobs));
+    if (jobs == NULL) {
+        inb_fatal("out of memory");
+    }
+    for (i = 0; i < nfiles; i++) {
+        if (is_c_source(inb_runtime_files[i].path) &&
+            !needs_python((long)i, 0)) {
+            jobs[njobs++] = i;
+        }
+    }
+    compile_jobs(work, cflags, ncflags, jobs, njobs);
+    f = fopen(argv[1], "w");
+    if (f == NULL) {
+        inb_fatal("cannot write %s:", argv[1]);
+    }
+    fprintf(f, "/* Generated by `inbuilt runtime-objects` (runtime.c). */\n"
+               "#include <stddef.h>\n#include \"runtime.h\"\n");
+    for (i = 0; i < njobs; i++) {
+        const char *base = strrchr(inb_runtime_files[jobs[i]].path, '/') + 1;
+        struct inb_buf obj = {0};
+        size_t k;
+
+        tmp = inb_xprintf("%s/%.*s.o", work, (int)strlen(base) - 2, base);
+        if (inb_buf_readfile(&obj, tmp) < 0) {
+            inb_fatal("cannot read %s:", tmp);
+        }
+        free(tmp);
+        fprintf(f, "static const unsigned char o%zu[] = {", i);
+        for (k = 0; k < obj.len; k++) {
+            fprintf(f, "%s%u,", k % 24 ? "" : "\n", obj.data[k] & 0xffu);
+        }
+        fprintf(f, "\n};\n");
+        n += obj.len;
+        inb_buf_free(&obj);
+    }
+    fprintf(f, "const struct inb_runtime_file inb_runtime_objects[] = {\n");
+    for (i = 0; i < njobs; i++) {
+        const char *base = strrchr(inb_runtime_files[jobs[i]].path, '/') + 1;
+
+        fprintf(f, "    {\"%.*s.o\", (const char *)o%zu, sizeof(o%zu)},\n",
+                (int)strlen(base) - 2, base, i, i);
+    }
+    fprintf(f,
+            "    {NULL, NULL, 0},\n};\nconst char inb_runtime_objects_key[] "
+            "= \"%s\";\n",
+            key);
+    if (ferror(f) || fclose(f) != 0) {
+        inb_fatal("cannot write %s:", argv[1]);
+    }
+    inb_note("%zu objects, %zu bytes, for %s", njobs, n, key);
+    inb_argv_free(cflags, ncflags);
+    free(jobs);
+    free(key);
+    free(work);
+    return 0;
+}
+
+/* The runtime library once known to be in place (malloc'd), or the
+ * background build making it: the child's pid (0: none runs), the
+ * library it renames into place (malloc'd), its private directory
+ * (malloc'd) and the file its standard error goes to (malloc'd). */
+static struct {
+    char *lib;
+    pid_t pid;
+    char *pending, *work, *log;
+    int cached;
+    double started;
+} rt;
+
+/* At exit, a background build not waited for (the build failed before
+ * linking) is stopped: it removes its own directory on SIGTERM. */
+static void
+stop_background(void)
+{
+    if (rt.pid > 0) {
+        kill(rt.pid, SIGTERM);
+        inb_spawn_wait(rt.pid);
+        rt.pid = 0;
+    }
+}
+
+/* In the forked child: build() into work, rename the library to found
+ * (NULL: not cached), exit 0; on failure exit 1 through inb_fatal, the
+ * compiler's messages on stderr (logfd).  work is removed at the child's
+ * exit when cached, else left to the parent. */
+static void
+child_build(const char *work, const char *lib, const char *found, int logfd,
+            char **cflags, size_t ncflags, const char *common, const char *key)
+{
+    inb_cleanup_forget(NULL);
+    if (found != NULL) {
+        inb_cleanup_add(work);
+    }
+    if (dup2(logfd, 2) < 0) {
+        inb_fatal("dup2:");
+    }
+    close(logfd);
+    build(work, lib, cflags, ncflags, common, key);
+    if (found != NULL && rename(lib, found) < 0) {
+        inb_fatal("cannot rename %s to %s:", lib, found);
+    }
+    fflush(NULL);
+    exit(0);
+}
+
+void
+inb_runtime_start(const struct inb_target *t)
+{
+    static int stop_registered;
+    const char *env = getenv("INBUILT_RUNTIME");
     uint64_t h = 0xcbf29ce484222325ULL;
-    char **cflags = NULL, *dir, *work, *tmp, *conf, *common = NULL;
+    char **cflags = NULL, *dir, *tmp, *conf, *key, *common = NULL;
+    char *found = NULL;
     size_t ncflags = 0, i;
     struct inb_buf pyconfig = {0};
+    int logfd;
 
-    /* Asked again before linking: still there, unless the cache was
-     * cleaned meanwhile. */
-    if (found != NULL && access(found, R_OK) == 0) {
-        return found;
+    if (rt.pid != 0) {
+        return;
     }
-    free(found);
-    found = NULL;
+    /* Asked again: still there, unless the cache was cleaned meanwhile. */
+    if (rt.lib != NULL && access(rt.lib, R_OK) == 0) {
+        return;
+    }
+    free(rt.lib);
+    rt.lib = NULL;
     if (env != NULL && *env != '\0') {
         if (access(env, R_OK) < 0) {
             inb_fatal("INBUILT_RUNTIME=%s:", env);
         }
-        return found = inb_xstrdup(env);
+        rt.lib = inb_xstrdup(env);
+        return;
     }
-    inb_split_words(cc && *cc ? cc : INB_CC, &cflags, &ncflags);
-    inb_split_words(INB_RT_CFLAGS, &cflags, &ncflags);
-    inb_argv_add(&cflags, &ncflags, "-std=gnu11");
-    inb_argv_add(&cflags, &ncflags, "-fvisibility=hidden");
-    tmp = inb_xprintf("-I%s", t->include);
-    inb_argv_add(&cflags, &ncflags, tmp);
-    free(tmp);
-    tmp = inb_xprintf("-I%s", t->platinclude);
-    inb_argv_add(&cflags, &ncflags, tmp);
-    free(tmp);
-
+    compiler_words(t, &cflags, &ncflags);
     hash_str(&h, INBUILT_VERSION);
     for (i = 0; i < ncflags; i++) {
         hash_str(&h, cflags[i]);
@@ -399,47 +614,119 @@ inb_runtime_library(const struct inb_target *t)
     free(conf);
     hash_sources(&h);
 
+    key = common_key(cflags, ncflags, t);
     dir = cache_dir();
     if (dir != NULL) {
         found = inb_xprintf("%s/libinbuilt-rt-%s-%016llx.a", dir, t->version,
                             (unsigned long long)h);
         if (access(found, R_OK) == 0) {
-            free(dir);
+            rt.lib = found;
             goto done;
         }
-        work = inb_xprintf("%s/.build-XXXXXX", dir);
-        common = common_dir(dir, cflags, ncflags, t);
+        rt.work = inb_xprintf("%s/.build-XXXXXX", dir);
+        common = inb_xprintf("%s/%s", dir, key);
     }
     else {
-        work = inb_xprintf("%s/inbuilt-rt-XXXXXX", inb_temp_root());
+        rt.work = inb_xprintf("%s/inbuilt-rt-XXXXXX", inb_temp_root());
     }
-    inb_make_temp_dir(work); /* removed at exit, with what is left in it */
-    inb_note("compiling the runtime library for Python %s (%s), once%s",
+    rt.cached = dir != NULL;
+    /* The parent's too: removed at its exit if the child could not. */
+    inb_make_temp_dir(rt.work);
+    rt.log = inb_xprintf("%s/inbuilt-rt-log-XXXXXX", inb_temp_root());
+    logfd = mkstemp(rt.log);
+    if (logfd < 0) {
+        inb_fatal("cannot create a file %s:", rt.log);
+    }
+    inb_cleanup_add(rt.log);
+    inb_note("compiling the runtime library for Python %s (%s), once, "
+             "while the build goes on%s",
              t->full_version, dir ? found : "not cached",
              common != NULL && access(common, R_OK | X_OK) == 0
                  ? "; the objects that need no Python header are cached"
+             : strcmp(key, inb_runtime_objects_key) == 0
+                 ? "; inbuilt carries the objects that need no Python header"
                  : "");
     /* Messages and debug information name the sources, not work. */
-    tmp = inb_xprintf("-ffile-prefix-map=%s/=src/", work);
+    tmp = inb_xprintf("-ffile-prefix-map=%s/=src/", rt.work);
     inb_argv_add(&cflags, &ncflags, tmp);
     free(tmp);
-    tmp = inb_xprintf("%s/libinbuilt-rt.a", work);
-    build(work, tmp, cflags, ncflags, common);
-    free(work);
+    tmp = inb_xprintf("%s/libinbuilt-rt.a", rt.work);
+    fflush(NULL);
+    rt.started = inb_now();
+    rt.pid = fork();
+    if (rt.pid < 0) {
+        inb_fatal("cannot start compiling the runtime library: fork:");
+    }
+    if (rt.pid == 0) {
+        child_build(rt.work, tmp, found, logfd, cflags, ncflags, common, key);
+    }
+    close(logfd);
+    inb_spawn_reserve(rt.pid);
+    if (!stop_registered) {
+        stop_registered = 1;
+        atexit(stop_background);
+    }
+    if (found != NULL) {
+        rt.pending = found;
+        free(tmp);
+    }
+    else {
+        rt.pending = tmp; /* removed with work at exit */
+    }
     free(common);
-    if (dir == NULL) {
-        found = tmp; /* removed with work at exit */
-        goto done;
-    }
-    if (rename(tmp, found) < 0) {
-        inb_fatal("cannot rename %s to %s:", tmp, found);
-    }
-    free(tmp);
-    free(dir);
 done:
-    for (i = 0; i < ncflags; i++) {
-        free(cflags[i]);
+    free(dir);
+    free(key);
+    inb_argv_free(cflags, ncflags);
+}
+
+/* Wait for the background build: relay what it printed, and exit as it
+ * did when it failed (its last line is the error); else the library is
+ * rt.lib. */
+static void
+join(void)
+{
+    struct inb_buf msg = {0};
+    double t0 = inb_now();
+    int status = inb_spawn_wait(rt.pid);
+
+    rt.pid = 0;
+    if (inb_buf_readfile(&msg, rt.log) == 0 && msg.len > 0) {
+        fwrite(msg.data, 1, msg.len, stderr);
     }
-    free(cflags);
-    return found;
+    unlink(rt.log);
+    inb_cleanup_forget(rt.log);
+    free(rt.log);
+    rt.log = NULL;
+    if (status != 0) {
+        int said = msg.len > 0 && strstr(msg.data, ": error: ") != NULL;
+
+        inb_buf_free(&msg);
+        if (said) {
+            exit(1); /* the atexit handler removes temporary files */
+        }
+        inb_fatal("compiling the runtime library failed (exit status %d)",
+                  status);
+    }
+    inb_buf_free(&msg);
+    if (rt.cached) {
+        /* The child removed it; the library is in the cache. */
+        inb_cleanup_forget(rt.work);
+    }
+    free(rt.work);
+    rt.work = NULL;
+    rt.lib = rt.pending;
+    rt.pending = NULL;
+    inb_note("runtime library: compiled in %.3f s, %.3f s of it waited for",
+             inb_now() - rt.started, inb_now() - t0);
+}
+
+const char *
+inb_runtime_library(const struct inb_target *t)
+{
+    inb_runtime_start(t);
+    if (rt.pid != 0) {
+        join();
+    }
+    return rt.lib;
 }

@@ -178,21 +178,41 @@ inb_spawn_pipes(char *const argv[], int *to, int *from)
     return pid;
 }
 
-/* Wait for child pid (-1: any); *status as inb_spawn_run() returns it.
- * Returns the pid waited for. */
+/* The child set aside by inb_spawn_reserve() (0: none), and its status
+ * when inb_spawn_wait_any() reaped it first (done). */
+static struct {
+    pid_t pid;
+    int done, status;
+} reserved;
+
+/* Wait for child pid (-1: any but the reserved one); *status as
+ * inb_spawn_run() returns it.  Returns the pid waited for. */
 static pid_t
 wait_child(pid_t pid, int *status)
 {
     pid_t got;
     int st;
 
-    while ((got = waitpid(pid, &st, 0)) < 0) {
-        if (errno != EINTR) {
-            inb_fatal("waitpid:");
+    for (;;) {
+        while ((got = waitpid(pid, &st, 0)) < 0) {
+            if (errno != EINTR) {
+                inb_fatal("waitpid:");
+            }
         }
+        *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+        if (pid != -1 || got != reserved.pid) {
+            return got;
+        }
+        reserved.done = 1;
+        reserved.status = *status;
     }
-    *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-    return got;
+}
+
+void
+inb_spawn_reserve(pid_t pid)
+{
+    reserved.pid = pid;
+    reserved.done = 0;
 }
 
 int
@@ -200,6 +220,12 @@ inb_spawn_wait(pid_t pid)
 {
     int status;
 
+    if (pid == reserved.pid) {
+        reserved.pid = 0;
+        if (reserved.done) {
+            return reserved.status;
+        }
+    }
     wait_child(pid, &status);
     return status;
 }

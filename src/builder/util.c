@@ -279,7 +279,8 @@ do_forget(const char *path)
     int i;
 
     for (i = 0; i < MAX_CLEANUP; i++) {
-        if (cleanup_paths[i] != NULL && strcmp(cleanup_paths[i], path) == 0) {
+        if (cleanup_paths[i] != NULL &&
+            (path == NULL || strcmp(cleanup_paths[i], path) == 0)) {
             free(cleanup_paths[i]);
             cleanup_paths[i] = NULL;
         }
@@ -314,6 +315,17 @@ inb_argv_add(char ***argv, size_t *argc, const char *word)
     *argv = inb_xrealloc(*argv, (*argc + 2) * sizeof(**argv));
     (*argv)[(*argc)++] = inb_xstrdup(word);
     (*argv)[*argc] = NULL;
+}
+
+void
+inb_argv_free(char **argv, size_t argc)
+{
+    size_t i;
+
+    for (i = 0; i < argc; i++) {
+        free(argv[i]);
+    }
+    free(argv);
 }
 
 void

@@ -77,7 +77,8 @@ INB_HIDDEN void inb_strv_free(struct inb_strv *l);
  * program exits early or is interrupted.  The string is copied. */
 INB_HIDDEN void inb_cleanup_add(const char *path);
 /* Forget path: it is no longer temporary (renamed into place, or removed
- * by the caller). */
+ * by the caller).  NULL forgets every path: a forked child leaves its
+ * parent's to the parent. */
 INB_HIDDEN void inb_cleanup_forget(const char *path);
 /* Remove every registered path now (also done at exit and on signals). */
 INB_HIDDEN void inb_cleanup_run(void);
@@ -87,6 +88,8 @@ INB_HIDDEN void inb_cleanup_run(void);
 INB_HIDDEN void inb_split_words(const char *s, char ***argv, size_t *argc);
 /* Append one word to a NULL-terminated argv vector. */
 INB_HIDDEN void inb_argv_add(char ***argv, size_t *argc, const char *word);
+/* Free a NULL-terminated argv vector of argc words and its words. */
+INB_HIDDEN void inb_argv_free(char **argv, size_t argc);
 
 /* Create directory path and its parents (mode 0700).  Returns 0, or -1
  * with errno set. */

@@ -271,6 +271,33 @@ def test_runtime_is_built_once_per_target_even_by_concurrent_builds(
                       env=env) == "42\n"
 
 
+def test_a_runtime_that_does_not_compile_is_a_clear_error(tmp_path):
+    """The runtime compiles while the build goes on (runtime.c); when it
+    cannot, the build ends with the compiler's messages and one error as
+    its last line, writes no output, and leaves nothing in the cache or
+    the temporary directory."""
+    broken = tmp_path / "broken.h"
+    broken.write_text("#error this compiler is broken on purpose\n")
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "out").mkdir()
+    user_cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser(
+        "~/.cache")
+    env = clean_env(XDG_CACHE_HOME=tmp_path / "cache", TMPDIR=tmp_path / "tmp",
+                    INBUILT_BUILD_CACHE=os.path.join(user_cache, "inbuilt"),
+                    INBUILT_CC="cc -include %s" % broken)
+    r = run([INBUILT, "build", "-o", tmp_path / "out" / "app"], env=env,
+            timeout=600)
+    assert r.returncode == 1, describe(r)
+    assert "this compiler is broken on purpose" in r.stderr
+    assert "compiler command: cc -include %s" % broken in r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        "inbuilt: error: cannot build the runtime library for this Python; "
+        "see the compiler's messages above"), r.stderr
+    assert os.listdir(tmp_path / "out") == []
+    assert os.listdir(tmp_path / "cache" / "inbuilt" / "runtime") == []
+    assert os.listdir(tmp_path / "tmp") == []
+
+
 def ar(*args):
     return subprocess.run(["ar", *map(str, args)], capture_output=True,
                           check=True).stdout
@@ -291,6 +318,12 @@ def test_a_new_target_compiles_only_what_needs_its_headers(tmp_path):
             timeout=600)
     assert r.returncode == 0, describe(r)
     assert "need no Python header are cached" not in r.stderr
+    # Even the first: inbuilt carries those objects, made when it was built.
+    assert "inbuilt carries the objects" in r.stderr, r.stderr
+    compiled = [line for line in r.stderr.splitlines()
+                if line.startswith("+ ") and " -c " in line]
+    assert any("/finder.c " in c for c in compiled), compiled
+    assert not any("/vfs.c " in c for c in compiled), compiled
     first = list(runtime.glob("libinbuilt-rt-*.a"))
     common = sorted(p.name for p in next(runtime.glob("common-*")).iterdir())
     assert "archive.o" in common and "vfs.o" in common
