@@ -555,14 +555,17 @@ def missing_module_hint(exc):
     its chain, is the ModuleNotFoundError of a module whose top-level
     package the executable does not hold, say so and how to build it in.
     Only then: a program that catches ImportError sees CPython's message
-    unchanged, and importlib.util.find_spec() still answers None."""
+    unchanged, and importlib.util.find_spec() still answers None.  Not
+    when the top-level name is in sys.modules: None there blocks it
+    ("import of x halted; None in sys.modules"), and a module put there
+    is no package ("'x' is not a package"); nothing was looked for."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, ModuleNotFoundError) and exc.name:
             top = exc.name.partition(".")[0]
             if _inbuilt.module_kind(top) == KIND_NONE and \
-                    sys.stderr is not None:
+                    top not in sys.modules and sys.stderr is not None:
                 sys.stderr.write(
                     "%r is not in this executable: build it in with "
                     "`inbuilt build --include %s`\n" % (top, top))

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from helpers import clean_env, inbuilt, run
+from helpers import PYTHON_TARGET, clean_env, inbuilt, run
 
 PY27 = "/root/.pyenv/versions/2.7.18/bin/python"
 
@@ -74,3 +74,30 @@ def test_missing_module_says_how_to_build_it_in(stdlib_exe):
     r = run([stdlib_exe, "-c", "import json.nothere"])
     assert r.stderr.splitlines()[-1] == \
         "ModuleNotFoundError: No module named 'json.nothere'"
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; sys.modules['x'] = None; import x",
+    "import sys; sys.modules['_frozen_importlib'] = None\n"
+    "import _frozen_importlib",
+    "import sys; sys.modules['x'] = None; import x.y",
+    "import sys, types; sys.modules['x'] = types.ModuleType('x')\n"
+    "import x.y",
+])
+def test_blocked_module_gets_cpythons_message_only(stdlib_exe, code):
+    """A module set to None in sys.modules (or one that is no package) was
+    not looked for: no hint to build it in, CPython's message alone."""
+    stock = run([PYTHON_TARGET, "-I", "-c", code])
+    ours = run([stdlib_exe, "-c", code])
+    assert stock.returncode == 1 and ("halted" in stock.stderr or
+                                      "is not a package" in stock.stderr), \
+        stock.stderr
+    assert (ours.returncode, ours.stdout, ours.stderr) == \
+        (stock.returncode, stock.stdout, stock.stderr)
+    caught = ("try:\n    exec(%r)\nexcept ImportError as e:\n"
+              "    print(type(e).__name__, e, e.name)\n" % code)
+    stock = run([PYTHON_TARGET, "-I", "-c", caught])
+    ours = run([stdlib_exe, "-c", caught])
+    assert stock.stdout.startswith("ModuleNotFoundError ")
+    assert (ours.returncode, ours.stdout, ours.stderr) == \
+        (stock.returncode, stock.stdout, stock.stderr)
