@@ -220,6 +220,11 @@ EXPLAINED = {
         "tests' accept() until the timeout, and the executable's run, "
         "at the same time, cannot bind the vsock port the hung run holds "
         "(EADDRINUSE); no result of stock's to compare",
+    "test_pydoc::*.test_mixed_case_module_names_are_lower_cased":
+        "the test's get_pydoc_link() gives getdocloc() the directory above "
+        "the test package on disk (/usr/lib/python3.11) as basedir; the "
+        "stdlib module's file is in the executable's tree, so pydoc gives "
+        "no link (with pydoc's own basedir, sysconfig's stdlib, it does)",
     "test_pydoc::*.test_badimport":
         "the test's package named test is on disk, reached through "
         "PYTHONPATH, so the finder gets one level further and names the "
