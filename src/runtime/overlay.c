@@ -35,9 +35,9 @@
 #include "resources.h"
 #include "support.h"
 
-enum state { UNREAD, OFF, ON };
+enum overlay_state { UNREAD, OFF, ON };
 
-static enum state state = UNREAD;
+static enum overlay_state overlay_state = UNREAD;
 static PyObject *dir;          /* str: the overlay directory, absolute */
 static PyObject *listings;     /* dict: relative directory ("" or "a/b") ->
                                   dict {name: d_type} or None when absent */
@@ -53,7 +53,7 @@ overlay_init(void)
     char cwd[PATH_MAX];
     size_t n;
 
-    state = OFF;
+    overlay_state = OFF;
     if (env == NULL || *env == '\0') {
         return 0;
     }
@@ -94,7 +94,7 @@ overlay_init(void)
     if (dir == NULL) {
         return -1;
     }
-    state = ON;
+    overlay_state = ON;
     PySys_FormatStderr("inbuilt: INBUILT_OVERLAY=%U: its modules and data "
                        "files take precedence over the embedded ones\n",
                        dir);
@@ -230,10 +230,10 @@ done:
 static int
 overlay_on(void)
 {
-    if (state == UNREAD && overlay_init() < 0) {
+    if (overlay_state == UNREAD && overlay_init() < 0) {
         return -1;
     }
-    return state == ON;
+    return overlay_state == ON;
 }
 
 /* Split rel (a str) at its last '/' into new references *parent ("" at

@@ -8,7 +8,8 @@
 #include <limits.h>
 #include <string.h>
 
-static const inb_archive *archive; /* borrowed: lives as long as the process */
+static const inb_archive
+    *the_archive; /* borrowed: lives as long as the process */
 static char root[PATH_MAX];
 static size_t rootlen;
 static PyObject *root_str; /* str: root, once made; never released */
@@ -18,7 +19,7 @@ inb_tree_set(const inb_archive *a, const char *path)
 {
     size_t len = strlen(path);
 
-    archive = a;
+    the_archive = a;
     if (len == 0 || len >= sizeof(root) || path[0] != '/') {
         return -1;
     }
@@ -30,7 +31,7 @@ inb_tree_set(const inb_archive *a, const char *path)
 const inb_archive *
 inb_tree_archive(void)
 {
-    return archive;
+    return the_archive;
 }
 
 const char *
