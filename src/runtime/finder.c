@@ -492,6 +492,47 @@ code_of(PyObject *key)
     return get_code(key, &e);
 }
 
+/* Whether submodule name's parent package, in sys.modules, was loaded by
+ * another loader than this finder's (its __spec__.loader is no Importer):
+ * 1 then, 0 when it was ours or cannot be told (no parent there, no
+ * spec), -1 with an exception set.  Such a package's __path__ lists its
+ * own directories (a package from disk, with the filesystem allowed:
+ * setuptools' distutils, setuptools/_distutils), where a name the
+ * archive also holds (the stdlib's distutils.core) is not to be taken. */
+static int
+parent_is_foreign(PyObject *name)
+{
+    PyObject *parent = parent_of(name), *module, *spec = NULL, *loader = NULL;
+    int res = 0;
+
+    if (parent == NULL) {
+        return -1;
+    }
+    module = PyDict_GetItemWithError(PyImport_GetModuleDict(), parent);
+    if (module == NULL) {
+        res = PyErr_Occurred() ? -1 : 0;
+        goto done;
+    }
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (spec != NULL && spec != Py_None) {
+        loader = PyObject_GetAttrString(spec, "loader");
+    }
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            res = -1;
+            goto done;
+        }
+        PyErr_Clear(); /* no spec or no loader: cannot be told */
+    }
+    res = loader != NULL && loader != Py_None &&
+          !PyObject_TypeCheck(loader, &Importer_Type);
+done:
+    Py_XDECREF(loader);
+    Py_XDECREF(spec);
+    Py_DECREF(parent);
+    return res;
+}
+
 /* Look submodule name up as CPython's path finder would in path, its
  * parent's __path__ (an iterable): directory by directory, the virtual
  * directory of package P giving P's child of name's last part (name itself
@@ -500,7 +541,8 @@ code_of(PyObject *key)
  * holds it,
  * -1 with an exception set.  A path that lists no directory of this
  * executable at all (its package rewrote __path__, say through realpath)
- * leaves name to be looked up as it is. */
+ * leaves name to be looked up as it is, unless another loader than ours
+ * loaded the package (parent_is_foreign). */
 static int
 find_in_path(PyObject *name, PyObject *path, inb_entry *e, uint32_t *index,
              PyObject **key)
@@ -538,7 +580,13 @@ find_in_path(PyObject *name, PyObject *path, inb_entry *e, uint32_t *index,
         found = -1;
     }
     if (found == 0 && !seen) {
-        found = lookup(name, e, index);
+        found = parent_is_foreign(name);
+        if (found == 0) {
+            found = lookup(name, e, index);
+        }
+        else if (found == 1) {
+            found = 0; /* the parent's loader's directories, not ours */
+        }
         if (found == 1) {
             *key = Py_NewRef(name);
         }

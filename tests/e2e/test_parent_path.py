@@ -125,3 +125,30 @@ def test_path_pointing_at_another_package(tmp_path):
                     "file": "real/mod.py", "spec_name": "alias.mod",
                     "own": "ModuleNotFoundError"}
     assert json.loads(ours.stdout) == want
+
+
+DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+
+
+@pytest.mark.skipif(
+    PYTHON_TARGET != "/usr/bin/python3.11"
+    or not os.path.isdir(os.path.join(DIST_PACKAGES, "setuptools")),
+    reason="no Debian setuptools for Debian's python3.11")
+def test_setuptools_from_disk_gets_its_own_distutils(stdlib_exe, tmp_path):
+    # setuptools not built in, imported from disk (the filesystem allowed):
+    # its distutils hack makes `distutils` setuptools/_distutils from disk,
+    # whose __path__ lists no directory of the executable; distutils.core
+    # then comes from there too, not from the stdlib's copy in the
+    # executable (numpy's test_public_api imports setuptools so).
+    prog = tmp_path / "prog.py"
+    prog.write_text(PROGRAM)
+    env = clean_env(PYTHONPATH=DIST_PACKAGES)
+    stock = run([PYTHON_TARGET, prog], env=env)
+    ours = run([stdlib_exe, prog],
+               env=clean_env(PYTHONPATH=DIST_PACKAGES,
+                             INBUILT_ALLOW_FILESYSTEM=1))
+    assert stock.returncode == 0, describe(stock)
+    assert ours.returncode == 0, describe(ours)
+    want = json.loads(stock.stdout)
+    assert want["distutils.core"] == "setuptools/_distutils/core.py"
+    assert json.loads(ours.stdout) == want
