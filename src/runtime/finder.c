@@ -513,7 +513,7 @@ parent_is_foreign(PyObject *name)
         res = PyErr_Occurred() ? -1 : 0;
         goto done;
     }
-    spec = PyObject_GetAttrString(module, "__spec__");
+    spec = PyObject_GetAttr(module, spec_str);
     if (spec != NULL && spec != Py_None) {
         loader = PyObject_GetAttrString(spec, "loader");
     }

@@ -102,9 +102,11 @@ extern char _edata[] __attribute__((weak));
 
 /* Step 2's state.  Reserved chunks [chunks[i], chunks[i] + CHUNK_SIZE);
  * the last one handed out from next up to end; freed ranges of
- * free_size[i] bytes at free_addr[i].  The lock is taken for a few
- * instructions per arena: pymalloc calls with the GIL held, but since 3.12
- * interpreters may each have their own GIL. */
+ * free_size[i] bytes at free_addr[i].  The lock is taken once per arena
+ * (a few instructions, and a madvise() or mallinfo2() while step 4 has a
+ * page given back) and by step 4 itself, which also guards heap below:
+ * pymalloc calls with the GIL held, but since 3.12 interpreters may each
+ * have their own GIL. */
 static struct {
     pthread_mutex_t lock;
     PyObjectArenaAllocator fallback;

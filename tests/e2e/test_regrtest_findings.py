@@ -40,6 +40,16 @@ def normalized(text):
     return re.sub(r'File "[^"]*/([^/"]+\.py)"', r'File "<stdlib>/\1"', text)
 
 
+def as_under_stock(exe, code, want, stock_flags=(), cwd=None, env=None):
+    """Run code under stock python3 (with stock_flags) and under exe (in
+    env): stock must print want, and exe the same, exiting 0 with nothing
+    on stderr."""
+    stock = run([PYTHON_TARGET, *stock_flags, "-c", code], cwd=cwd)
+    got = run([exe, "-c", code], cwd=cwd, env=env)
+    assert stock.stdout == want
+    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+
+
 @pytest.mark.parametrize("limit", ["2", "1", "0", "-1", "'not an int'",
                                    "10**30"])
 def test_tracebacklimit_keeps_the_innermost_frames(stdlib_exe, tmp_path,
@@ -95,10 +105,7 @@ def test_stdlib_dir_is_the_directory_of_os(stdlib_exe):
     # sys.executable (test_vfs), so isdir() is not asked here.
     code = ("import os, sys; print(sys._stdlib_dir == os.path.dirname("
             "os.__file__), 'os.py' in os.listdir(sys._stdlib_dir))")
-    stock = run([PYTHON_TARGET, "-c", code])
-    got = run([stdlib_exe, "-c", code])
-    assert stock.stdout == "True True\n"
-    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+    as_under_stock(stdlib_exe, code, "True True\n")
 
 
 # A fresh importlib (CPython's tests block _frozen_importlib to get one)
@@ -117,10 +124,9 @@ print(importlib._bootstrap.__name__,
 
 
 def test_fresh_importlib_agrees_with_the_frozen_modules(stdlib_exe):
-    stock = run([PYTHON_TARGET, "-S", "-c", FRESH_IMPORTLIB])
-    got = run([stdlib_exe, "-c", FRESH_IMPORTLIB])
-    assert stock.stdout == "importlib._bootstrap zipimport.py True\n"
-    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+    as_under_stock(stdlib_exe, FRESH_IMPORTLIB,
+                   "importlib._bootstrap zipimport.py True\n",
+                   stock_flags=["-S"])
 
 
 def test_meta_path_finders_have_a_module(stdlib_exe):
@@ -188,11 +194,8 @@ def test_undecodable_module_name_is_looked_for_on_disk(stdlib_exe, tmp_path):
     (tmp_path / b"mod\xff.py".decode("utf-8", "surrogateescape")).write_text(
         "print('imported', __name__.encode('utf-8', 'surrogateescape'))\n")
     code = "__import__('mod\\udcff')"
-    stock = run([PYTHON_TARGET, "-c", code], cwd=tmp_path)
-    got = run([stdlib_exe, "-c", code], cwd=tmp_path,
-              env=clean_env(INBUILT_ALLOW_FILESYSTEM="1"))
-    assert stock.stdout == "imported b'mod\\xff'\n"
-    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+    as_under_stock(stdlib_exe, code, "imported b'mod\\xff'\n", cwd=tmp_path,
+                   env=clean_env(INBUILT_ALLOW_FILESYSTEM="1"))
     strict = run([stdlib_exe, "-c", code], cwd=tmp_path)
     assert "ModuleNotFoundError: No module named 'mod\\udcff'" in strict.stderr
 
@@ -202,7 +205,4 @@ def test_threading_excepthook_module_as_under_python3(stdlib_exe):
     # __module__ is threading's or _thread's.
     code = ("import threading; print(threading.excepthook.__module__, "
             "'excepthook' in threading.__all__)")
-    stock = run([PYTHON_TARGET, "-c", code])
-    got = run([stdlib_exe, "-c", code])
-    assert stock.stdout == "_thread True\n"
-    assert (got.returncode, got.stdout, got.stderr) == (0, stock.stdout, "")
+    as_under_stock(stdlib_exe, code, "_thread True\n")
